@@ -1,0 +1,140 @@
+"""Nightly crash aggregates from one day of raw Firefox telemetry.
+
+**Produces** three Delta tables under ``<warehouse>``, each partitioned by
+``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
+``quarantine`` (lines that could not be used, with the reason) and ``dq_metrics``
+(where every input line went).
+
+**Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
+version, display_version, major_version, build_id, os, os_version, architecture,
+country, release_date, release_age_days).
+
+**Source**: ``<raw>/main/`` and ``<raw>/crash/`` ``submission_date=YYYY-MM-DD/*.json[.gz]``,
+one ping per line, plus a release calendar in Mozilla's product-details format.
+
+**Schedule**: daily, once both partitions of the submission date carry ``_SUCCESS``.
+A run replaces exactly its date's partition in all three tables, so re-runs and
+backfills are safe in any order.
+
+    python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR]
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from functools import reduce
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lib.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
+from lib.classify import Limits, classify
+from lib.cli import ArgumentParser, Progress, code_version, iso_date, main_wrapper
+from lib.landing import DOC_TYPES, is_complete, read_lines
+from lib.pings import parse_pings
+from lib.release_calendar import read_calendar
+from lib.spark_session import build_session
+from lib.tables import replace_partition, table_spec
+
+JOB = "aggregate_crashes"
+
+
+@dataclass(frozen=True)
+class Config:
+    day: date
+    raw: str
+    warehouse: str
+    releases: str | None = None
+    limits: Limits = field(default_factory=Limits)
+
+
+def parse_args(argv: list[str]) -> Config:
+    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--date", type=iso_date, required=True, help="submission date, YYYY-MM-DD")
+    parser.add_argument("--raw", required=True, help="landing zone root: a path or s3a:// URI")
+    parser.add_argument("--warehouse", required=True, help="root of the Delta tables")
+    parser.add_argument("--releases", help="release calendar folder (product-details format)")
+    defaults = Limits()
+    parser.add_argument("--usage-cap-hours", type=float, default=defaults.usage_cap_hours)
+    parser.add_argument("--max-build-age-days", type=int, default=defaults.max_build_age_days)
+    parser.add_argument("--max-build-lead-days", type=int, default=defaults.max_build_lead_days)
+    args = parser.parse_args(argv)
+    limits = Limits(args.usage_cap_hours, args.max_build_age_days, args.max_build_lead_days)
+    return Config(args.date, args.raw, args.warehouse, args.releases, limits)
+
+
+ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")
+
+
+def _accounting(counts: dict[str, int]) -> str:
+    """Where the lines went: '9,870 aggregated, 100 duplicates, 20 excluded, 10 quarantined'."""
+    return ", ".join(f"{counts[key]:,} {key}" for key in ACCOUNTING)
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return reduce(DataFrame.unionByName, frames)
+
+
+def run(spark: SparkSession, config: Config) -> str:
+    """Aggregate one submission date; returns the one-line summary."""
+    progress = Progress(JOB, config.day)
+    calendar = read_calendar(spark, config.releases)
+    progress(f"release calendar: {calendar.describe()['versions']} versions")
+    calendar_rows = calendar.to_frame(spark)
+
+    classified: dict[str, DataFrame] = {}
+    for doc_type in DOC_TYPES:
+        lines = read_lines(spark, config.raw, doc_type, config.day)
+        if not is_complete(spark, config.raw, doc_type, config.day):
+            progress(f"warning: {doc_type} partition has no _SUCCESS marker; reading what is there")
+        classified[doc_type] = classify(
+            parse_pings(lines, doc_type), calendar_rows, config.day, config.limits
+        ).persist()
+
+    # The one pass over the raw files: any unreadable input fails here, before any write.
+    with progress.heartbeat(spark, "reading and classifying"):
+        metrics = _union([to_dq_metrics(classified[d], d, config.day, config.limits) for d in DOC_TYPES])
+        counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
+    for doc_type, row in counts.items():
+        progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
+
+    commit_info = {
+        "job": JOB,
+        "submission_date": config.day.isoformat(),
+        "code_version": code_version(),
+        "raw": config.raw,
+        "limits": asdict(config.limits),
+        "calendar": calendar.describe(),
+    }
+    outputs = {
+        "crash_aggregates": to_crash_aggregates(
+            _union([to_ping_measures(classified[d], d, config.day, config.limits) for d in DOC_TYPES])
+        ),
+        "quarantine": _union([to_quarantine(classified[d], d, config.day) for d in DOC_TYPES]),
+        # Written last: a day's dq_metrics commit says the whole run finished.
+        "dq_metrics": metrics,
+    }
+    for name, rows in outputs.items():
+        with progress.heartbeat(spark, f"writing {name}"):
+            replace_partition(spark, config.warehouse, table_spec(name), rows, config.day, commit_info)
+        progress(f"wrote {name}")
+    for frame in classified.values():
+        frame.unpersist()
+
+    total = {key: sum(row[key] for row in counts.values()) for key in ACCOUNTING}
+    lines = ", ".join(f"{counts[d]['input_lines']:,} {d}" for d in DOC_TYPES)
+    return (
+        f"{JOB} {config.day}: read {lines} lines; {_accounting(total)}; "
+        f"wrote {config.warehouse}; {progress.elapsed:.1f}s"
+    )
+
+
+def _main(argv: list[str]) -> str:
+    config = parse_args(argv)
+    return run(build_session(JOB), config)
+
+
+main = main_wrapper(JOB, _main)
+
+if __name__ == "__main__":
+    raise SystemExit(main())

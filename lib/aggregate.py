@@ -1,0 +1,143 @@
+"""Classified pings to the three output tables' rows (SPEC section 4).
+
+The measures are declared once, as data: what one ping of each doc type adds to
+each measure. :func:`to_crash_aggregates` sums them over the grain, and the
+column descriptions live beside them in ``schemas/tables/crash_aggregates.json``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lib import rules
+from lib.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, Limits
+
+DIMENSIONS = (
+    "submission_date",
+    "channel",
+    "version",
+    "display_version",
+    "major_version",
+    "build_id",
+    "os",
+    "os_version",
+    "architecture",
+    "country",
+    "release_date",
+    "release_age_days",
+)
+# Functionally dependent on display_version and build_id, so it does not change the grain.
+ATTRIBUTES = ("release_date_source",)
+
+
+def _sum_of(key: str) -> Callable[[Limits], Column]:
+    return lambda _: F.coalesce(F.col(f"{key}_crash_sum"), F.lit(0))
+
+
+def _process_is(kind: str) -> Column:
+    return F.col("process_type") == kind
+
+
+def _shutdown_kill() -> Column:
+    return F.coalesce(F.col("ipc_channel_error").contains("ShutDownKill"), F.lit(False))
+
+
+# Usage is summed in whole capped seconds, then turned into hours once: integer sums
+# are exact in any order, so a re-run writes bit-identical hours.
+MAIN_PING: dict[str, Callable[[Limits], Column]] = {
+    "ping_count": lambda _: F.lit(1),
+    "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_hours),
+    **{f"{key}_crashes": _sum_of(key) for key in ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")},
+}
+CRASH_PING: dict[str, Callable[[Limits], Column]] = {
+    "main_crashes": lambda _: rules.flag(F.col("process_type").isNull() | _process_is("main")),
+    "startup_crashes": lambda _: rules.flag(F.col("startup_crash_flag") == "1"),
+    "content_crashes": lambda _: rules.flag(_process_is("content") & ~_shutdown_kill()),
+    "content_shutdown_crashes": lambda _: rules.flag(_process_is("content") & _shutdown_kill()),
+}
+PER_PING = {"main": MAIN_PING, "crash": CRASH_PING}
+PING_MEASURES = (
+    "ping_count",
+    "usage_seconds",
+    "main_crashes",
+    "startup_crashes",
+    "content_crashes",
+    "content_shutdown_crashes",
+    "gpu_crashes",
+    "plugin_crashes",
+    "gmplugin_crashes",
+    "rdd_crashes",
+    "socket_crashes",
+    "utility_crashes",
+)
+
+
+def measures() -> list[Column]:
+    """The aggregate expressions of crash_aggregates, in its column order."""
+    return [
+        F.sum("ping_count").alias("ping_count"),
+        (F.sum("usage_seconds") / rules.SECONDS_PER_HOUR).alias("usage_hours"),
+        *[F.sum(name).alias(name) for name in PING_MEASURES[2:]],
+    ]
+
+
+def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
+    """Aggregated pings of one doc type: the dimensions, and what each ping adds to each measure."""
+    own = PER_PING[doc_type]
+    return classified.where(F.col("disposition") == AGGREGATED).select(
+        F.lit(day).alias("submission_date"),
+        *DIMENSIONS[1:],
+        *ATTRIBUTES,
+        *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
+    )
+
+
+def to_crash_aggregates(ping_measures: DataFrame) -> DataFrame:
+    """Changes the grain from one ping to one row per distinct dimensions (main and crash together)."""
+    return ping_measures.groupBy(*DIMENSIONS).agg(*[F.first(a).alias(a) for a in ATTRIBUTES], *measures())
+
+
+def to_quarantine(classified: DataFrame, doc_type: str, day: date) -> DataFrame:
+    return classified.where(F.col("disposition") == QUARANTINED).select(
+        F.lit(day).alias("submission_date"),
+        F.lit(doc_type).alias("doc_type"),
+        "reason",
+        "detail",
+        "source_file",
+        "raw",
+    )
+
+
+def _count_where(condition: Column) -> Column:
+    """How many rows meet the condition; 0, not null, over no rows."""
+    return F.coalesce(F.sum(rules.flag(condition)), F.lit(0)).cast("long")
+
+
+def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
+    """Exactly one row for the doc type, even for an empty day: where every line went."""
+    aggregated = F.col("disposition") == AGGREGATED
+    if doc_type == "main":
+        length = F.col("subsession_length")
+        capped = _count_where(aggregated & (length > limits.usage_cap_hours * 3600))
+        missing = _count_where(aggregated & length.isNull())
+    else:  # crash pings carry no usage
+        capped = missing = F.lit(0)
+    counts = [
+        (F.col("disposition") == kind, column)
+        for kind, column in (
+            (AGGREGATED, "aggregated"),
+            (DUPLICATE, "duplicates"),
+            (EXCLUDED, "excluded"),
+            (QUARANTINED, "quarantined"),
+        )
+    ]
+    return classified.agg(
+        F.count(F.lit(1)).alias("input_lines"),
+        *[_count_where(condition).alias(column) for condition, column in counts],
+        capped.alias("usage_capped"),
+        missing.alias("missing_usage"),
+    ).select(F.lit(day).alias("submission_date"), F.lit(doc_type).alias("doc_type"), "*")

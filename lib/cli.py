@@ -1,0 +1,132 @@
+"""What every job's command line shares: one-line errors, progress, the exit status.
+
+A job fails with exactly one readable line on stderr (``<job>: error: ...``),
+whether the cause is a bad argument, a missing partition or a file Spark cannot
+read; the traceback is only printed with ``CRASH_RATES_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+log = logging.getLogger("crash_rates")
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """Bad command-line arguments."""
+
+
+class JobError(Exception):
+    """A failure with a message fit for the on-call engineer, e.g. a missing partition."""
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(message)
+
+
+def iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout (recorded in every commit)."""
+    version = os.environ.get("CRASH_RATES_CODE_VERSION") or metadata.version("firefox-crash-rates")
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+g{sha}"
+
+
+def one_line(error: BaseException) -> str:
+    """The first meaningful line of an error, Spark's included, without the Java trace."""
+    text = str(error).strip() or type(error).__name__
+    first = text.splitlines()[0].strip()
+    return first if len(first) <= 400 else first[:397] + "..."
+
+
+class Progress:
+    """Timestamped progress lines: which job, which date, how long so far."""
+
+    def __init__(self, job: str, day: date) -> None:
+        self.prefix = f"{job} {day.isoformat()}"
+        self.started = time.monotonic()
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def __call__(self, message: str) -> None:
+        log.info("%s [%5.1fs] %s", self.prefix, self.elapsed, message)
+
+    @contextmanager
+    def heartbeat(self, spark: SparkSession, what: str, every: float = 30.0) -> Iterator[None]:
+        """While a long Spark action runs, report its tasks every ``every`` seconds."""
+        done = threading.Event()
+        tracker = spark.sparkContext.statusTracker()
+
+        def beat() -> None:
+            while not done.wait(every):
+                stages = [tracker.getStageInfo(s) for s in tracker.getActiveStageIds()]
+                tasks = ", ".join(
+                    f"stage {s.stageId} {s.numCompletedTasks}/{s.numTasks} tasks" for s in stages if s
+                )
+                self(f"{what}: still running ({tasks or 'between stages'})")
+
+        thread = threading.Thread(target=beat, daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+
+
+def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Callable[[list[str] | None], int]:
+    """Turn ``body(argv) -> summary line`` into a ``main`` with this module's error contract."""
+
+    def main(argv: list[str] | None = None) -> int:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        try:
+            summary = body(sys.argv[1:] if argv is None else argv)
+        except UsageError as error:
+            print(f"{job}: error: {error} (see --help)", file=sys.stderr)
+            return EXIT_USAGE
+        except Exception as error:
+            if os.environ.get("CRASH_RATES_DEBUG"):
+                traceback.print_exc()
+            print(f"{job}: error: {one_line(error)}", file=sys.stderr)
+            return EXIT_FAILED
+        print(summary)
+        return 0
+
+    return main

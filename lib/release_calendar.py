@@ -1,0 +1,79 @@
+"""The release calendar: display version to release date (SPEC section 2).
+
+A folder in Mozilla's product-details format. The three files are small (tens of
+KB), so they are read whole through Spark (local path or s3a alike) and parsed on
+the driver; they are release metadata, not pings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import DataFrame, SparkSession
+
+from lib.landing import path_exists
+
+CALENDAR_FILES = (
+    "firefox_history_major_releases.json",
+    "firefox_history_stability_releases.json",
+    "firefox_history_development_releases.json",
+)
+CALENDAR_SCHEMA = "display_version string, release_date date"
+
+
+class CalendarError(Exception):
+    """The calendar folder is missing a file or holds something that is not a calendar."""
+
+
+@dataclass(frozen=True)
+class ReleaseCalendar:
+    """Release dates by display version, and where they came from."""
+
+    dates: dict[str, date]
+    source: str | None
+    sha256: str | None
+
+    def describe(self) -> dict[str, object]:
+        """What a commit records so a number can be traced to the calendar behind it."""
+        return {"path": self.source, "sha256": self.sha256, "versions": len(self.dates)}
+
+    def to_frame(self, spark: SparkSession) -> DataFrame:
+        return spark.createDataFrame(sorted(self.dates.items()), CALENDAR_SCHEMA)
+
+
+NO_CALENDAR = ReleaseCalendar({}, None, None)
+
+
+def parse_calendar(texts: dict[str, str]) -> dict[str, date]:
+    """Merge the files' version-to-date maps; a version listed twice keeps its earliest date."""
+    dates: dict[str, date] = {}
+    for name, text in texts.items():
+        try:
+            entries = json.loads(text)
+            if not isinstance(entries, dict):
+                raise ValueError("not a JSON object")
+            parsed = {str(v): date.fromisoformat(str(d)) for v, d in entries.items()}
+        except ValueError as err:
+            raise CalendarError(f"release calendar file {name} is not a version-to-date map: {err}") from None
+        for version, day in parsed.items():
+            dates[version] = min(day, dates.get(version, day))
+    return dates
+
+
+def read_calendar(spark: SparkSession, folder: str | None) -> ReleaseCalendar:
+    """Read a product-details folder; no folder means every date comes from build ids."""
+    if folder is None:
+        return NO_CALENDAR
+    paths = {name: f"{folder.rstrip('/')}/{name}" for name in CALENDAR_FILES}
+    missing = [name for name, path in paths.items() if not path_exists(spark, path)]
+    if missing:
+        raise CalendarError(f"release calendar folder {folder} lacks {', '.join(missing)}")
+    texts = {
+        name: spark.read.text(path, wholetext=True).first()["value"]  # type: ignore[index]
+        for name, path in paths.items()
+    }
+    digest = hashlib.sha256("".join(texts[name] for name in CALENDAR_FILES).encode()).hexdigest()
+    return ReleaseCalendar(parse_calendar(texts), folder, digest)

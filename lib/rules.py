@@ -1,0 +1,80 @@
+"""The per-ping rules of SPEC section 3, as column functions (Column in, Column out).
+
+They stay in the JVM and pass nulls through; the transforms in
+:mod:`lib.classify` apply them to the parsed pings.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column
+from pyspark.sql import functions as F
+
+KNOWN_CHANNELS = ("release", "beta", "nightly", "esr", "aurora")
+OTHER = "Other"
+OS_NAMES = {
+    "Windows_NT": "Windows",
+    "Windows_95": "Windows",
+    "Windows_98": "Windows",
+    "Darwin": "Mac",
+    "Linux": "Linux",
+    "Android": "Android",
+}
+UNKNOWN_COUNTRY = "??"
+SECONDS_PER_HOUR = 3600.0
+# A build id starts with its build time, yyyyMMddHH...
+BUILD_ID_PATTERN = r"^[0-9]{10}"
+
+
+def blank_to_null(text: Column) -> Column:
+    """An empty or all-blank string says nothing: treat it as missing."""
+    return F.when(F.trim(text) != "", text)
+
+
+def channel(raw: Column) -> Column:
+    """``release``/``beta``/``nightly``/``esr``/``aurora``, their ``-cck-`` partner builds, else Other."""
+    lowered = F.lower(raw)
+    cck = F.regexp_extract(lowered, rf"^({'|'.join(KNOWN_CHANNELS)})-cck-", 1)
+    return (
+        F.when(lowered.isin(*KNOWN_CHANNELS), lowered)
+        .when(cck != "", cck)
+        .when(raw.isNotNull(), F.lit(OTHER))
+    )
+
+
+def major_version(version: Column) -> Column:
+    """The leading integer of a version: ``"120.0.1"`` is 120; null when there is none."""
+    return F.regexp_extract(version, r"^([0-9]+)", 1).try_cast("int")
+
+
+def os_family(name: Column) -> Column:
+    """``Windows_NT`` is Windows, ``Darwin`` is Mac, ...; anything else, or missing, is Other."""
+    mapping = F.create_map(*[F.lit(x) for pair in OS_NAMES.items() for x in pair])
+    return F.coalesce(mapping[name], F.lit(OTHER))
+
+
+def os_version(version: Column) -> Column:
+    """The leading numeric part, at most three components: ``"6.1-foo"`` is ``"6.1"``."""
+    prefix = F.regexp_extract(version, r"^[0-9]+(\.[0-9]+){0,2}", 0)
+    return F.when(prefix != "", prefix)
+
+
+def build_date(build_id: Column) -> Column:
+    """The date in a build id's first 8 digits; null unless it starts with 10 digits and a real date."""
+    return F.when(
+        build_id.rlike(BUILD_ID_PATTERN),
+        F.try_to_timestamp(F.substring(build_id, 1, 8), F.lit("yyyyMMdd")).cast("date"),
+    )
+
+
+def usage_seconds(subsession_seconds: Column, cap_hours: float) -> Column:
+    """Seconds of use, capped; a missing length counts zero (the ping still counts).
+
+    Note ``least`` skips nulls (``least(null, 86400)`` is 86400), hence the ``when``.
+    """
+    capped = F.least(subsession_seconds, F.lit(int(cap_hours * SECONDS_PER_HOUR)))
+    return F.when(subsession_seconds.isNotNull(), capped).otherwise(F.lit(0))
+
+
+def flag(condition: Column) -> Column:
+    """1 when the condition holds, else 0 (null counts as not holding)."""
+    return F.when(condition, F.lit(1)).otherwise(F.lit(0)).cast("long")
