@@ -4,6 +4,7 @@ Chain, for one doc type and one submission date::
 
     parsed.transform(with_dimensions)
           .transform(with_quarantine_reason)
+          .transform(keep_raw_for_quarantine)
           .transform(with_release_dates(calendar, day))
           .transform(with_disposition(day, limits))
 
@@ -164,14 +165,18 @@ def redact_identifiers(raw: Column) -> Column:
     return raw
 
 
+def keep_raw_for_quarantine(pings: DataFrame) -> DataFrame:
+    """Needs ``reason``; blanks ``raw`` on good lines (so later shuffles do not carry
+    kilobytes of JSON per ping) and redacts identifiers on the ones kept."""
+    return pings.withColumn("raw", F.when(F.col("reason").isNotNull(), redact_identifiers(F.col("raw"))))
+
+
 def classify(parsed: DataFrame, calendar: DataFrame, day: date, limits: Limits) -> DataFrame:
-    """All of the above, keeping the raw text only where quarantine needs it."""
-    classified = (
+    """All of the above, in order."""
+    return (
         parsed.transform(with_dimensions)
         .transform(with_quarantine_reason)
+        .transform(keep_raw_for_quarantine)
         .transform(with_release_dates(calendar, day))
         .transform(with_disposition(day, limits))
-    )
-    return classified.withColumn(
-        "raw", F.when(F.col("disposition") == QUARANTINED, redact_identifiers(F.col("raw")))
     )
