@@ -1,0 +1,206 @@
+"""Dimensions, quarantine reasons, release dates and dispositions (SPEC section 3)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from lib.classify import Limits, classify
+from lib.pings import parse_pings
+from lib.release_calendar import CALENDAR_SCHEMA
+from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
+
+
+def run(spark, *pings, doc_type="main", calendar=(), limits=Limits()):
+    calendar_rows = spark.createDataFrame(list(calendar), CALENDAR_SCHEMA)
+    return classify(parse_pings(lines(spark, *pings), doc_type), calendar_rows, DAY, limits)
+
+
+def one(spark, ping, **kwargs):
+    rows = run(spark, ping, **kwargs).collect()
+    assert len(rows) == 1
+    return rows[0].asDict()
+
+
+def build_id(day: date) -> str:
+    return f"{day:%Y%m%d}093015"
+
+
+@pytest.mark.parametrize(
+    ("ping", "reason", "detail"),
+    [
+        ("{not json", "not_json_object", "not a JSON object"),
+        (
+            main_ping(**{"payload.info.subsessionLength": "1"}),
+            "wrong_type",
+            "payload.info.subsessionLength is string, expected bigint",
+        ),
+        (main_ping(id=DELETE), "missing_id", None),
+        (main_ping(id=""), "missing_id", None),
+        (main_ping(**{"application.channel": None}), "missing_channel", None),
+        (main_ping(**{"application.channel": ""}), "missing_channel", None),
+        (
+            main_ping(**{"application.version": DELETE, "environment.build.version": DELETE}),
+            "missing_version",
+            None,
+        ),
+        (
+            main_ping(**{"application.buildId": DELETE, "environment.build.buildId": DELETE}),
+            "missing_build_id",
+            None,
+        ),
+        (main_ping(**{"application.buildId": "2026111"}), "malformed_build_id", "2026111"),
+        (main_ping(**{"application.buildId": "20261332093015"}), "malformed_build_id", "20261332093015"),
+        (main_ping(**{"application.buildId": "0000000000"}), "malformed_build_id", "0000000000"),
+        (main_ping(**{"payload.info.subsessionLength": -5}), "negative_subsession_length", "-5"),
+        (
+            main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.rdd.sum": -2}),
+            "negative_crash_sum",
+            "rdd.sum = -2",
+        ),
+    ],
+)
+def test_each_problem_quarantines_the_line_with_its_reason(spark, ping, reason, detail):
+    row = one(spark, ping)
+    assert (row["disposition"], row["reason"], row["detail"]) == ("quarantined", reason, detail)
+    assert row["raw"] is not None
+
+
+def test_the_first_problem_in_spec_order_names_the_line(spark):
+    row = one(
+        spark, main_ping(id=DELETE, **{"application.channel": None, "payload.info.subsessionLength": -1})
+    )
+    assert row["reason"] == "missing_id"
+
+
+def test_a_good_ping_is_aggregated_and_keeps_no_raw_text(spark):
+    row = one(spark, main_ping())
+    assert (row["disposition"], row["reason"], row["raw"]) == ("aggregated", None, None)
+
+
+def test_quarantined_lines_keep_their_text_without_client_identifiers(spark):
+    row = one(spark, main_ping(id="", profileGroupId="aaaa-bbbb"))
+    assert "11111111-2222-4333-8444-555555555555" not in row["raw"]
+    assert "aaaa-bbbb" not in row["raw"]
+    assert '"clientId":"<redacted>"' in row["raw"]
+    assert '"profileGroupId":"<redacted>"' in row["raw"]
+
+
+def test_dimensions_follow_the_fallbacks_of_spec_section_3(spark):
+    row = one(
+        spark,
+        main_ping(
+            **{
+                "application.version": DELETE,
+                "application.displayVersion": DELETE,
+                "application.buildId": DELETE,
+                "environment.build.version": "145.0.2",
+                "environment.build.displayVersion": "145.0.2 (ESR)",
+                "environment.build.architecture": None,
+                "application.architecture": "aarch64",
+                "application.channel": "Release-cck-acme",
+                "environment.system.os": {"name": "Darwin", "version": "24.1.0-beta"},
+                "meta.geoCountry": DELETE,
+            }
+        ),
+    )
+    assert row["version"] == "145.0.2"
+    assert row["major_version"] == 145
+    assert row["display_version"] == "145.0.2 (ESR)"
+    assert row["build_id"] == "20261110093015"
+    assert row["architecture"] == "aarch64"
+    assert row["channel"] == "release"
+    assert (row["os"], row["os_version"]) == ("Mac", "24.1.0")
+    assert row["country"] == "??"
+
+
+def test_display_version_falls_back_to_version(spark):
+    row = one(spark, main_ping(**{"application.displayVersion": DELETE}))
+    assert row["display_version"] == "145.0"
+
+
+def test_application_fields_win_over_environment_ones(spark):
+    row = one(
+        spark, main_ping(**{"environment.build.version": "1.0", "environment.build.buildId": "2000010100"})
+    )
+    assert (row["version"], row["build_id"]) == ("145.0", "20261110093015")
+
+
+def test_release_date_comes_from_the_calendar_and_else_from_the_build_id(spark):
+    calendar = [("145.0", date(2026, 11, 11))]
+    known = one(spark, main_ping(), calendar=calendar)
+    assert (known["release_date"], known["release_date_source"], known["release_age_days"]) == (
+        date(2026, 11, 11),
+        "calendar",
+        9,
+    )
+    unknown = one(spark, main_ping(**{"application.displayVersion": "146.0b1"}), calendar=calendar)
+    assert (unknown["release_date"], unknown["release_date_source"], unknown["release_age_days"]) == (
+        date(2026, 11, 10),
+        "build_id",
+        10,
+    )
+
+
+def test_release_age_may_be_negative(spark):
+    row = one(spark, main_ping(), calendar=[("145.0", DAY + timedelta(days=3))])
+    assert row["release_age_days"] == -3
+
+
+@pytest.mark.parametrize(
+    ("built", "disposition"),
+    [
+        (DAY - timedelta(days=183), "aggregated"),
+        (DAY - timedelta(days=184), "excluded"),
+        (DAY, "aggregated"),
+        (DAY + timedelta(days=1), "aggregated"),
+        (DAY + timedelta(days=2), "excluded"),
+    ],
+)
+def test_builds_too_old_or_from_the_future_are_excluded(spark, built, disposition):
+    bid = build_id(built)
+    row = one(spark, main_ping(**{"application.buildId": bid, "environment.build.buildId": bid}))
+    assert row["disposition"] == disposition
+
+
+def test_exclusion_window_is_configurable(spark):
+    bid = build_id(DAY - timedelta(days=10))
+    row = one(spark, main_ping(**{"application.buildId": bid}), limits=Limits(max_build_age_days=7))
+    assert row["disposition"] == "excluded"
+
+
+def test_copies_of_a_document_id_count_once_and_the_earliest_copy_is_kept(spark):
+    first = main_ping(
+        **{"meta.submissionTimestamp": "2026-11-20T01:00:00.000Z", "application.channel": "beta"}
+    )
+    later = main_ping(**{"meta.submissionTimestamp": "2026-11-20T05:00:00.000Z"})
+    untimed = main_ping(meta=DELETE)
+    rows = run(spark, later, untimed, first).select("channel", "disposition").collect()
+    assert sorted((r.channel, r.disposition) for r in rows) == [
+        ("beta", "aggregated"),
+        ("release", "duplicate"),
+        ("release", "duplicate"),
+    ]
+
+
+def test_a_quarantined_copy_does_not_make_the_good_one_a_duplicate(spark):
+    rows = run(spark, main_ping(**{"payload.info.subsessionLength": -1}), main_ping()).collect()
+    assert sorted(r.disposition for r in rows) == ["aggregated", "quarantined"]
+
+
+def test_an_excluded_ping_and_its_copy_are_one_exclusion_and_one_duplicate(spark):
+    old = main_ping(**{"application.buildId": "2020010100"})
+    rows = run(spark, old, old).collect()
+    assert sorted(r.disposition for r in rows) == ["duplicate", "excluded"]
+
+
+def test_crash_pings_are_classified_by_the_same_rules(spark):
+    rows = run(
+        spark, crash_ping(), crash_ping(), crash_ping(id="", **{"payload.processType": 5}), doc_type="crash"
+    ).collect()
+    assert sorted(r.disposition for r in rows) == ["aggregated", "duplicate", "quarantined"]
+
+
+def test_no_input_gives_no_rows(spark):
+    assert run(spark, main_ping()).limit(0).count() == 0

@@ -1,0 +1,104 @@
+"""The one JSON parse: what it reads, and how it names what it cannot read."""
+
+from __future__ import annotations
+
+import pytest
+
+from lib.pings import leaves, parse_pings, ping_schema
+from tests.pingbuilder import DELETE, crash_ping, lines, main_ping
+
+
+def parse_one(spark, ping, doc_type="main"):
+    return parse_pings(lines(spark, ping), doc_type).first().asDict()
+
+
+def test_a_good_main_ping_reads_every_field_with_its_type(spark):
+    row = parse_one(spark, main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum": 3}))
+    assert row["json_error"] is None and row["type_error"] is None
+    assert row["doc_id"] == "00000000-0000-4000-8000-000000000001"
+    assert row["app_channel"] == "release"
+    assert row["env_build_id"] == "20261110093015"
+    assert row["os_name"] == "Windows_NT"
+    assert row["geo_country"] == "CA"
+    assert row["subsession_length"] == 7200
+    assert row["gpu_crash_sum"] == 3
+    assert row["plugin_crash_sum"] is None
+
+
+def test_a_crash_ping_reads_its_payload(spark):
+    row = parse_one(
+        spark,
+        crash_ping(
+            **{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"}
+        ),
+        "crash",
+    )
+    assert (row["process_type"], row["ipc_channel_error"], row["startup_crash_flag"]) == (
+        "content",
+        "ShutDownKill",
+        "0",
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        (
+            {"payload.info.subsessionLength": "7200"},
+            "payload.info.subsessionLength is string, expected bigint",
+        ),
+        (
+            {"payload.info.subsessionLength": 7200.5},
+            "payload.info.subsessionLength is decimal(5,1), expected bigint",
+        ),
+        ({"application.buildId": 20261110093015}, "application.buildId is bigint, expected string"),
+        ({"application.channel": ["release"]}, "application.channel is array, expected string"),
+        ({"id": {"uuid": "x"}}, "id is object, expected string"),
+        ({"meta.geoCountry": 1}, "meta.geoCountry is bigint, expected string"),
+        ({"application": "release"}, "application is not an object"),
+        ({"environment.system": []}, "environment.system is not an object"),
+        (
+            {"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu": 2},
+            "payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu is not an object",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_named_not_coerced(spark, changes, error):
+    row = parse_one(spark, main_ping(**changes))
+    assert row["type_error"] == error
+    assert row["json_error"] is None
+
+
+def test_json_nulls_and_missing_fields_are_simply_missing(spark):
+    row = parse_one(
+        spark,
+        main_ping(
+            **{"payload.info.subsessionLength": None, "meta": DELETE, "application.displayVersion": None}
+        ),
+    )
+    assert row["type_error"] is None
+    assert (row["subsession_length"], row["geo_country"], row["app_display_version"]) == (None, None, None)
+
+
+def test_fields_the_job_does_not_read_may_have_any_shape(spark):
+    row = parse_one(spark, main_ping(**{"payload.histograms": "not an object", "environment.addons": 5}))
+    assert row["type_error"] is None and row["json_error"] is None
+
+
+@pytest.mark.parametrize("text", ["not json", "", "[1, 2]", '"a string"', "42", '{"id": "x",', "null"])
+def test_a_line_that_is_not_a_json_object_says_so(spark, text):
+    row = parse_one(spark, text)
+    assert row["json_error"] == "not a JSON object"
+    assert row["type_error"] is None
+
+
+def test_empty_input_gives_an_empty_frame_with_every_column(spark):
+    parsed = parse_pings(lines(spark, main_ping()).limit(0), "main")
+    assert parsed.count() == 0
+    assert {leaf.column for leaf in leaves(ping_schema("main"))} <= set(parsed.columns)
+
+
+def test_every_leaf_has_a_distinct_flat_name():
+    for doc_type in ("main", "crash"):
+        names = [leaf.column for leaf in leaves(ping_schema(doc_type))]
+        assert len(names) == len(set(names))

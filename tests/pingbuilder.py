@@ -1,0 +1,74 @@
+"""Minimal valid pings for tests, changed one field at a time with dotted paths."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+
+DAY = date(2026, 11, 20)
+BUILD = "20261110093015"  # built 10 days before DAY
+_MISSING = object()
+
+MAIN: dict[str, Any] = {
+    "type": "main",
+    "id": "00000000-0000-4000-8000-000000000001",
+    "clientId": "11111111-2222-4333-8444-555555555555",
+    "creationDate": "2026-11-20T08:00:00.000Z",
+    "application": {
+        "channel": "release",
+        "version": "145.0",
+        "displayVersion": "145.0",
+        "buildId": BUILD,
+        "architecture": "x86-64",
+    },
+    "environment": {
+        "build": {"version": "145.0", "buildId": BUILD, "architecture": "x86-64"},
+        "system": {"os": {"name": "Windows_NT", "version": "10.0.19045"}},
+    },
+    "meta": {"submissionTimestamp": "2026-11-20T09:00:00.000Z", "geoCountry": "CA"},
+    "payload": {"info": {"subsessionLength": 7200}, "keyedHistograms": {}},
+}
+CRASH: dict[str, Any] = {
+    **{k: v for k, v in MAIN.items() if k != "payload"},
+    "type": "crash",
+    "payload": {"processType": "main", "metadata": {"StartupCrash": "0"}},
+}
+
+
+def build(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """``build(MAIN, **{"payload.info.subsessionLength": -1, "meta": DELETE})``."""
+    ping = copy.deepcopy(base)
+    for dotted, value in changes.items():
+        *parents, leaf = dotted.split(".")
+        node = ping
+        for key in parents:
+            node = node.setdefault(key, {})
+        if value is DELETE:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return ping
+
+
+DELETE = _MISSING
+
+
+def main_ping(**changes: Any) -> dict[str, Any]:
+    return build(MAIN, **changes)
+
+
+def crash_ping(**changes: Any) -> dict[str, Any]:
+    return build(CRASH, **changes)
+
+
+def lines(
+    spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json"
+) -> DataFrame:
+    """Landing lines as :func:`lib.landing.read_lines` returns them."""
+    texts = [p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in pings]
+    rows = [(source, hash(t), t) for t in texts]
+    return spark.createDataFrame(rows, "source_file string, line_hash bigint, raw string")
