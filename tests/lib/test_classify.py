@@ -11,8 +11,10 @@ from lib.pings import parse_pings
 from lib.release_calendar import CALENDAR_SCHEMA
 from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
 
+DEFAULT_LIMITS = Limits()
 
-def run(spark, *pings, doc_type="main", calendar=(), limits=Limits()):
+
+def run(spark, *pings, doc_type="main", calendar=(), limits=DEFAULT_LIMITS):
     calendar_rows = spark.createDataFrame(list(calendar), CALENDAR_SCHEMA)
     return classify(parse_pings(lines(spark, *pings), doc_type), calendar_rows, DAY, limits)
 
