@@ -100,6 +100,8 @@ class Settings:
     ping_size: str = "realistic"  # or "small" for fast tests
     faults: dict[str, frozenset[date] | None] = field(default_factory=dict)
     regression: tuple[str, int, float] | None = ("Darwin", 0, 1.8)  # os, major offset from newest, factor
+    # Multiplies every crash rate: tests use it to get many crashes from few pings.
+    rate_scale: float = 1.0
 
     def fault_on(self, name: str, day: date) -> bool:
         if name not in self.faults:
@@ -309,6 +311,7 @@ class Generator:
 
     def rate_per_1000h(self, client: Client, release: Release, age: int) -> float:
         rate = BASE_RATE[client.os_name] * CHANNEL_FACTOR[client.channel] * early_days_factor(age)
+        rate *= self.settings.rate_scale
         if self.settings.regression and client.channel == "release":
             os_name, offset, factor = self.settings.regression
             if client.os_name == os_name and release.version.startswith(f"{self.newest_major - offset}."):

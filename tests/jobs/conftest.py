@@ -1,0 +1,56 @@
+"""A small generated landing zone with faults, aggregated once for the job tests."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from jobs.aggregate_crashes import Config, run
+from jobs.generate_pings import generate
+from lib.synthetic import Settings
+
+CLEAN, FAULTY, DROPPED = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
+DAYS = (CLEAN, FAULTY, DROPPED)
+SETTINGS = Settings(
+    start=CLEAN,
+    days=3,
+    clients=1500,
+    ping_size="small",
+    rate_scale=25.0,
+    faults={
+        **{
+            f: frozenset({FAULTY})
+            for f in ("duplicates", "negative_lengths", "malformed_lines", "wrong_types", "bogus_builds")
+        },
+        "platform_drop": frozenset({DROPPED}),
+        "clock_skew": frozenset({DROPPED}),
+    },
+)
+
+
+@pytest.fixture(scope="session")
+def landing(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("landing")
+    generate(SETTINGS, out, compress=True)
+    return out
+
+
+@pytest.fixture(scope="session")
+def truth(landing) -> dict[date, dict]:
+    return {day: json.loads((landing / "truth" / f"{day}.json").read_text()) for day in DAYS}
+
+
+def config(landing: Path, warehouse: Path, day: date, raw: Path | None = None) -> Config:
+    return Config(day, str(raw or landing / "raw"), str(warehouse), str(landing / "releases"))
+
+
+@pytest.fixture(scope="session")
+def warehouse(spark, landing, tmp_path_factory) -> Path:
+    """All three days aggregated into one warehouse, as the nightly runs would."""
+    path = tmp_path_factory.mktemp("warehouse")
+    for day in DAYS:
+        run(spark, config(landing, path, day))
+    return path

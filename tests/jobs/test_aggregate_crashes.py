@@ -1,0 +1,135 @@
+"""The aggregation job end to end on generated data with known truth."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+
+import pytest
+from pyspark.sql import functions as F
+
+from lib.tables import read_table
+from tests.jobs.conftest import CLEAN, DAYS, DROPPED, FAULTY
+
+pytestmark = pytest.mark.slow
+LINE_COUNTS = ("input_lines", "aggregated", "duplicates", "excluded", "quarantined")
+
+
+def test_dq_metrics_account_for_every_line_as_the_generator_wrote_it(spark, warehouse, truth):
+    rows = read_table(spark, str(warehouse), "dq_metrics").collect()
+    actual = {(r.submission_date, r.doc_type): {k: r[k] for k in LINE_COUNTS} for r in rows}
+    expected = {
+        (day, doc_type): {k: truth[day]["lines"][doc_type].get(k, 0) for k in LINE_COUNTS}
+        for day in DAYS
+        for doc_type in ("main", "crash")
+    }
+    assert actual == expected
+    for counts in actual.values():
+        assert counts["input_lines"] == sum(counts[k] for k in LINE_COUNTS[1:])
+
+
+def test_the_faulty_day_really_had_every_kind_of_set_aside_line(truth):
+    main = truth[FAULTY]["lines"]["main"]
+    assert min(main["duplicates"], main["excluded"], main["quarantined"]) > 10
+    assert set(truth[FAULTY]["quarantine_reasons"]["main"]) == {
+        "negative_subsession_length",
+        "wrong_type",
+        "not_json_object",
+        "malformed_build_id",
+    }
+
+
+def test_quarantine_holds_each_line_with_the_reason_the_generator_caused(spark, warehouse, truth):
+    rows = (
+        read_table(spark, str(warehouse), "quarantine")
+        .groupBy("submission_date", "doc_type", "reason")
+        .count()
+        .collect()
+    )
+    actual = {(r.submission_date, r.doc_type, r.reason): r["count"] for r in rows}
+    expected = {
+        (day, doc_type, reason): n
+        for day in DAYS
+        for doc_type, reasons in truth[day]["quarantine_reasons"].items()
+        for reason, n in reasons.items()
+    }
+    assert actual == expected
+
+
+def test_quarantined_raw_lines_carry_no_client_id(spark, warehouse):
+    raw = read_table(spark, str(warehouse), "quarantine").where(F.col("reason") != "not_json_object")
+    assert raw.count() > 0
+    assert raw.where(F.col("raw").rlike(r'"clientId":"[0-9a-f]{8}-')).count() == 0
+
+
+def test_aggregates_match_the_generated_cells_exactly(spark, warehouse, truth):
+    measures = (
+        "ping_count",
+        "main_crashes",
+        "content_crashes",
+        "content_shutdown_crashes",
+        "startup_crashes",
+        "gpu_crashes",
+    )
+    table = read_table(spark, str(warehouse), "crash_aggregates")
+    rows = (
+        table.groupBy("submission_date", "channel", "display_version", "os")
+        .agg(*[F.sum(m).alias(m) for m in measures], F.sum("usage_hours").alias("usage_hours"))
+        .collect()
+    )
+    actual = {(r.submission_date, r.channel, r.display_version, r.os): r.asDict() for r in rows}
+    assert len(actual) == sum(len(truth[d]["cells"]) for d in DAYS)
+    for day in DAYS:
+        for cell in truth[day]["cells"]:
+            got = actual[(day, cell["channel"], cell["display_version"], cell["os"])]
+            assert {m: got[m] for m in measures} == {m: cell.get(m, 0) for m in measures}, cell
+            assert got["usage_hours"] == pytest.approx(cell.get("usage_seconds", 0) / 3600, abs=1e-6)
+
+
+def test_crash_rates_recover_the_models_rates_within_sampling_error(spark, warehouse, truth):
+    """Per channel and platform, observed main crashes against the model's expectation."""
+    expected: dict[tuple[str, str], float] = defaultdict(float)
+    for day in DAYS:
+        for cell in truth[day]["expected_main_crashes"]:
+            expected[(cell["channel"], cell["os"])] += cell["expected"]
+    rows = (
+        read_table(spark, str(warehouse), "crash_aggregates")
+        .groupBy("channel", "os")
+        .agg(F.sum("main_crashes").alias("n"))
+        .collect()
+    )
+    observed = {(r.channel, r.os): r.n for r in rows}
+    assert sum(expected.values()) > 1000
+    for key, mean in expected.items():
+        z = (observed[key] - mean) / math.sqrt(mean)
+        assert abs(z) < 4, f"{key}: observed {observed[key]}, expected {mean:.1f} (z={z:.1f})"
+
+
+def test_new_releases_are_crashier_in_their_first_days(spark, warehouse):
+    """The model's early-days effect shows when release ages are kept apart."""
+    rows = (
+        read_table(spark, str(warehouse), "crash_aggregates")
+        .where((F.col("channel") == "release") & (F.col("os") == "Windows"))
+        .groupBy((F.col("release_age_days") <= 2).alias("early"))
+        .agg((F.sum("main_crashes") / F.sum("usage_hours")).alias("rate"))
+        .collect()
+    )
+    rate = {r.early: r.rate for r in rows}
+    assert rate[True] > 1.3 * rate[False]
+
+
+def test_a_dropped_platform_shows_in_the_volume(spark, warehouse):
+    pings = {
+        r.submission_date: r.n
+        for r in read_table(spark, str(warehouse), "crash_aggregates")
+        .where(F.col("os") == "Mac")
+        .groupBy("submission_date")
+        .agg(F.sum("ping_count").alias("n"))
+        .collect()
+    }
+    assert pings[DROPPED] < 0.6 * pings[CLEAN]
+
+
+def test_no_client_identifier_reaches_the_aggregates(spark, warehouse):
+    columns = read_table(spark, str(warehouse), "crash_aggregates").columns
+    assert not [c for c in columns if "client" in c.lower()]

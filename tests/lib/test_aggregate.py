@@ -1,0 +1,208 @@
+"""From classified pings to crash_aggregates, quarantine and dq_metrics rows (SPEC section 4)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import reduce
+
+from chispa import assert_df_equality
+from pyspark.sql import DataFrame
+
+from lib.aggregate import DIMENSIONS, PING_MEASURES, to_crash_aggregates, to_dq_metrics, to_ping_measures
+from lib.classify import Limits, classify
+from lib.pings import parse_pings
+from lib.release_calendar import CALENDAR_SCHEMA
+from lib.tables import conform, table_spec
+from tests.pingbuilder import DAY, crash_ping, lines, main_ping
+
+LIMITS = Limits()
+ROW = {
+    "submission_date": DAY,
+    "channel": "release",
+    "version": "145.0",
+    "display_version": "145.0",
+    "major_version": 145,
+    "build_id": "20261110093015",
+    "os": "Windows",
+    "os_version": "10.0.19045",
+    "architecture": "x86-64",
+    "country": "CA",
+    "release_date": date(2026, 11, 10),
+    "release_age_days": 10,
+    "release_date_source": "build_id",
+    "ping_count": 0,
+    "usage_hours": 0.0,
+    **{m: 0 for m in PING_MEASURES if m not in ("ping_count", "usage_seconds")},
+}
+
+
+def classified(spark, *pings, doc_type):
+    calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
+    return classify(parse_pings(lines(spark, *pings), doc_type), calendar, DAY, LIMITS)
+
+
+def aggregates(spark, main=(), crash=()) -> DataFrame:
+    measures = [
+        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, DAY, LIMITS)
+        for doc_type, pings in (("main", main), ("crash", crash))
+    ]
+    return conform(
+        to_crash_aggregates(reduce(DataFrame.unionByName, measures)), table_spec("crash_aggregates")
+    )
+
+
+def expected(spark, *rows) -> DataFrame:
+    spec = table_spec("crash_aggregates")
+    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
+    return spark.createDataFrame([tuple({**ROW, **r}[c] for c in spec.column_names) for r in rows], schema)
+
+
+def assert_aggregates(actual, wanted):
+    assert_df_equality(actual, wanted, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_main_and_crash_pings_with_the_same_dimensions_share_one_row(spark):
+    main = [
+        main_ping(id="m1", **{"payload.info.subsessionLength": 3600}),
+        main_ping(
+            id="m2",
+            **{
+                "payload.info.subsessionLength": 1800,
+                "payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum": 2,
+            },
+        ),
+    ]
+    crash = [
+        crash_ping(id="c1"),
+        crash_ping(id="c2", **{"payload.processType": None, "payload.metadata.StartupCrash": "1"}),
+        crash_ping(
+            id="c3",
+            **{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"},
+        ),
+        crash_ping(
+            id="c4",
+            **{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ChannelError"},
+        ),
+        crash_ping(id="c5", **{"payload.processType": "content"}),
+    ]
+    assert_aggregates(
+        aggregates(spark, main, crash),
+        expected(
+            spark,
+            {
+                "ping_count": 2,
+                "usage_hours": 1.5,
+                "gpu_crashes": 2,
+                "main_crashes": 2,
+                "startup_crashes": 1,
+                "content_crashes": 2,
+                "content_shutdown_crashes": 1,
+            },
+        ),
+    )
+
+
+def test_a_row_only_crash_pings_reach_has_no_pings_and_no_hours(spark):
+    assert_aggregates(
+        aggregates(spark, crash=[crash_ping(**{"meta.geoCountry": "FR"})]),
+        expected(spark, {"country": "FR", "main_crashes": 1}),
+    )
+
+
+def test_a_crash_ping_of_another_process_type_adds_a_row_of_zeros_unless_a_startup_crash(spark):
+    assert_aggregates(
+        aggregates(
+            spark,
+            crash=[
+                crash_ping(id="g", **{"payload.processType": "gpu"}),
+                crash_ping(
+                    id="r",
+                    **{
+                        "payload.processType": "rdd",
+                        "payload.metadata.StartupCrash": "1",
+                        "meta.geoCountry": "DE",
+                    },
+                ),
+            ],
+        ),
+        expected(spark, {}, {"country": "DE", "startup_crashes": 1}),
+    )
+
+
+def test_usage_is_capped_per_ping_and_missing_usage_still_counts_the_ping(spark):
+    main = [
+        main_ping(id="long", **{"payload.info.subsessionLength": 200000}),
+        main_ping(id="none", **{"payload.info.subsessionLength": None}),
+        main_ping(id="zero", **{"payload.info.subsessionLength": 0}),
+    ]
+    assert_aggregates(aggregates(spark, main), expected(spark, {"ping_count": 3, "usage_hours": 24.0}))
+
+
+def test_every_histogram_key_lands_in_its_own_column(spark):
+    histogram = "payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP"
+    keys = {"gpu": 1, "plugin": 2, "gmplugin": 3, "rdd": 4, "socket": 5, "utility": 6, "content": 99}
+    ping = main_ping(**{f"{histogram}.{k}": {"sum": v, "values": {"0": v}} for k, v in keys.items()})
+    wanted = {f"{k}_crashes": v for k, v in keys.items() if k != "content"}
+    assert_aggregates(
+        aggregates(spark, [ping]), expected(spark, {"ping_count": 1, "usage_hours": 2.0, **wanted})
+    )
+
+
+def test_dimensions_split_rows_and_duplicates_quarantine_and_exclusions_add_nothing(spark):
+    main = [
+        main_ping(id="a"),
+        main_ping(id="a"),
+        main_ping(id="b", **{"environment.system.os.name": "Linux", "environment.system.os.version": "6.1"}),
+        main_ping(id="c", **{"payload.info.subsessionLength": -1}),
+        main_ping(id="d", **{"application.buildId": "2019010100"}),
+    ]
+    assert_aggregates(
+        aggregates(spark, main),
+        expected(
+            spark,
+            {"ping_count": 1, "usage_hours": 2.0},
+            {"ping_count": 1, "usage_hours": 2.0, "os": "Linux", "os_version": "6.1"},
+        ),
+    )
+
+
+def test_the_grain_is_the_dimensions_of_spec_section_4():
+    spec = table_spec("crash_aggregates")
+    assert list(DIMENSIONS) == spec.column_names[: len(DIMENSIONS)]
+    assert "client_id" not in spec.column_names and "clientId" not in spec.column_names
+
+
+def test_dq_metrics_count_every_line_once(spark):
+    pings = [
+        main_ping(id="a"),
+        main_ping(id="a"),
+        main_ping(id="b", **{"payload.info.subsessionLength": None}),
+        main_ping(id="c", **{"payload.info.subsessionLength": 90000}),
+        main_ping(id="d", **{"application.buildId": "2019010100"}),
+        "garbage",
+    ]
+    actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), "main", DAY, LIMITS)
+    wanted = spark.createDataFrame(
+        [(DAY, "main", 6, 3, 1, 1, 1, 1, 1)],
+        "submission_date date, doc_type string, input_lines long, aggregated long, duplicates long, "
+        "excluded long, quarantined long, usage_capped long, missing_usage long",
+    )
+    assert_df_equality(actual, wanted, ignore_nullable=True)
+
+
+def test_dq_metrics_of_an_empty_day_is_one_row_of_zeros(spark):
+    empty = classified(spark, crash_ping(), doc_type="crash").limit(0)
+    row = to_dq_metrics(empty, "crash", DAY, LIMITS).collect()
+    assert [r.asDict() for r in row] == [
+        {
+            "submission_date": DAY,
+            "doc_type": "crash",
+            "input_lines": 0,
+            "aggregated": 0,
+            "duplicates": 0,
+            "excluded": 0,
+            "quarantined": 0,
+            "usage_capped": 0,
+            "missing_usage": 0,
+        }
+    ]
