@@ -1,0 +1,84 @@
+"""Re-runs, backfills and runs that die half-way leave exactly the right rows."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+
+import pytest
+from pyspark.sql import functions as F
+
+import jobs.aggregate_crashes as job
+from lib.tables import read_table
+from tests.jobs.conftest import CLEAN, DAYS, FAULTY, config
+
+pytestmark = pytest.mark.slow
+TABLES = ("crash_aggregates", "quarantine", "dq_metrics")
+
+
+def snapshot(spark, warehouse):
+    """Every table's full content, comparable across runs."""
+    return {
+        name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr)
+        for name in TABLES
+    }
+
+
+def versions(spark, warehouse):
+    from delta.tables import DeltaTable
+
+    return {n: DeltaTable.forPath(spark, f"{warehouse}/{n}").history(1).first().version for n in TABLES}
+
+
+def test_running_a_date_again_changes_nothing_but_the_history(spark, landing, warehouse):
+    before, before_versions = snapshot(spark, warehouse), versions(spark, warehouse)
+    job.run(spark, config(landing, warehouse, FAULTY))
+    assert snapshot(spark, warehouse) == before
+    assert all(v > before_versions[n] for n, v in versions(spark, warehouse).items())
+
+
+def test_a_backfill_in_another_order_gives_the_same_tables(spark, landing, warehouse, tmp_path):
+    for day in reversed(DAYS):
+        job.run(spark, config(landing, tmp_path, day))
+    assert snapshot(spark, tmp_path) == snapshot(spark, warehouse)
+
+
+def test_a_run_that_dies_half_way_leaves_readable_tables_and_a_rerun_repairs_them(
+    spark, landing, tmp_path, monkeypatch
+):
+    warehouse = tmp_path / "warehouse"
+    job.run(spark, config(landing, warehouse, CLEAN))
+    quarantined = read_table(spark, str(warehouse), "quarantine").count()
+
+    # New input for the same day: one of the two main files is gone.
+    raw = tmp_path / "raw"
+    shutil.copytree(landing / "raw", raw)
+    (raw / "main" / f"submission_date={CLEAN}" / "part-0001.json.gz").unlink()
+
+    written = []
+
+    def dies_at_the_second_table(spark_, warehouse_, spec, *args, **kwargs):
+        if written:
+            raise OSError("disk full")
+        written.append(spec.name)
+        original(spark_, warehouse_, spec, *args, **kwargs)
+
+    original = job.replace_partition
+    monkeypatch.setattr(job, "replace_partition", dies_at_the_second_table)
+    with pytest.raises(OSError, match="disk full"):
+        job.run(spark, config(landing, warehouse, CLEAN, raw=raw))
+    monkeypatch.undo()
+
+    # Each table is still a valid Delta table holding one whole version of the day.
+    pings = read_table(spark, str(warehouse), "crash_aggregates").agg(F.sum("ping_count")).first()[0]
+    metrics = read_table(spark, str(warehouse), "dq_metrics").where("doc_type = 'main'").first()
+    assert written == ["crash_aggregates"]
+    assert pings < metrics.aggregated  # new aggregates beside old metrics: the half-way state
+    assert read_table(spark, str(warehouse), "quarantine").count() == quarantined
+
+    job.run(spark, config(landing, warehouse, CLEAN, raw=raw))
+    pings = read_table(spark, str(warehouse), "crash_aggregates").agg(F.sum("ping_count")).first()[0]
+    metrics = read_table(spark, str(warehouse), "dq_metrics").where("doc_type = 'main'").first()
+    with gzip.open(raw / "main" / f"submission_date={CLEAN}" / "part-0000.json.gz", "rt") as remaining:
+        assert metrics.input_lines == sum(1 for _ in remaining)
+    assert pings == metrics.aggregated
