@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -68,11 +69,31 @@ def code_version() -> str:
     return f"{version}+g{sha}"
 
 
+def _java_messages(error: BaseException) -> list[str]:
+    """First lines of a Py4J error's Java cause chain, outermost first."""
+    messages, java = [], getattr(error, "java_exception", None)
+    while java is not None:
+        message = java.getMessage()
+        if message:
+            messages.append(str(message).strip().splitlines()[0])
+        java = java.getCause()
+    return messages
+
+
 def one_line(error: BaseException) -> str:
-    """The first meaningful line of an error, Spark's included, without the Java trace."""
-    text = str(error).strip() or type(error).__name__
-    first = text.splitlines()[0].strip()
-    return first if len(first) <= 400 else first[:397] + "..."
+    """The meaningful line of an error, a Spark one included, without the Java trace.
+
+    For Spark: its own message (which names the file) with the root cause, e.g.
+    ``Encountered error while reading file file:/x.json.gz (invalid stored block lengths)``.
+    """
+    java = _java_messages(error)
+    if java:
+        first = re.sub(r"^\[[A-Z_.]+\]\s*|\s*SQLSTATE: \w+$", "", java[0]).rstrip(" .")
+        text = first if len(java) == 1 else f"{first} ({java[-1]})"
+    else:
+        text = str(error).strip() or type(error).__name__
+        text = text.splitlines()[0].strip()
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 class Progress:
@@ -115,7 +136,9 @@ def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Callable[[list[s
     """Turn ``body(argv) -> summary line`` into a ``main`` with this module's error contract."""
 
     def main(argv: list[str] | None = None) -> int:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        # Our progress at INFO; libraries (py4j chatters at INFO) only from WARNING.
+        logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+        log.setLevel(logging.INFO)
         try:
             summary = body(sys.argv[1:] if argv is None else argv)
         except UsageError as error:

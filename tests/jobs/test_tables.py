@@ -1,0 +1,73 @@
+"""The Delta tables as analysts meet them: readable by delta-rs, DuckDB and Polars, and self-describing."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+import polars as pl
+import pytest
+from deltalake import DeltaTable
+from pyspark.sql import functions as F
+
+from lib.tables import read_table, table_spec
+from tests.jobs.conftest import CLEAN, DAYS
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize("name", ["crash_aggregates", "quarantine", "dq_metrics"])
+def test_delta_rs_reads_what_spark_wrote(spark, warehouse, name):
+    arrow = DeltaTable(f"{warehouse}/{name}").to_pyarrow_table()
+    spark_rows = read_table(spark, str(warehouse), name)
+    assert arrow.num_rows == spark_rows.count() > 0
+    assert arrow.column_names == table_spec(name).column_names
+    dates = {r.submission_date for r in spark_rows.select("submission_date").distinct().collect()}
+    assert set(arrow.column("submission_date").to_pylist()) == dates
+
+
+def test_duckdb_computes_the_same_rate_as_spark(spark, warehouse):
+    aggregates = DeltaTable(f"{warehouse}/crash_aggregates").to_pyarrow_dataset()  # noqa: F841 (read by DuckDB)
+    duck = duckdb.sql(
+        "SELECT os, sum(main_crashes) / sum(usage_hours) * 1000 AS rate FROM aggregates "
+        "WHERE channel = 'release' GROUP BY os ORDER BY os"
+    ).fetchall()
+    spark_rows = (
+        read_table(spark, str(warehouse), "crash_aggregates")
+        .where("channel = 'release'")
+        .groupBy("os")
+        .agg({"main_crashes": "sum", "usage_hours": "sum"})
+        .collect()
+    )
+    expected = {r.os: r["sum(main_crashes)"] / r["sum(usage_hours)"] * 1000 for r in spark_rows}
+    assert dict(duck) == pytest.approx(expected)
+
+
+def test_polars_reads_one_partition(warehouse):
+    frame = pl.read_delta(f"{warehouse}/dq_metrics").filter(pl.col("submission_date") == CLEAN)
+    assert sorted(frame["doc_type"].to_list()) == ["crash", "main"]
+
+
+def test_negative_counts_are_refused_by_a_check_constraint(spark, warehouse):
+    path = f"{warehouse}/crash_aggregates"
+    row = read_table(spark, str(warehouse), "crash_aggregates").limit(1).withColumn("main_crashes", F.lit(-1))
+    with pytest.raises(Exception, match="non_negative_counts"):
+        row.write.format("delta").mode("append").save(path)
+
+
+def test_columns_carry_their_descriptions(spark, warehouse):
+    fields = {
+        f.name: f.metadata.get("comment")
+        for f in read_table(spark, str(warehouse), "crash_aggregates").schema
+    }
+    assert fields == {c.name: c.description for c in table_spec("crash_aggregates").columns}
+
+
+def test_each_commit_records_how_its_numbers_were_made(warehouse):
+    history = DeltaTable(f"{warehouse}/crash_aggregates").history()
+    writes = [json.loads(h["userMetadata"]) for h in history if h.get("userMetadata")]
+    assert {w["submission_date"] for w in writes} == {d.isoformat() for d in DAYS}
+    latest = writes[0]
+    assert latest["limits"] == {"usage_cap_hours": 24.0, "max_build_age_days": 183, "max_build_lead_days": 1}
+    assert latest["calendar"]["versions"] > 10 and len(latest["calendar"]["sha256"]) == 64
+    assert latest["code_version"].startswith("0.1.0")
