@@ -11,6 +11,8 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lib.storage import path_exists
+
 DOC_TYPES = ("main", "crash")
 SUCCESS_MARKER = "_SUCCESS"
 # `<any name>.json` or `<any name>.json.gz`; Spark skips `_SUCCESS` and dot files itself.
@@ -23,19 +25,6 @@ class MissingPartition(Exception):
 
 def partition_path(raw: str, doc_type: str, day: date) -> str:
     return f"{raw.rstrip('/')}/{doc_type}/submission_date={day.isoformat()}"
-
-
-def _hadoop_path(spark: SparkSession, path: str):  # type: ignore[no-untyped-def]
-    jvm = spark.sparkContext._jvm
-    assert jvm is not None
-    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
-    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
-    return fs, hadoop_path
-
-
-def path_exists(spark: SparkSession, path: str) -> bool:
-    fs, hadoop_path = _hadoop_path(spark, path)
-    return bool(fs.exists(hadoop_path))
 
 
 def is_complete(spark: SparkSession, raw: str, doc_type: str, day: date) -> bool:

@@ -21,7 +21,7 @@ from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.landing import path_exists
+from lib.storage import path_exists, qualified
 
 PARTITION_COLUMN = "submission_date"
 
@@ -66,7 +66,7 @@ def table_spec(name: str) -> TableSpec:
 
 def ensure_table(spark: SparkSession, warehouse: str, spec: TableSpec) -> str:
     """Create the table (columns with comments, partitioning, constraints) unless it exists."""
-    path = spec.path(warehouse)
+    path = qualified(spark, spec.path(warehouse))
     if path_exists(spark, f"{path}/_delta_log"):
         return path
     builder = (

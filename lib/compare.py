@@ -1,0 +1,193 @@
+"""The morning question: is the newest release crashier than the one before, at the same age?
+
+A release is a (channel, display_version, release_date): a major or point release,
+a beta, or one day's nightly build. Per channel, the newest release with usage is
+compared with the one released before it, both restricted to the release ages
+(days since release) that both have in the data, so a new release in its crashy
+first days is not set against an old one in its quiet middle age. Per platform,
+so Windows volume does not hide Mac or Linux, and always with the raw counts and
+95% intervals beside the rates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from lib.stats import Interval, rate_interval, rate_per_1000, rate_ratio_interval
+
+# Below these, a rate is shown but marked as too thin to act on.
+MIN_CRASHES = 10
+MIN_HOURS = 1000.0
+CHANNELS = ("release", "beta", "nightly", "esr")
+
+
+@dataclass(frozen=True)
+class Side:
+    display_version: str
+    release_date: date
+    crashes: int
+    hours: float
+
+    @property
+    def rate(self) -> float | None:
+        return rate_per_1000(self.crashes, self.hours)
+
+    @property
+    def interval(self) -> Interval | None:
+        return rate_interval(self.crashes, self.hours)
+
+    @property
+    def small(self) -> bool:
+        return self.crashes < MIN_CRASHES or self.hours < MIN_HOURS
+
+
+@dataclass(frozen=True)
+class Comparison:
+    channel: str
+    os: str
+    ages: tuple[int, int] | None
+    latest: Side
+    previous: Side | None
+
+    @property
+    def ratio(self) -> float | None:
+        if self.previous is None or not self.previous.rate or self.latest.rate is None:
+            return None
+        return self.latest.rate / self.previous.rate
+
+    @property
+    def ratio_interval(self) -> Interval | None:
+        if self.previous is None:
+            return None
+        p = self.previous
+        return rate_ratio_interval(self.latest.crashes, self.latest.hours, p.crashes, p.hours)
+
+    @property
+    def verdict(self) -> str:
+        if self.previous is None:
+            return "no earlier release at these ages in the data"
+        if self.latest.small or self.previous.small:
+            return "too little data to judge"
+        interval = self.ratio_interval
+        if interval is None or not interval.excludes(1.0):
+            return "no clear difference"
+        return "CRASHIER" if interval.low > 1.0 else "less crashy"
+
+
+def usage_by_release_age(aggregates: DataFrame, as_of: date, measure: str) -> DataFrame:
+    """Crashes and hours per (channel, os, release, release age), up to ``as_of``."""
+    return (
+        aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*CHANNELS))
+        .groupBy("channel", "os", "display_version", "release_date", "release_age_days")
+        .agg(F.sum(measure).alias("crashes"), F.sum("usage_hours").alias("hours"))
+        .where(F.col("release_age_days") >= 0)
+    )
+
+
+def compare_releases(aggregates: DataFrame, as_of: date, measure: str = "main_crashes") -> list[Comparison]:
+    """One :class:`Comparison` per channel and platform (see the module docstring)."""
+    # Thousands of rows at most (channel x os x release x age): fine to bring to the driver.
+    rows = usage_by_release_age(aggregates, as_of, measure).collect()
+    cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, tuple[int, float]]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
+    releases: dict[str, set[tuple[date, str]]] = defaultdict(set)
+    for r in rows:
+        cells[(r.channel, r.os)][(r.display_version, r.release_date)][r.release_age_days] = (
+            r.crashes,
+            r.hours,
+        )
+        releases[r.channel].add((r.release_date, r.display_version))
+
+    comparisons = []
+    for channel in CHANNELS:
+        ordered = sorted(releases[channel])
+        if not ordered:
+            continue
+        latest_date, latest_version = ordered[-1]
+        previous = ordered[-2] if len(ordered) > 1 else None
+        for os_name in sorted({os_name for (ch, os_name) in cells if ch == channel}):
+            by_release = cells[(channel, os_name)]
+            latest_ages = by_release.get((latest_version, latest_date), {})
+            if not latest_ages:
+                continue
+            previous_ages = by_release.get((previous[1], previous[0]), {}) if previous else {}
+            common = sorted(set(latest_ages) & set(previous_ages))
+            ages = common or sorted(latest_ages)
+
+            def side(
+                version: str, released: date, by_age: dict[int, tuple[int, float]], ages: list[int] = ages
+            ) -> Side:
+                crashes = sum(by_age[a][0] for a in ages if a in by_age)
+                hours = sum(by_age[a][1] for a in ages if a in by_age)
+                return Side(version, released, int(crashes), float(hours))
+
+            comparisons.append(
+                Comparison(
+                    channel,
+                    os_name,
+                    (ages[0], ages[-1]),
+                    side(latest_version, latest_date, latest_ages),
+                    side(previous[1], previous[0], previous_ages) if previous and common else None,
+                )
+            )
+    return comparisons
+
+
+def _rate_text(side: Side) -> str:
+    interval = side.interval
+    if side.rate is None or interval is None:
+        return "no usage"
+    mark = " (small sample)" if side.small else ""
+    return f"{side.rate:5.2f} [{interval.low:.2f}, {interval.high:.2f}]{mark}"
+
+
+def _side_text(side: Side, label: str) -> str:
+    return f"{label:16} {side.crashes:8,} {side.hours:10,.0f}  {_rate_text(side):36}"
+
+
+def _labels(c: Comparison) -> tuple[str, str]:
+    """Release names; nightlies share a version, so their build dates tell them apart."""
+    latest, previous = c.latest, c.previous
+    if previous is None or previous.display_version != latest.display_version:
+        return latest.display_version, previous.display_version if previous else "-"
+    return (
+        f"{latest.display_version} {latest.release_date:%m-%d}",
+        f"{previous.display_version} {previous.release_date:%m-%d}",
+    )
+
+
+def format_report(comparisons: list[Comparison], as_of: date, measure: str = "main_crashes") -> str:
+    """A plain-text table a release manager reads in a minute."""
+    lines = [
+        f"{measure.replace('_', ' ')} per 1,000 usage hours, newest release against the previous one "
+        f"at the same release ages, as of {as_of} (95% intervals; raw counts beside every rate)",
+        "",
+    ]
+    side = f"{'crashes':>8} {'hours':>10}  {'rate [95% CI]':36}"
+    header = (
+        f"{'channel':8} {'os':8} {'ages':6} {'release':16} {side} {'previous':16} {side} "
+        f"{'ratio [95% CI]':22} verdict"
+    )
+    lines += [header, "-" * len(header)]
+    for c in comparisons:
+        ages = f"{c.ages[0]}-{c.ages[1]}" if c.ages else ""
+        latest_label, previous_label = _labels(c)
+        latest = _side_text(c.latest, latest_label)
+        earlier = (
+            _side_text(c.previous, previous_label) if c.previous else f"{'-':16} {'':8} {'':10}  {'':36}"
+        )
+        interval = c.ratio_interval
+        ratio = f"{c.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]" if c.ratio and interval else "-"
+        lines.append(f"{c.channel:8} {c.os:8} {ages:6} {latest} {earlier} {ratio:22} {c.verdict}")
+    lines += [
+        "",
+        f"A rate on fewer than {MIN_CRASHES} crashes or {MIN_HOURS:,.0f} hours is marked small; "
+        "a verdict needs the ratio's interval to exclude 1.",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,24 @@
+"""Paths through Hadoop's FileSystem, so local folders and s3a:// URIs behave the same."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+
+def _resolve(spark: SparkSession, path: str):  # type: ignore[no-untyped-def]
+    jvm = spark.sparkContext._jvm
+    assert jvm is not None, "storage needs a classic (JVM-backed) SparkSession"
+    hadoop_path = jvm.org.apache.hadoop.fs.Path(path)
+    fs = hadoop_path.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())  # type: ignore[union-attr]
+    return fs, hadoop_path
+
+
+def path_exists(spark: SparkSession, path: str) -> bool:
+    fs, hadoop_path = _resolve(spark, path)
+    return bool(fs.exists(hadoop_path))
+
+
+def qualified(spark: SparkSession, path: str) -> str:
+    """An absolute URI for ``path`` (``demo/wh`` becomes ``file:/home/.../demo/wh``)."""
+    fs, hadoop_path = _resolve(spark, path)
+    return str(fs.makeQualified(hadoop_path).toString())
