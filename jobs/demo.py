@@ -47,9 +47,7 @@ def _main(argv: list[str]) -> str:
     spark = build_session(JOB)
     warehouse = str(args.out / "warehouse")
     for day in settings.dates:
-        print(
-            run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True
-        )
+        print(run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True)
 
     last = settings.dates[-1]
     print(f"\n== 3. the morning report for {last}\n", flush=True)

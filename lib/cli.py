@@ -119,9 +119,7 @@ class Progress:
         def beat() -> None:
             while not done.wait(every):
                 stages = [tracker.getStageInfo(s) for s in tracker.getActiveStageIds()]
-                tasks = ", ".join(
-                    f"stage {s.stageId} {s.numCompletedTasks}/{s.numTasks} tasks" for s in stages if s
-                )
+                tasks = ", ".join(f"stage {s.stageId} {s.numCompletedTasks}/{s.numTasks} tasks" for s in stages if s)
                 self(f"{what}: still running ({tasks or 'between stages'})")
 
         thread = threading.Thread(target=beat, daemon=True)

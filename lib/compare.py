@@ -171,17 +171,14 @@ def format_report(comparisons: list[Comparison], as_of: date, measure: str = "ma
     ]
     side = f"{'crashes':>8} {'hours':>10}  {'rate [95% CI]':36}"
     header = (
-        f"{'channel':8} {'os':8} {'ages':6} {'release':16} {side} {'previous':16} {side} "
-        f"{'ratio [95% CI]':22} verdict"
+        f"{'channel':8} {'os':8} {'ages':6} {'release':16} {side} {'previous':16} {side} {'ratio [95% CI]':22} verdict"
     )
     lines += [header, "-" * len(header)]
     for c in comparisons:
         ages = f"{c.ages[0]}-{c.ages[1]}" if c.ages else ""
         latest_label, previous_label = _labels(c)
         latest = _side_text(c.latest, latest_label)
-        earlier = (
-            _side_text(c.previous, previous_label) if c.previous else f"{'-':16} {'':8} {'':10}  {'':36}"
-        )
+        earlier = _side_text(c.previous, previous_label) if c.previous else f"{'-':16} {'':8} {'':10}  {'':36}"
         interval = c.ratio_interval
         ratio = f"{c.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]" if c.ratio and interval else "-"
         lines.append(f"{c.channel:8} {c.os:8} {ages:6} {latest} {earlier} {ratio:22} {c.verdict}")

@@ -90,9 +90,7 @@ def _with_variant_leaves(schema: StructType) -> StructType:
 def _typed(leaf: Leaf, value: Column) -> tuple[Column, Column]:
     """The leaf cast to its declared type, and an error text when its JSON type is wrong."""
     kind = F.schema_of_variant(value)
-    accepted = (
-        value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[leaf.data_type.simpleString()])
-    )
+    accepted = value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[leaf.data_type.simpleString()])
     typed = F.when(accepted, F.try_variant_get(value, "$", leaf.data_type.simpleString()))
     error = F.when(
         ~accepted,
@@ -129,9 +127,7 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
         )
         for path in objects(schema)
     ]
-    typed, leaf_errors = zip(
-        *(_typed(leaf, F.col(f"_p.{leaf.dotted}")) for leaf in leaves(schema)), strict=True
-    )
+    typed, leaf_errors = zip(*(_typed(leaf, F.col(f"_p.{leaf.dotted}")) for leaf in leaves(schema)), strict=True)
     return parsed.select(
         *lines.columns,
         F.when(not_an_object, F.lit("not a JSON object")).alias("json_error"),

@@ -34,11 +34,7 @@ def channel(raw: Column) -> Column:
     """``release``/``beta``/``nightly``/``esr``/``aurora``, their ``-cck-`` partner builds, else Other."""
     lowered = F.lower(raw)
     cck = F.regexp_extract(lowered, rf"^({'|'.join(KNOWN_CHANNELS)})-cck-", 1)
-    return (
-        F.when(lowered.isin(*KNOWN_CHANNELS), lowered)
-        .when(cck != "", cck)
-        .when(raw.isNotNull(), F.lit(OTHER))
-    )
+    return F.when(lowered.isin(*KNOWN_CHANNELS), lowered).when(cck != "", cck).when(raw.isNotNull(), F.lit(OTHER))
 
 
 def major_version(version: Column) -> Column:

@@ -22,3 +22,13 @@ def qualified(spark: SparkSession, path: str) -> str:
     """An absolute URI for ``path`` (``demo/wh`` becomes ``file:/home/.../demo/wh``)."""
     fs, hadoop_path = _resolve(spark, path)
     return str(fs.makeQualified(hadoop_path).toString())
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    """Write a small text file (a report) to a local or s3a path, replacing it."""
+    fs, hadoop_path = _resolve(spark, path)
+    stream = fs.create(hadoop_path, True)
+    try:
+        stream.write(bytearray(text.encode("utf-8")))
+    finally:
+        stream.close()

@@ -135,9 +135,7 @@ def release_train(first: date, last: date) -> list[Release]:
         for point, offset in ((1, 7), (2, 21)):
             version = f"{major}.0.{point}"
             released = day + timedelta(offset)
-            releases.append(
-                Release("release", version, version, released, _build_id(released - timedelta(2), 14))
-            )
+            releases.append(Release("release", version, version, released, _build_id(released - timedelta(2), 14)))
         esr = f"{ESR_MAJOR}.{major - ESR_MAJOR}.0"
         releases.append(Release("esr", esr, esr, day, _build_id(day - timedelta(6), 11)))
         for beta in range(1, 9):
@@ -251,9 +249,7 @@ class DayTruth:
     """What the job must find for one submission date, built as the lines are written."""
 
     lines: dict[str, Counter[str]] = field(default_factory=lambda: {"main": Counter(), "crash": Counter()})
-    quarantine_reasons: dict[str, Counter[str]] = field(
-        default_factory=lambda: {"main": Counter(), "crash": Counter()}
-    )
+    quarantine_reasons: dict[str, Counter[str]] = field(default_factory=lambda: {"main": Counter(), "crash": Counter()})
     # (channel, display_version, os family) -> measure -> value, over aggregated pings only
     cells: dict[tuple[str, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (channel, display_version, os family, true release age) -> [usage hours, expected main crashes]
@@ -377,21 +373,13 @@ class Generator:
         s, rng, truth = self.settings, self.rng, DayTruth()
         lines: dict[str, list[str]] = {"main": [], "crash": []}
 
-        def emit(
-            doc_type: str, ping: dict, client: Client, release: Release, measures: dict[str, int]
-        ) -> None:
+        def emit(doc_type: str, ping: dict, client: Client, release: Release, measures: dict[str, int]) -> None:
             fault = self._fault_for(day, doc_type)
-            if (
-                fault == "negative_lengths"
-                and doc_type == "main"
-                and ping["payload"]["info"].get("subsessionLength")
-            ):
+            if fault == "negative_lengths" and doc_type == "main" and ping["payload"]["info"].get("subsessionLength"):
                 ping["payload"]["info"]["subsessionLength"] *= -1
                 return self._quarantined(lines, truth, doc_type, ping, "negative_subsession_length")
             if fault == "wrong_types" and doc_type == "main":
-                ping["payload"]["info"]["subsessionLength"] = str(
-                    ping["payload"]["info"].get("subsessionLength")
-                )
+                ping["payload"]["info"]["subsessionLength"] = str(ping["payload"]["info"].get("subsessionLength"))
                 return self._quarantined(lines, truth, doc_type, ping, "wrong_type")
             if fault == "malformed_lines":
                 text = self._serialize(ping, doc_type)
@@ -512,7 +500,8 @@ class Generator:
             return None
         if draw < 0.013:
             return self.rng.randrange(86401, 300000)  # a stuck session: capped at 24 h
-        return max(1, int(self.rng.lognormvariate(math.log(7200), 1.0)))
+        # Firefox splits subsessions at midnight, so ordinary lengths stay within a day.
+        return min(86400, max(1, int(self.rng.lognormvariate(math.log(7200), 1.0))))
 
     def _poisson(self, mean: float) -> int:
         # Knuth's method: the means here are small.

@@ -101,14 +101,20 @@ def replace_partition(
     rows: DataFrame,
     day: date,
     commit_info: dict[str, Any],
+    scope: dict[str, str] | None = None,
 ) -> None:
-    """Atomically replace ``day``'s partition of the table with ``rows``."""
+    """Atomically replace ``day``'s partition of the table with ``rows``; with ``scope``
+    (e.g. ``{"suite": "raw"}``), only the day's rows that match it."""
     path = ensure_table(spark, warehouse, spec)
+    predicate = " AND ".join(
+        [f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'"]
+        + [f"{column} = '{value}'" for column, value in (scope or {}).items()]
+    )
     (
         conform(rows, spec)
         .write.format("delta")
         .mode("overwrite")
-        .option("replaceWhere", f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'")
+        .option("replaceWhere", predicate)
         .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
         .save(path)
     )

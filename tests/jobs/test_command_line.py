@@ -64,9 +64,7 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
 
 def test_a_missing_partition_exits_1_with_one_line_and_creates_no_table(tmp_path):
     write_partition(tmp_path / "raw", "crash", "2026-11-20", [])
-    result = aggregate(
-        "--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh")
-    )
+    result = aggregate("--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh"))
     assert result.returncode == 1
     assert last_line(result) == (
         f"aggregate_crashes: error: missing main partition: {tmp_path}/raw/main/submission_date=2026-11-20"
@@ -80,9 +78,7 @@ def test_an_unreadable_file_exits_1_naming_it(tmp_path):
     write_partition(tmp_path / "raw", "main", "2026-11-20", [json.dumps(main_ping())])
     folder = write_partition(tmp_path / "raw", "crash", "2026-11-20", [])
     (folder / "broken.json.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
-    result = aggregate(
-        "--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh")
-    )
+    result = aggregate("--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh"))
     assert result.returncode == 1
     line = last_line(result)
     assert line.startswith("aggregate_crashes: error: ")
@@ -93,9 +89,7 @@ def test_an_unreadable_file_exits_1_naming_it(tmp_path):
 def test_an_unreadable_file_leaves_existing_tables_as_they_were(spark, landing, warehouse, tmp_path):
     raw = tmp_path / "raw"
     shutil.copytree(landing / "raw", raw)
-    (raw / "crash" / f"submission_date={CLEAN}" / "part-0000.json.gz").write_bytes(
-        b"\x1f\x8b\x08\x00 garbage"
-    )
+    (raw / "crash" / f"submission_date={CLEAN}" / "part-0000.json.gz").write_bytes(b"\x1f\x8b\x08\x00 garbage")
     before, before_versions = snapshot(spark, warehouse), versions(spark, warehouse)
     with pytest.raises(Exception, match=r"part-0000\.json\.gz"):
         job.run(spark, config(landing, warehouse, CLEAN, raw=raw))

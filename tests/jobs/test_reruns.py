@@ -18,10 +18,7 @@ TABLES = ("crash_aggregates", "quarantine", "dq_metrics")
 
 def snapshot(spark, warehouse):
     """Every table's full content, comparable across runs."""
-    return {
-        name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr)
-        for name in TABLES
-    }
+    return {name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr) for name in TABLES}
 
 
 def versions(spark, warehouse):

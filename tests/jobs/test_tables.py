@@ -56,10 +56,7 @@ def test_negative_counts_are_refused_by_a_check_constraint(spark, warehouse):
 
 
 def test_columns_carry_their_descriptions(spark, warehouse):
-    fields = {
-        f.name: f.metadata.get("comment")
-        for f in read_table(spark, str(warehouse), "crash_aggregates").schema
-    }
+    fields = {f.name: f.metadata.get("comment") for f in read_table(spark, str(warehouse), "crash_aggregates").schema}
     assert fields == {c.name: c.description for c in table_spec("crash_aggregates").columns}
 
 

@@ -46,9 +46,7 @@ def aggregates(spark, main=(), crash=()) -> DataFrame:
         to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, DAY, LIMITS)
         for doc_type, pings in (("main", main), ("crash", crash))
     ]
-    return conform(
-        to_crash_aggregates(reduce(DataFrame.unionByName, measures)), table_spec("crash_aggregates")
-    )
+    return conform(to_crash_aggregates(reduce(DataFrame.unionByName, measures)), table_spec("crash_aggregates"))
 
 
 def expected(spark, *rows) -> DataFrame:
@@ -143,9 +141,7 @@ def test_every_histogram_key_lands_in_its_own_column(spark):
     keys = {"gpu": 1, "plugin": 2, "gmplugin": 3, "rdd": 4, "socket": 5, "utility": 6, "content": 99}
     ping = main_ping(**{f"{histogram}.{k}": {"sum": v, "values": {"0": v}} for k, v in keys.items()})
     wanted = {f"{k}_crashes": v for k, v in keys.items() if k != "content"}
-    assert_aggregates(
-        aggregates(spark, [ping]), expected(spark, {"ping_count": 1, "usage_hours": 2.0, **wanted})
-    )
+    assert_aggregates(aggregates(spark, [ping]), expected(spark, {"ping_count": 1, "usage_hours": 2.0, **wanted}))
 
 
 def test_dimensions_split_rows_and_duplicates_quarantine_and_exclusions_add_nothing(spark):

@@ -70,9 +70,7 @@ def test_each_problem_quarantines_the_line_with_its_reason(spark, ping, reason, 
 
 
 def test_the_first_problem_in_spec_order_names_the_line(spark):
-    row = one(
-        spark, main_ping(id=DELETE, **{"application.channel": None, "payload.info.subsessionLength": -1})
-    )
+    row = one(spark, main_ping(id=DELETE, **{"application.channel": None, "payload.info.subsessionLength": -1}))
     assert row["reason"] == "missing_id"
 
 
@@ -123,9 +121,7 @@ def test_display_version_falls_back_to_version(spark):
 
 
 def test_application_fields_win_over_environment_ones(spark):
-    row = one(
-        spark, main_ping(**{"environment.build.version": "1.0", "environment.build.buildId": "2000010100"})
-    )
+    row = one(spark, main_ping(**{"environment.build.version": "1.0", "environment.build.buildId": "2000010100"}))
     assert (row["version"], row["build_id"]) == ("145.0", "20261110093015")
 
 
@@ -173,9 +169,7 @@ def test_exclusion_window_is_configurable(spark):
 
 
 def test_copies_of_a_document_id_count_once_and_the_earliest_copy_is_kept(spark):
-    first = main_ping(
-        **{"meta.submissionTimestamp": "2026-11-20T01:00:00.000Z", "application.channel": "beta"}
-    )
+    first = main_ping(**{"meta.submissionTimestamp": "2026-11-20T01:00:00.000Z", "application.channel": "beta"})
     later = main_ping(**{"meta.submissionTimestamp": "2026-11-20T05:00:00.000Z"})
     untimed = main_ping(meta=DELETE)
     rows = run(spark, later, untimed, first).select("channel", "disposition").collect()

@@ -35,9 +35,7 @@ def test_releases_are_compared_only_at_the_ages_both_have(spark):
 
 def test_thin_samples_get_no_verdict_and_are_marked(spark):
     new, old = date(2026, 11, 19), date(2026, 11, 10)
-    rows = rows_for("158.0", new, range(2), 4, 100.0, "Linux") + rows_for(
-        "157.0", old, range(11), 1, 100.0, "Linux"
-    )
+    rows = rows_for("158.0", new, range(2), 4, 100.0, "Linux") + rows_for("157.0", old, range(11), 1, 100.0, "Linux")
     (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
     assert comparison.verdict == "too little data to judge"
     assert "(small sample)" in format_report([comparison], AS_OF)

@@ -28,9 +28,7 @@ def test_a_good_main_ping_reads_every_field_with_its_type(spark):
 def test_a_crash_ping_reads_its_payload(spark):
     row = parse_one(
         spark,
-        crash_ping(
-            **{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"}
-        ),
+        crash_ping(**{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"}),
         "crash",
     )
     assert (row["process_type"], row["ipc_channel_error"], row["startup_crash_flag"]) == (
@@ -72,9 +70,7 @@ def test_a_field_of_the_wrong_type_is_named_not_coerced(spark, changes, error):
 def test_json_nulls_and_missing_fields_are_simply_missing(spark):
     row = parse_one(
         spark,
-        main_ping(
-            **{"payload.info.subsessionLength": None, "meta": DELETE, "application.displayVersion": None}
-        ),
+        main_ping(**{"payload.info.subsessionLength": None, "meta": DELETE, "application.displayVersion": None}),
     )
     assert row["type_error"] is None
     assert (row["subsession_length"], row["geo_country"], row["app_display_version"]) == (None, None, None)

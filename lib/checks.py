@@ -1,0 +1,319 @@
+"""The two data-quality suites: what each check looks at, as frames and expectations.
+
+* ``raw``: on the day's parsed and classified pings, before aggregation: the
+  collection problems (duplicates, bad builds, implausible lengths, clock skew,
+  unknown channels or platforms, missing fields, quarantine and exclusion rates).
+* ``aggregates``: on the day's ``crash_aggregates`` partition: no negative
+  numbers, a unique grain, totals that reconcile with ``dq_metrics``, volume per
+  channel and platform against the same weekday of past weeks, and busy versions
+  missing from the release calendar.
+
+Thresholds and severities come from ``schemas/dq_checks.yaml``.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from functools import reduce
+
+import great_expectations.expectations as gxe
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from lib.aggregate import DIMENSIONS, PING_MEASURES
+from lib.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
+from lib.quality import Check, dq_config
+from lib.rules import KNOWN_CHANNELS
+
+UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+KNOWN_OS = ("Windows", "Mac", "Linux", "Android")
+MAD_TO_SIGMA = 1.4826
+
+
+def _check(suite: str, name: str, frame: str, threshold: str, expectation, key: str | None = None) -> Check:  # type: ignore[no-untyped-def]
+    settings = dq_config()[suite][key or name]
+    return Check(name, frame, expectation, threshold, settings["severity"], settings["description"])
+
+
+def _pct(share: float) -> str:
+    return f"{share:.1%}".replace(".0%", "%")
+
+
+# -- raw -----------------------------------------------------------------------------
+
+
+def raw_check_frame(classified: dict[str, DataFrame], day: date) -> DataFrame:
+    """One row per input line, both doc types, with what the raw checks look at."""
+
+    def columns(doc_type: str, pings: DataFrame) -> DataFrame:
+        disposition = F.col("disposition")
+        created = F.try_to_timestamp(F.substring("creation_date", 1, 10), F.lit("yyyy-MM-dd")).cast("date")
+        length = F.col("subsession_length") if "subsession_length" in pings.columns else F.lit(None).cast("long")
+        return pings.select(
+            F.lit(doc_type).alias("doc_type"),
+            F.when(disposition.isin(AGGREGATED, EXCLUDED), F.concat_ws(":", F.lit(doc_type), "doc_id")).alias(
+                "kept_document"
+            ),
+            (disposition == DUPLICATE).alias("is_duplicate"),
+            (disposition == QUARANTINED).alias("is_quarantined"),
+            (disposition == EXCLUDED).alias("is_excluded"),
+            "client_id",
+            F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
+            F.when(F.col("json_error").isNull(), F.col("channel")).alias("channel"),
+            F.when(F.col("json_error").isNull(), F.col("os")).alias("os"),
+            length.alias("subsession_length"),
+            F.abs(F.datediff(F.lit(day), created)).alias("clock_skew_days"),
+            "doc_id",
+            "app_channel",
+            "version",
+            "build_id",
+        )
+
+    return reduce(DataFrame.unionByName, [columns(d, frame) for d, frame in classified.items()])
+
+
+def raw_checks() -> list[Check]:
+    cfg = dq_config()["raw"]
+
+    def share_at_most(name: str, column: str) -> Check:
+        limit = cfg[name]["max_share"]
+        return _check(
+            "raw",
+            name,
+            "pings",
+            f"at most {_pct(limit)} of lines",
+            lambda s: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[False], mostly=1 - limit, severity=s),
+        )
+
+    def share_at_least(name: str, expectation, what: str) -> Check:  # type: ignore[no-untyped-def]
+        return _check("raw", name, "pings", f"at least {_pct(cfg[name]['min_share'])} {what}", expectation)
+
+    length, skew = cfg["subsession_length_plausible"], cfg["clock_skew_share"]
+    checks = [
+        _check(
+            "raw",
+            "unique_document_ids",
+            "pings",
+            "no document id twice",
+            lambda s: gxe.ExpectColumnValuesToBeUnique(column="kept_document", severity=s),
+        ),
+        share_at_most("duplicate_share", "is_duplicate"),
+        share_at_most("quarantine_share", "is_quarantined"),
+        share_at_most("exclusion_share", "is_excluded"),
+        share_at_least(
+            "client_id_well_formed",
+            lambda s: gxe.ExpectColumnValuesToMatchRegex(
+                column="client_id", regex=UUID, mostly=cfg["client_id_well_formed"]["min_share"], severity=s
+            ),
+            "of client ids",
+        ),
+        share_at_least(
+            "build_id_well_formed",
+            lambda s: gxe.ExpectColumnValuesToBeInSet(
+                column="build_id_well_formed",
+                value_set=[True],
+                mostly=cfg["build_id_well_formed"]["min_share"],
+                severity=s,
+            ),
+            "of build ids",
+        ),
+        share_at_least(
+            "channel_known",
+            lambda s: gxe.ExpectColumnValuesToBeInSet(
+                column="channel",
+                value_set=list(KNOWN_CHANNELS),
+                mostly=cfg["channel_known"]["min_share"],
+                severity=s,
+            ),
+            "of pings",
+        ),
+        share_at_least(
+            "os_known",
+            lambda s: gxe.ExpectColumnValuesToBeInSet(
+                column="os", value_set=list(KNOWN_OS), mostly=cfg["os_known"]["min_share"], severity=s
+            ),
+            "of pings",
+        ),
+        share_at_least(
+            "subsession_length_plausible",
+            lambda s: gxe.ExpectColumnValuesToBeBetween(
+                column="subsession_length",
+                min_value=length["min_seconds"],
+                max_value=length["max_seconds"],
+                mostly=length["min_share"],
+                severity=s,
+            ),
+            f"of main pings within {length['min_seconds']}-{length['max_seconds']} s",
+        ),
+        share_at_least(
+            "clock_skew_share",
+            lambda s: gxe.ExpectColumnValuesToBeBetween(
+                column="clock_skew_days", max_value=skew["max_days"], mostly=skew["min_share"], severity=s
+            ),
+            f"of pings created within {skew['max_days']} days",
+        ),
+    ]
+    present = cfg["fields_present"]
+    for column in present["columns"]:
+        checks.append(
+            _check(
+                "raw",
+                f"fields_present:{column}",
+                "pings",
+                f"at least {_pct(present['min_share'])} not null",
+                lambda s, column=column: gxe.ExpectColumnValuesToNotBeNull(
+                    column=column, mostly=present["min_share"], severity=s
+                ),
+                key="fields_present",
+            )
+        )
+    return checks
+
+
+# -- aggregates ----------------------------------------------------------------------
+
+
+def day_frame(aggregates: DataFrame, day: date) -> DataFrame:
+    """The day's partition, with its smallest measure for the non-negative check."""
+    measures = [m for m in ("ping_count", "usage_hours", *PING_MEASURES[2:])]
+    return aggregates.where(F.col("submission_date") == F.lit(day)).withColumn(
+        "smallest_measure", F.least(*[F.col(m).cast("double") for m in measures])
+    )
+
+
+def _median(column: str) -> Column:
+    return F.percentile(F.col(column), 0.5)
+
+
+def volume_frame(aggregates: DataFrame, day: date) -> DataFrame:
+    """Per (channel, os, measure) judged: today against the same weekday of past weeks.
+
+    Robust statistics, because history has outliers of its own: the median of the
+    past weeks, and the median absolute deviation (MAD) to widen the band for
+    noisy series (nightly is small and noisy, release large and steady).
+    """
+    cfg = dq_config()["aggregates"]["volume_vs_history"]
+    past_days = [day - timedelta(days=7 * week) for week in range(1, cfg["weeks"] + 1)]
+    daily = (
+        aggregates.where(F.col("submission_date").isin(day, *past_days))
+        .groupBy("submission_date", "channel", "os")
+        .agg(F.sum("ping_count").cast("double").alias("pings"), F.sum("usage_hours").alias("hours"))
+        .unpivot(["submission_date", "channel", "os"], ["pings", "hours"], "measure", "value")
+    )
+    past = daily.where(F.col("submission_date") != F.lit(day))
+    typical = past.groupBy("channel", "os", "measure").agg(
+        _median("value").alias("median"), F.count("*").alias("weeks")
+    )
+    spread = (
+        past.join(typical, ["channel", "os", "measure"])
+        .withColumn("deviation", F.abs(F.col("value") - F.col("median")))
+        .groupBy("channel", "os", "measure")
+        .agg(_median("deviation").alias("mad"))
+    )
+    today = daily.where(F.col("submission_date") == F.lit(day)).select(
+        "channel", "os", "measure", F.col("value").alias("today")
+    )
+    pings_median = typical.where(F.col("measure") == "pings").select(
+        "channel", "os", F.col("median").alias("median_pings")
+    )
+    limits = F.create_map(*[F.lit(x) for pair in cfg["max_drop"].items() for x in pair])
+    allowed = F.greatest(
+        F.coalesce(limits[F.col("channel")], limits[F.lit("Other")]),
+        F.lit(cfg["mad_factor"] * MAD_TO_SIGMA) * F.col("mad") / F.col("median"),
+    )
+    judged = (
+        typical.join(spread, ["channel", "os", "measure"])
+        .join(pings_median, ["channel", "os"])
+        .join(today, ["channel", "os", "measure"], "left")
+        .where((F.col("weeks") >= cfg["min_weeks"]) & (F.col("median_pings") >= cfg["min_pings"]))
+        # A platform with no pings at all today is the worst drop, not a missing row.
+        .withColumn("today", F.coalesce("today", F.lit(0.0)))
+        .withColumn("allowed_drop", F.least(allowed, F.lit(1.0)))
+        .withColumn("change", F.col("today") / F.col("median") - 1)
+    )
+    return judged.select(
+        "channel",
+        "os",
+        "measure",
+        "today",
+        "median",
+        "weeks",
+        "allowed_drop",
+        "change",
+        (F.col("change") >= -F.col("allowed_drop")).alias("within_band"),
+        F.format_string(
+            "%s %s %s: %,.0f today vs median %,.0f over %d weeks (%+.0f%%, allowed -%.0f%%)",
+            "channel",
+            "os",
+            "measure",
+            "today",
+            "median",
+            "weeks",
+            F.col("change") * 100,
+            F.col("allowed_drop") * 100,
+        ).alias("summary"),
+    )
+
+
+def calendar_frame(day_rows: DataFrame) -> DataFrame:
+    """Display versions dated from build ids, not the calendar, with their share of the channel."""
+    cfg = dq_config()["aggregates"]["busy_version_missing_from_calendar"]
+    in_channels = day_rows.where(F.col("channel").isin(*cfg["channels"]))
+    totals = in_channels.groupBy("channel").agg(F.sum("ping_count").alias("channel_pings"))
+    return (
+        in_channels.where(F.col("release_date_source") == "build_id")
+        .groupBy("channel", "display_version")
+        .agg(F.sum("ping_count").alias("pings"))
+        .join(totals, "channel")
+        .select("channel", "display_version", "pings", (F.col("pings") / F.col("channel_pings")).alias("share"))
+    )
+
+
+def aggregate_checks(expected_pings: int) -> list[Check]:
+    cfg = dq_config()["aggregates"]
+    calendar = cfg["busy_version_missing_from_calendar"]
+    return [
+        _check(
+            "aggregates",
+            "non_negative",
+            "day",
+            "smallest count or hours >= 0",
+            lambda s: gxe.ExpectColumnMinToBeBetween(column="smallest_measure", min_value=0, severity=s),
+        ),
+        _check(
+            "aggregates",
+            "grain_unique",
+            "day",
+            "one row per dimensions",
+            lambda s: gxe.ExpectCompoundColumnsToBeUnique(
+                column_list=list(DIMENSIONS), ignore_row_if="never", severity=s
+            ),
+        ),
+        _check(
+            "aggregates",
+            "reconciles_with_dq_metrics",
+            "day",
+            f"sum of ping_count = {expected_pings:,} (dq_metrics)",
+            lambda s: gxe.ExpectColumnSumToBeBetween(
+                column="ping_count", min_value=expected_pings, max_value=expected_pings, severity=s
+            ),
+        ),
+        _check(
+            "aggregates",
+            "volume_vs_history",
+            "volume",
+            "drop no larger than the channel's limit or 4 MADs: "
+            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["volume_vs_history"]["max_drop"].items()),
+            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
+        ),
+        _check(
+            "aggregates",
+            "busy_version_missing_from_calendar",
+            "calendar",
+            f"no undated version above {_pct(calendar['max_share'])} of its channel's pings",
+            lambda s: gxe.ExpectColumnValuesToBeBetween(column="share", max_value=calendar["max_share"], severity=s),
+        ),
+    ]
+
+
+AGGREGATE_INDEX_COLUMNS = {"volume": ["summary"], "calendar": ["channel", "display_version", "pings"]}

@@ -1,0 +1,83 @@
+"""What both validate jobs do with their results: keep them, show them, and raise the alarm.
+
+1. replace the day's rows of this suite in the Delta table ``dq_results``;
+2. render the day's report (both suites) to ``<reports>/<date>.html``;
+3. on a critical failure, email the report (when SMTP is configured) and fail.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import date
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from lib.cli import JobError, code_version
+from lib.notify import SmtpSettings, send_report
+from lib.quality import CheckResult, results_frame
+from lib.report import headline, render_html, render_text
+from lib.storage import write_text
+from lib.tables import read_table, replace_partition, table_spec
+
+log = logging.getLogger("crash_rates")
+
+
+class CriticalChecksFailed(JobError):
+    """A critical data-quality check failed: the day's numbers must not be trusted yet."""
+
+
+def reports_folder(warehouse: str, reports: str | None) -> str:
+    return reports or f"{warehouse.rstrip('/')}/dq_reports"
+
+
+def publish(
+    spark: SparkSession,
+    warehouse: str,
+    reports: str | None,
+    day: date,
+    suite: str,
+    results: Sequence[CheckResult],
+) -> str:
+    """Keep, render and (on a critical failure) send; returns the summary or raises."""
+    commit_info = {
+        "job": f"validate_{suite}",
+        "submission_date": day.isoformat(),
+        "code_version": code_version(),
+    }
+    replace_partition(
+        spark,
+        warehouse,
+        table_spec("dq_results"),
+        results_frame(spark, results),
+        day,
+        commit_info,
+        {"suite": suite},
+    )
+    day_rows = read_table(spark, warehouse, "dq_results").where(F.col("submission_date") == F.lit(day)).collect()
+    everything = [CheckResult(**row.asDict()) for row in day_rows]
+    report = f"{reports_folder(warehouse, reports)}/{day}.html"
+    write_text(spark, report, render_html(day, everything))
+
+    failed = [r for r in results if r.failed_critical]
+    warnings = sum(not r.success for r in results) - len(failed)
+    if not failed:
+        return (
+            f"validate_{suite} {day}: {len(results)} checks, no critical failure, "
+            f"{warnings} warning(s); report {report}"
+        )
+    settings = SmtpSettings.from_env()
+    if settings is None:
+        log.warning("validate_%s %s: no SMTP configured (CRASH_RATES_SMTP_HOST); not emailing", suite, day)
+    else:
+        send_report(
+            settings,
+            subject=f"[crash-rates] data quality {headline(day, everything)}",
+            body=render_text(day, everything, report),
+            attachment_name=f"data-quality-{day}.html",
+            attachment_html=render_html(day, everything),
+        )
+        log.info("validate_%s %s: emailed the report to %s", suite, day, ", ".join(settings.recipients))
+    names = ", ".join(r.check for r in failed)
+    raise CriticalChecksFailed(f"{len(failed)} critical check(s) failed for {day} ({suite}): {names}; report {report}")

@@ -1,0 +1,161 @@
+"""Data-quality checks run by Great Expectations 1.x, and their results as plain rows.
+
+A :class:`Check` is one expectation with a name, a severity (``critical`` stops
+the run, ``warning`` only reports), a readable threshold and the frame it runs on.
+:func:`run_checks` builds the GX 1.x objects for each frame (Spark data source,
+dataframe asset, whole-dataframe batch definition, expectation suite, validation
+definition, checkpoint), runs them on our SparkSession, and returns one
+:class:`CheckResult` per check for ``dq_results`` and the report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+from pyspark.sql import DataFrame, SparkSession
+
+# This project never phones home; GX would otherwise try to send usage statistics.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
+
+import great_expectations as gx
+
+CRITICAL, WARNING = "critical", "warning"
+MAX_DETAILS = 10
+
+
+@cache
+def dq_config() -> dict[str, dict[str, Any]]:
+    """``schemas/dq_checks.yaml``: every check's severity and threshold."""
+    return yaml.safe_load(resources.files("schemas").joinpath("dq_checks.yaml").read_text())
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    frame: str  # which of the suite's frames it runs on
+    expectation: Callable[[str], Any]  # severity -> a GX expectation
+    threshold: str
+    severity: str
+    description: str
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    submission_date: date
+    suite: str
+    check: str
+    severity: str
+    success: bool
+    observed_value: str
+    threshold: str
+    details: str
+    description: str
+
+    @property
+    def failed_critical(self) -> bool:
+        return not self.success and self.severity == CRITICAL
+
+
+def _observed(result: dict[str, Any]) -> str:
+    if result.get("unexpected_percent") is not None:
+        return (
+            f"{result['unexpected_percent']:.2f}% of {result.get('element_count', 0):,} rows fail "
+            f"({result.get('unexpected_count', 0):,})"
+        )
+    value = result.get("observed_value")
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    return "" if value is None else str(value)
+
+
+def _details(result: dict[str, Any]) -> str:
+    rows = result.get("unexpected_index_list") or []
+    if rows and isinstance(rows[0], dict):
+        shown = ["; ".join(f"{k}={v}" for k, v in row.items()) for row in rows[:MAX_DETAILS]]
+    else:
+        shown = [repr(v) for v in (result.get("partial_unexpected_list") or [])[:MAX_DETAILS]]
+    more = len(rows) - MAX_DETAILS if len(rows) > MAX_DETAILS else 0
+    return " | ".join(shown) + (f" | and {more} more" if more else "")
+
+
+def run_checks(
+    spark: SparkSession,
+    suite: str,
+    day: date,
+    frames: dict[str, DataFrame],
+    checks: Sequence[Check],
+    index_columns: dict[str, list[str]] | None = None,
+) -> list[CheckResult]:
+    """Run every check on its frame with GX; frames named in ``index_columns`` are
+    small, and their failing rows are reported by those columns."""
+    del spark  # GX's Spark data source picks up the active session
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    source = context.data_sources.add_spark(name=f"{suite}_frames")
+    by_name = {c.name: c for c in checks}
+    results: list[CheckResult] = []
+    for frame_name, frame in frames.items():
+        frame_checks = [c for c in checks if c.frame == frame_name]
+        if not frame_checks:
+            continue
+        batch = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("day")
+        expectations = context.suites.add(gx.ExpectationSuite(name=f"{suite}.{frame_name}"))
+        for c in frame_checks:
+            expectation = c.expectation(c.severity)
+            expectation.meta = {"check": c.name}
+            expectations.add_expectation(expectation)
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(name=f"{suite}.{frame_name}", data=batch, suite=expectations)
+        )
+        index = (index_columns or {}).get(frame_name)
+        result_format: dict[str, Any] = (
+            {"result_format": "COMPLETE", "unexpected_index_column_names": index}
+            if index
+            else {"result_format": "SUMMARY"}
+        )
+        checkpoint = context.checkpoints.add(
+            gx.Checkpoint(
+                name=f"{suite}.{frame_name}", validation_definitions=[definition], result_format=result_format
+            )
+        )
+        run = checkpoint.run(batch_parameters={"dataframe": frame})
+        for validation in run.run_results.values():
+            for outcome in validation.results:
+                c = by_name[outcome.expectation_config.meta["check"]]
+                detail = outcome.result or {}
+                if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+                    detail = {
+                        "observed_value": f"check could not run: {outcome.exception_info.get('exception_message')}"
+                    }
+                results.append(
+                    CheckResult(
+                        day,
+                        suite,
+                        c.name,
+                        c.severity,
+                        bool(outcome.success),
+                        _observed(detail),
+                        c.threshold,
+                        _details(detail) if not outcome.success else "",
+                        c.description,
+                    )
+                )
+    order = {c.name: i for i, c in enumerate(checks)}
+    return sorted(results, key=lambda r: order[r.check])
+
+
+RESULT_SCHEMA = (
+    "submission_date date, suite string, check string, severity string, success boolean, "
+    "observed_value string, threshold string, details string, description string"
+)
+
+
+def results_frame(spark: SparkSession, results: Sequence[CheckResult]) -> DataFrame:
+    return spark.createDataFrame([tuple(vars(r).values()) for r in results], RESULT_SCHEMA)

@@ -1,0 +1,81 @@
+"""The data-quality report: a page a person reads in a minute, and its short text form.
+
+Failures first (critical, then warning), each with what was observed against what
+was allowed, and the rows that failed; then what passed.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import date
+
+from lib.quality import CRITICAL, CheckResult
+
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+h1 { font-size: 1.4em; } .bad { color: #b00020; } .warn { color: #a15c00; } .good { color: #1b6e20; }
+table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+th, td { border-bottom: 1px solid #ddd; padding: 0.4em; text-align: left; vertical-align: top; }
+th { background: #f4f4f4; } td.details { font-family: monospace; font-size: 0.85em; }
+"""
+
+
+def _status(result: CheckResult) -> tuple[str, str]:
+    if result.success:
+        return "passed", "good"
+    return ("FAILED", "bad") if result.severity == CRITICAL else ("warning", "warn")
+
+
+def _ordered(results: Sequence[CheckResult]) -> list[CheckResult]:
+    rank = {("FAILED"): 0, "warning": 1, "passed": 2}
+    return sorted(results, key=lambda r: rank[_status(r)[0]])
+
+
+def headline(day: date, results: Sequence[CheckResult]) -> str:
+    critical = [r.check for r in results if r.failed_critical]
+    warnings = [r.check for r in results if not r.success and r.severity != CRITICAL]
+    if critical:
+        return f"{day}: {len(critical)} critical check(s) failed: {', '.join(critical)}"
+    if warnings:
+        return f"{day}: no critical failure; {len(warnings)} warning(s): {', '.join(warnings)}"
+    return f"{day}: all {len(results)} checks passed"
+
+
+def render_text(day: date, results: Sequence[CheckResult], report_location: str) -> str:
+    """The email body: what failed, by how much, against what."""
+    lines = [headline(day, results), ""]
+    for r in _ordered(results):
+        if r.success:
+            continue
+        lines.append(f"[{r.severity}] {r.suite}/{r.check}: {r.description}")
+        lines.append(f"    observed {r.observed_value}; allowed {r.threshold}")
+        if r.details:
+            lines.append(f"    {r.details}")
+    passed = sum(r.success for r in results)
+    lines += ["", f"{passed} of {len(results)} checks passed.", f"Full report: {report_location}"]
+    return "\n".join(lines)
+
+
+def render_html(day: date, results: Sequence[CheckResult]) -> str:
+    rows = []
+    for r in _ordered(results):
+        status, css = _status(r)
+        cells = [
+            f'<td class="{css}"><b>{status}</b></td>',
+            f"<td>{html.escape(r.severity)}</td>",
+            f"<td>{html.escape(r.suite)}/{html.escape(r.check)}<br><small>{html.escape(r.description)}</small></td>",
+            f"<td>{html.escape(r.observed_value)}</td>",
+            f"<td>{html.escape(r.threshold)}</td>",
+            f'<td class="details">{html.escape(r.details)}</td>',
+        ]
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    title = headline(day, results)
+    css = "bad" if any(r.failed_critical for r in results) else "good"
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>Data quality {day}</title>"
+        f"<style>{STYLE}</style></head><body>"
+        f'<h1 class="{css}">Firefox crash rates: data quality, {html.escape(title)}</h1>'
+        "<table><tr><th>status</th><th>severity</th><th>check</th><th>observed</th>"
+        "<th>allowed</th><th>failing rows</th></tr>" + "".join(rows) + "</table></body></html>"
+    )

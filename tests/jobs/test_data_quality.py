@@ -1,0 +1,206 @@
+"""Data-quality checks catch each data-collection fault by name, with its severity, and email the report.
+
+One generated month, small pings, a different fault on each of the last days; the
+same weekday of the four weeks before the last day is clean, for the volume check.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from datetime import date, timedelta
+from email import message_from_bytes
+from email.message import Message
+
+import pytest
+from aiosmtpd.controller import Controller
+from pyspark.sql import functions as F
+
+import jobs.validate_aggregates as validate_aggregates
+import jobs.validate_raw as validate_raw
+from jobs.aggregate_crashes import Config
+from jobs.aggregate_crashes import run as aggregate
+from jobs.generate_pings import generate
+from lib.dq_run import CriticalChecksFailed
+from lib.synthetic import Settings
+from lib.tables import read_table
+
+pytestmark = pytest.mark.slow
+
+LAST = date(2026, 11, 20)
+FAULT_DAYS = {
+    "duplicates": LAST - timedelta(days=6),
+    "negative_lengths": LAST - timedelta(days=5),
+    "clock_skew": LAST - timedelta(days=4),
+    "bogus_builds": LAST - timedelta(days=3),
+    "malformed_lines": LAST - timedelta(days=2),
+    "wrong_types": LAST - timedelta(days=1),
+    "platform_drop": LAST,
+}
+SAME_WEEKDAY = [LAST - timedelta(days=7 * w) for w in (4, 3, 2, 1, 0)]
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory):
+    out = tmp_path_factory.mktemp("dq_month")
+    settings = Settings(
+        start=LAST - timedelta(days=28),
+        days=29,
+        clients=900,
+        ping_size="small",
+        faults={name: frozenset({day}) for name, day in FAULT_DAYS.items()},
+    )
+    generate(settings, out, compress=False, files=1)
+    return out
+
+
+@pytest.fixture(scope="module")
+def warehouse(spark, month, tmp_path_factory):
+    """The last day and the same weekday of the four weeks before, aggregated."""
+    path = tmp_path_factory.mktemp("dq_warehouse")
+    for day in SAME_WEEKDAY:
+        aggregate(spark, Config(day, str(month / "raw"), str(path), str(month / "releases")))
+    return path
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd calls it by this name
+        self.messages.append(message_from_bytes(envelope.original_content))
+        return "250 Message accepted"
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """A real SMTP server on localhost, and the environment that points the jobs at it."""
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    monkeypatch.setenv("CRASH_RATES_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("CRASH_RATES_SMTP_PORT", str(port))
+    monkeypatch.setenv("CRASH_RATES_SMTP_FROM", "crash-rates@example.org")
+    monkeypatch.setenv("CRASH_RATES_SMTP_TO", "oncall@example.org, release-managers@example.org")
+    yield inbox
+    controller.stop()
+
+
+def raw_results(spark, month, warehouse, day):
+    """Validate a raw day; returns {check: (success, severity)} and whether the run failed."""
+    try:
+        validate_raw.run(spark, day, str(month / "raw"), str(warehouse), str(month / "releases"))
+        failed = False
+    except CriticalChecksFailed:
+        failed = True
+    rows = read_table(spark, str(warehouse), "dq_results").where(
+        (F.col("submission_date") == F.lit(day)) & (F.col("suite") == "raw")
+    )
+    return {r.check: (r.success, r.severity) for r in rows.collect()}, failed
+
+
+def test_a_clean_day_passes_every_raw_check(spark, month, warehouse):
+    results, failed = raw_results(spark, month, warehouse, LAST - timedelta(days=7))
+    assert not failed
+    assert all(success for success, _ in results.values()), results
+    assert len(results) == 14
+
+
+@pytest.mark.parametrize(
+    ("fault", "check", "severity"),
+    [
+        ("duplicates", "duplicate_share", "critical"),
+        ("negative_lengths", "subsession_length_plausible", "critical"),
+        ("clock_skew", "clock_skew_share", "warning"),
+        ("bogus_builds", "build_id_well_formed", "critical"),
+        ("bogus_builds", "exclusion_share", "warning"),
+        ("malformed_lines", "quarantine_share", "critical"),
+        ("wrong_types", "quarantine_share", "critical"),
+    ],
+)
+def test_each_fault_fails_its_check_with_its_severity(spark, month, warehouse, fault, check, severity):
+    results, failed = raw_results(spark, month, warehouse, FAULT_DAYS[fault])
+    assert results[check] == (False, severity)
+    assert failed == any(not ok and sev == "critical" for ok, sev in results.values())
+    if severity == "warning" and fault == "clock_skew":
+        assert not failed, "clock skew alone only warns"
+
+
+def test_a_platform_whose_pings_drop_fails_the_volume_check(spark, warehouse):
+    with pytest.raises(CriticalChecksFailed, match="volume_vs_history"):
+        validate_aggregates.run(spark, LAST, str(warehouse))
+    row = (
+        read_table(spark, str(warehouse), "dq_results")
+        .where((F.col("submission_date") == F.lit(LAST)) & (F.col("check") == "volume_vs_history"))
+        .first()
+    )
+    assert (row.success, row.severity) == (False, "critical")
+    assert "Mac" in row.details and "Windows" not in row.details
+
+
+def test_an_ordinary_day_with_history_passes_every_aggregate_check(spark, warehouse):
+    summary = validate_aggregates.run(spark, LAST - timedelta(days=7), str(warehouse))
+    assert "no critical failure, 0 warning(s)" in summary
+
+
+def test_a_busy_version_missing_from_the_calendar_warns(spark, month, tmp_path):
+    releases = tmp_path / "releases"
+    shutil.copytree(month / "releases", releases)
+    majors = json.loads((releases / "firefox_history_major_releases.json").read_text())
+    newest = max(majors, key=majors.get)
+    del majors[newest]
+    (releases / "firefox_history_major_releases.json").write_text(json.dumps(majors))
+    aggregate(spark, Config(LAST, str(month / "raw"), str(tmp_path / "wh"), str(releases)))
+    summary = validate_aggregates.run(spark, LAST, str(tmp_path / "wh"))
+    assert "1 warning(s)" in summary
+    row = (
+        read_table(spark, str(tmp_path / "wh"), "dq_results")
+        .where("check = 'busy_version_missing_from_calendar'")
+        .first()
+    )
+    assert (row.success, row.severity) == (False, "warning")
+    assert f"display_version={newest}" in row.details
+
+
+def test_a_critical_failure_emails_the_report(spark, month, warehouse, smtp):
+    day = FAULT_DAYS["duplicates"]
+    with pytest.raises(CriticalChecksFailed):
+        validate_raw.run(spark, day, str(month / "raw"), str(warehouse), str(month / "releases"))
+    (message,) = smtp.messages
+    assert message["To"] == "oncall@example.org, release-managers@example.org"
+    assert str(day) in message["Subject"] and "duplicate_share" in message["Subject"]
+    body, attachment = [part for part in message.walk() if not part.is_multipart()]
+    text = body.get_content() if hasattr(body, "get_content") else body.get_payload(decode=True).decode()
+    assert "[critical] raw/duplicate_share" in text
+    assert "allowed at most 5% of lines" in text
+    assert attachment.get_filename() == f"data-quality-{day}.html"
+    assert b"duplicate_share" in attachment.get_payload(decode=True)
+
+
+def test_a_clean_day_sends_no_email(spark, month, warehouse, smtp):
+    validate_raw.run(spark, LAST - timedelta(days=14), str(month / "raw"), str(warehouse), str(month / "releases"))
+    assert smtp.messages == []
+
+
+def test_dq_results_keeps_a_checks_history(spark, month, warehouse):
+    for day in (FAULT_DAYS["duplicates"], LAST - timedelta(days=21)):
+        raw_results(spark, month, warehouse, day)
+    history = (
+        read_table(spark, str(warehouse), "dq_results")
+        .where("suite = 'raw' AND check = 'duplicate_share'")
+        .select("submission_date", "success")
+        .collect()
+    )
+    by_day = {r.submission_date: r.success for r in history}
+    assert by_day[FAULT_DAYS["duplicates"]] is False
+    assert by_day[LAST - timedelta(days=21)] is True
+
+
+def test_the_report_is_a_page_that_puts_failures_first(warehouse):
+    page = (warehouse / "dq_reports" / f"{FAULT_DAYS['duplicates']}.html").read_text()
+    assert page.index("duplicate_share") < page.index("client_id_well_formed")
+    assert "critical check(s) failed" in page
