@@ -5,7 +5,11 @@
 2. ``jobs.aggregate_crashes`` runs once per submission date, as the nightly DAG
    would (one Spark session here, to save the JVM start-ups);
 3. ``jobs.compare_releases`` prints the newest release against the previous one
-   at the same release age, per channel and platform.
+   at the same release age, per channel and platform;
+4. ``jobs.validate_raw`` and ``jobs.validate_aggregates`` check a clean night, then
+   one more night with a duplicate storm and Mac pings dropping, and say where each
+   night's data-quality report is (the faulty night's would be emailed, were SMTP
+   configured: see README).
 
     python -m jobs.demo --out demo      (what `make demo` runs)
 """
@@ -13,13 +17,18 @@
 from __future__ import annotations
 
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from pyspark.sql import SparkSession
+
+import jobs.validate_aggregates as validate_aggregates
+import jobs.validate_raw as validate_raw
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
 from lib.cli import ArgumentParser, iso_date, main_wrapper
 from lib.compare import compare_releases, format_report
+from lib.dq_run import CriticalChecksFailed
 from lib.spark_session import build_session
 from lib.synthetic import Settings, current_major
 from lib.tables import read_table
@@ -38,9 +47,17 @@ def _main(argv: list[str]) -> str:
     args = parser.parse_args(argv)
     started = time.monotonic()
 
-    # A regression planted in the newest major on Mac, for the report to find.
-    settings = Settings(start=args.start, days=args.days, clients=args.clients, regression=("Darwin", 0, 3.0))
-    print(f"== 1. generating {args.days} days of landing data into {args.out}/raw", flush=True)
+    # A regression planted in the newest major on Mac, for the report to find, and one
+    # extra night after the window with data-collection faults, for the checks to find.
+    faulty = args.start + timedelta(days=args.days)
+    settings = Settings(
+        start=args.start,
+        days=args.days + 1,
+        clients=args.clients,
+        regression=("Darwin", 0, 3.0),
+        faults={"duplicates": frozenset({faulty}), "platform_drop": frozenset({faulty})},
+    )
+    print(f"== 1. generating {args.days} days (and one faulty night) into {args.out}/raw", flush=True)
     totals = generate(settings, args.out, compress=True)
 
     print(f"== 2. aggregating each submission date into {args.out}/warehouse", flush=True)
@@ -49,7 +66,7 @@ def _main(argv: list[str]) -> str:
     for day in settings.dates:
         print(run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True)
 
-    last = settings.dates[-1]
+    last = faulty - timedelta(days=1)
     print(f"\n== 3. the morning report for {last}\n", flush=True)
     aggregates = read_table(spark, warehouse, "crash_aggregates")
     print(format_report(compare_releases(aggregates, last), last), flush=True)
@@ -62,10 +79,22 @@ def _main(argv: list[str]) -> str:
         f"\nThe report for any day: .venv/bin/python -m jobs.compare_releases"
         f" --date {last} --warehouse {warehouse}"
     )
+    print("\n== 4. data quality: a clean night, then a faulty one", flush=True)
+    for day in (last, faulty):
+        _validate(spark, day, args.out, warehouse)
     return (
         f"{JOB}: generated {totals['main']:,} main and {totals['crash']:,} crash pings over "
-        f"{args.days} days, aggregated them and printed the report in {time.monotonic() - started:.0f}s"
+        f"{len(settings.dates)} days, aggregated them and printed the report in {time.monotonic() - started:.0f}s"
     )
+
+
+def _validate(spark: SparkSession, day: date, out: Path, warehouse: str) -> None:
+    """Both suites for one night; an alarm is printed, not raised: the demo goes on."""
+    try:
+        print(validate_raw.run(spark, day, str(out / "raw"), warehouse, str(out / "releases")), flush=True)
+        print(validate_aggregates.run(spark, day, warehouse), flush=True)
+    except CriticalChecksFailed as failure:
+        print(f"ALARM: {failure}", flush=True)
 
 
 main = main_wrapper(JOB, _main)

@@ -90,6 +90,19 @@ def smtp(monkeypatch):
     controller.stop()
 
 
+@pytest.fixture(scope="module")
+def validated(spark, month, warehouse):
+    """Each day's raw validation, run once for the whole module."""
+    outcomes: dict[date, tuple[dict, bool]] = {}
+
+    def outcome(day: date) -> tuple[dict, bool]:
+        if day not in outcomes:
+            outcomes[day] = raw_results(spark, month, warehouse, day)
+        return outcomes[day]
+
+    return outcome
+
+
 def raw_results(spark, month, warehouse, day):
     """Validate a raw day; returns {check: (success, severity)} and whether the run failed."""
     try:
@@ -103,8 +116,8 @@ def raw_results(spark, month, warehouse, day):
     return {r.check: (r.success, r.severity) for r in rows.collect()}, failed
 
 
-def test_a_clean_day_passes_every_raw_check(spark, month, warehouse):
-    results, failed = raw_results(spark, month, warehouse, LAST - timedelta(days=7))
+def test_a_clean_day_passes_every_raw_check(validated):
+    results, failed = validated(LAST - timedelta(days=7))
     assert not failed
     assert all(success for success, _ in results.values()), results
     assert len(results) == 14
@@ -122,8 +135,8 @@ def test_a_clean_day_passes_every_raw_check(spark, month, warehouse):
         ("wrong_types", "quarantine_share", "critical"),
     ],
 )
-def test_each_fault_fails_its_check_with_its_severity(spark, month, warehouse, fault, check, severity):
-    results, failed = raw_results(spark, month, warehouse, FAULT_DAYS[fault])
+def test_each_fault_fails_its_check_with_its_severity(validated, fault, check, severity):
+    results, failed = validated(FAULT_DAYS[fault])
     assert results[check] == (False, severity)
     assert failed == any(not ok and sev == "critical" for ok, sev in results.values())
     if severity == "warning" and fault == "clock_skew":
@@ -186,9 +199,9 @@ def test_a_clean_day_sends_no_email(spark, month, warehouse, smtp):
     assert smtp.messages == []
 
 
-def test_dq_results_keeps_a_checks_history(spark, month, warehouse):
+def test_dq_results_keeps_a_checks_history(spark, warehouse, validated):
     for day in (FAULT_DAYS["duplicates"], LAST - timedelta(days=21)):
-        raw_results(spark, month, warehouse, day)
+        validated(day)
     history = (
         read_table(spark, str(warehouse), "dq_results")
         .where("suite = 'raw' AND check = 'duplicate_share'")
@@ -200,7 +213,26 @@ def test_dq_results_keeps_a_checks_history(spark, month, warehouse):
     assert by_day[LAST - timedelta(days=21)] is True
 
 
-def test_the_report_is_a_page_that_puts_failures_first(warehouse):
+def test_the_report_is_a_page_that_puts_failures_first(warehouse, validated):
+    validated(FAULT_DAYS["duplicates"])
     page = (warehouse / "dq_reports" / f"{FAULT_DAYS['duplicates']}.html").read_text()
     assert page.index("duplicate_share") < page.index("client_id_well_formed")
     assert "critical check(s) failed" in page
+
+
+def test_a_clean_month_raises_no_critical_alarm(spark, warehouse, validated):
+    """Every fault-free day of the month through the raw suite, and every aggregated
+    day with at least two weeks of history through the aggregates suite."""
+    fault_free = [LAST - timedelta(days=n) for n in range(28, 6, -1)]
+    alarms = {}
+    for day in fault_free:
+        results, failed = validated(day)
+        if failed:
+            alarms[day] = [check for check, (ok, severity) in results.items() if not ok and severity == "critical"]
+    for day in SAME_WEEKDAY[2:-1]:
+        try:
+            validate_aggregates.run(spark, day, str(warehouse))
+        except CriticalChecksFailed as error:
+            alarms[day] = [str(error)]
+    assert alarms == {}
+    assert len(fault_free) == 22
