@@ -53,8 +53,14 @@ def iso_date(text: str) -> date:
 
 
 def code_version() -> str:
-    """Package version plus the git commit when run from a checkout (recorded in every commit)."""
-    version = os.environ.get("CRASH_RATES_CODE_VERSION") or metadata.version("firefox-crash-rates")
+    """Package version plus the git commit when run from a checkout (recorded in every commit).
+
+    ``CRASH_RATES_CODE_VERSION`` overrides it, for deployments that ship a zip.
+    """
+    try:
+        version = os.environ.get("CRASH_RATES_CODE_VERSION") or metadata.version("firefox-crash-rates")
+    except metadata.PackageNotFoundError:  # shipped as a --py-files zip, not installed
+        version = "unknown"
     try:
         sha = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
