@@ -10,6 +10,7 @@ definition, checkpoint), runs them on our SparkSession, and returns one
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,8 @@ def run_checks(
     """Run every check on its frame with GX; frames named in ``index_columns`` are
     small, and their failing rows are reported by those columns."""
     del spark  # GX's Spark data source picks up the active session
+    # GX pins this module's logger to INFO, which announces a temporary folder every run.
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = {"globally": False, "metric_calculations": False}
     source = context.data_sources.add_spark(name=f"{suite}_frames")
