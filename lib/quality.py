@@ -77,11 +77,13 @@ def _observed(result: dict[str, Any]) -> str:
 
 
 def _details(result: dict[str, Any]) -> str:
+    """Up to ten failing rows (by their index columns) or values; flags say nothing, so not them."""
     rows = result.get("unexpected_index_list") or []
     if rows and isinstance(rows[0], dict):
-        shown = ["; ".join(f"{k}={v}" for k, v in row.items()) for row in rows[:MAX_DETAILS]]
+        shown = ["; ".join(f"{k}={v}" for k, v in row.items() if not isinstance(v, bool)) for row in rows[:MAX_DETAILS]]
     else:
-        shown = [repr(v) for v in (result.get("partial_unexpected_list") or [])[:MAX_DETAILS]]
+        values = (result.get("partial_unexpected_list") or [])[:MAX_DETAILS]
+        shown = [] if all(isinstance(v, bool) for v in values) else [repr(v) for v in values]
     more = len(rows) - MAX_DETAILS if len(rows) > MAX_DETAILS else 0
     return " | ".join(shown) + (f" | and {more} more" if more else "")
 
