@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame, SparkSession
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
 import great_expectations as gx
+from great_expectations.data_context.types.base import ProgressBarsConfig
 
 CRITICAL, WARNING = "critical", "warning"
 MAX_DETAILS = 10
@@ -102,7 +103,7 @@ def run_checks(
     # GX pins this module's logger to INFO, which announces a temporary folder every run.
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
-    context.variables.progress_bars = {"globally": False, "metric_calculations": False}
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
     source = context.data_sources.add_spark(name=f"{suite}_frames")
     by_name = {c.name: c for c in checks}
     results: list[CheckResult] = []
@@ -133,7 +134,9 @@ def run_checks(
         run = checkpoint.run(batch_parameters={"dataframe": frame})
         for validation in run.run_results.values():
             for outcome in validation.results:
-                c = by_name[outcome.expectation_config.meta["check"]]
+                config = outcome.expectation_config
+                assert config is not None and config.meta, "every expectation carries its check's name"
+                c = by_name[config.meta["check"]]
                 detail = outcome.result or {}
                 if outcome.exception_info and outcome.exception_info.get("raised_exception"):
                     detail = {

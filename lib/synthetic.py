@@ -30,6 +30,7 @@ import math
 import random
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -156,7 +157,7 @@ def release_train(first: date, last: date) -> list[Release]:
     return [r for r in releases if r.released <= last]
 
 
-def calendar_files(releases: list[Release], omit: set[str] = frozenset()) -> dict[str, dict[str, str]]:
+def calendar_files(releases: list[Release], omit: Collection[str] = frozenset()) -> dict[str, dict[str, str]]:
     """The release train in product-details format (three files, version to ISO date)."""
     files: dict[str, dict[str, str]] = {
         "firefox_history_major_releases.json": {},
