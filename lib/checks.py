@@ -88,6 +88,15 @@ def raw_checks() -> list[Check]:
     def share_at_least(name: str, expectation, what: str) -> Check:  # type: ignore[no-untyped-def]
         return _check("raw", name, "pings", f"at least {_pct(cfg[name]['min_share'])} {what}", expectation)
 
+    def in_set_at_least(name: str, column: str, values: list, what: str) -> Check:  # type: ignore[type-arg]
+        return share_at_least(
+            name,
+            lambda s: gxe.ExpectColumnValuesToBeInSet(
+                column=column, value_set=values, mostly=cfg[name]["min_share"], severity=s
+            ),
+            what,
+        )
+
     length, skew = cfg["subsession_length_plausible"], cfg["clock_skew_share"]
     checks = [
         _check(
@@ -107,33 +116,9 @@ def raw_checks() -> list[Check]:
             ),
             "of client ids",
         ),
-        share_at_least(
-            "build_id_well_formed",
-            lambda s: gxe.ExpectColumnValuesToBeInSet(
-                column="build_id_well_formed",
-                value_set=[True],
-                mostly=cfg["build_id_well_formed"]["min_share"],
-                severity=s,
-            ),
-            "of build ids",
-        ),
-        share_at_least(
-            "channel_known",
-            lambda s: gxe.ExpectColumnValuesToBeInSet(
-                column="channel",
-                value_set=list(KNOWN_CHANNELS),
-                mostly=cfg["channel_known"]["min_share"],
-                severity=s,
-            ),
-            "of pings",
-        ),
-        share_at_least(
-            "os_known",
-            lambda s: gxe.ExpectColumnValuesToBeInSet(
-                column="os", value_set=list(KNOWN_OS), mostly=cfg["os_known"]["min_share"], severity=s
-            ),
-            "of pings",
-        ),
+        in_set_at_least("build_id_well_formed", "build_id_well_formed", [True], "of build ids"),
+        in_set_at_least("channel_known", "channel", list(KNOWN_CHANNELS), "of pings"),
+        in_set_at_least("os_known", "os", list(KNOWN_OS), "of pings"),
         share_at_least(
             "subsession_length_plausible",
             lambda s: gxe.ExpectColumnValuesToBeBetween(
@@ -231,24 +216,15 @@ def volume_frame(aggregates: DataFrame, day: date) -> DataFrame:
         .withColumn("allowed_drop", F.least(allowed, F.lit(1.0)))
         .withColumn("change", F.col("today") / F.col("median") - 1)
     )
+    shown = ("channel", "os", "measure", "today", "median", "weeks")
     return judged.select(
-        "channel",
-        "os",
-        "measure",
-        "today",
-        "median",
-        "weeks",
+        *shown,
         "allowed_drop",
         "change",
         (F.col("change") >= -F.col("allowed_drop")).alias("within_band"),
         F.format_string(
             "%s %s %s: %,.0f today vs median %,.0f over %d weeks (%+.0f%%, allowed -%.0f%%)",
-            "channel",
-            "os",
-            "measure",
-            "today",
-            "median",
-            "weeks",
+            *shown,
             F.col("change") * 100,
             F.col("allowed_drop") * 100,
         ).alias("summary"),
