@@ -15,6 +15,9 @@ nightly, after ``aggregate_crashes``.
 
 from __future__ import annotations
 
+from datetime import date
+
+from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lib.checks import AGGREGATE_INDEX_COLUMNS, aggregate_checks, calendar_frame, day_frame, volume_frame
@@ -27,7 +30,8 @@ from lib.tables import read_table
 JOB = "validate_aggregates"
 
 
-def run(spark, day, warehouse, reports=None) -> str:  # type: ignore[no-untyped-def]
+def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = None) -> str:
+    """Check one day of crash_aggregates; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     metrics = (
         read_table(spark, warehouse, "dq_metrics")

@@ -14,6 +14,10 @@ emails the report and exits 1. **Schedule**: nightly, before ``aggregate_crashes
 
 from __future__ import annotations
 
+from datetime import date
+
+from pyspark.sql import SparkSession
+
 from lib.checks import raw_check_frame, raw_checks
 from lib.classify import Limits, classify
 from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
@@ -37,7 +41,10 @@ def parser() -> ArgumentParser:
     return p
 
 
-def run(spark, day, raw, warehouse, releases=None, reports=None) -> str:  # type: ignore[no-untyped-def]
+def run(
+    spark: SparkSession, day: date, raw: str, warehouse: str, releases: str | None = None, reports: str | None = None
+) -> str:
+    """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
     classified = {
