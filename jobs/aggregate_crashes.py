@@ -32,7 +32,7 @@ from lib.classify import Limits, classify
 from lib.cli import ArgumentParser, Progress, code_version, iso_date, main_wrapper
 from lib.landing import DOC_TYPES, is_complete, read_lines
 from lib.pings import parse_pings
-from lib.release_calendar import read_calendar
+from lib.release_calendar import ReleaseCalendar, read_calendar
 from lib.spark_session import build_session
 from lib.tables import replace_partition, table_spec
 
@@ -75,22 +75,14 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return reduce(DataFrame.unionByName, frames)
 
 
-def run(spark: SparkSession, config: Config) -> str:
-    """Aggregate one submission date; returns the one-line summary."""
-    progress = Progress(JOB, config.day)
-    calendar = read_calendar(spark, config.releases)
-    progress(f"release calendar: {calendar.describe()['versions']} versions")
-    calendar_rows = calendar.to_frame(spark)
-
-    classified: dict[str, DataFrame] = {}
-    for doc_type in DOC_TYPES:
-        lines = read_lines(spark, config.raw, doc_type, config.day)
-        if not is_complete(spark, config.raw, doc_type, config.day):
-            progress(f"warning: {doc_type} partition has no _SUCCESS marker; reading what is there")
-        classified[doc_type] = classify(
-            parse_pings(lines, doc_type), calendar_rows, config.day, config.limits
-        ).persist()
-
+def _count_and_write(
+    spark: SparkSession,
+    config: Config,
+    calendar: ReleaseCalendar,
+    classified: dict[str, DataFrame],
+    progress: Progress,
+) -> dict[str, dict[str, int]]:
+    """Count where every line went, then write the three tables; returns the counts."""
     # The one pass over the raw files: any unreadable input fails here, before any write.
     with progress.heartbeat(spark, "reading and classifying"):
         metrics = _union([to_dq_metrics(classified[d], d, config.day, config.limits) for d in DOC_TYPES])
@@ -118,13 +110,33 @@ def run(spark: SparkSession, config: Config) -> str:
         with progress.heartbeat(spark, f"writing {name}"):
             replace_partition(spark, config.warehouse, table_spec(name), rows, config.day, commit_info)
         progress(f"wrote {name}")
-    for frame in classified.values():
-        frame.unpersist()
+    return counts
+
+
+def run(spark: SparkSession, config: Config) -> str:
+    """Aggregate one submission date; returns the one-line summary."""
+    progress = Progress(JOB, config.day)
+    calendar = read_calendar(spark, config.releases)
+    progress(f"release calendar: {calendar.describe()['versions']} versions")
+    calendar_rows = calendar.to_frame(spark)
+
+    classified: dict[str, DataFrame] = {}
+    try:
+        for doc_type in DOC_TYPES:
+            lines = read_lines(spark, config.raw, doc_type, config.day)
+            if not is_complete(spark, config.raw, doc_type, config.day):
+                progress(f"warning: {doc_type} partition has no _SUCCESS marker; reading what is there")
+            parsed = parse_pings(lines, doc_type)
+            classified[doc_type] = classify(parsed, calendar_rows, config.day, config.limits).persist()
+        counts = _count_and_write(spark, config, calendar, classified, progress)
+    finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
+        for frame in classified.values():
+            frame.unpersist()
 
     total = {key: sum(row[key] for row in counts.values()) for key in ACCOUNTING}
-    lines = ", ".join(f"{counts[d]['input_lines']:,} {d}" for d in DOC_TYPES)
+    read = ", ".join(f"{counts[d]['input_lines']:,} {d}" for d in DOC_TYPES)
     return (
-        f"{JOB} {config.day}: read {lines} lines; {_accounting(total)}; "
+        f"{JOB} {config.day}: read {read} lines; {_accounting(total)}; "
         f"wrote {config.warehouse}; {progress.elapsed:.1f}s"
     )
 

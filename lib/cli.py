@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from datetime import date
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 from pyspark.sql import SparkSession
 
@@ -136,7 +137,11 @@ class Progress:
             done.set()
 
 
-def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Callable[[list[str] | None], int]:
+class Main(Protocol):
+    def __call__(self, argv: list[str] | None = None) -> int: ...
+
+
+def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Main:
     """Turn ``body(argv) -> summary line`` into a ``main`` with this module's error contract."""
 
     def main(argv: list[str] | None = None) -> int:
