@@ -30,8 +30,8 @@ from pyspark.sql import DataFrame, SparkSession
 from lib.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
 from lib.classify import Limits, classify
 from lib.cli import ArgumentParser, Progress, code_version, iso_date, main_wrapper
-from lib.landing import DOC_TYPES, is_complete, read_lines
-from lib.pings import parse_pings
+from lib.landing import DOC_TYPES, is_complete
+from lib.pings import read_pings
 from lib.release_calendar import ReleaseCalendar, read_calendar
 from lib.spark_session import build_session
 from lib.tables import replace_partition, table_spec
@@ -123,10 +123,9 @@ def run(spark: SparkSession, config: Config) -> str:
     classified: dict[str, DataFrame] = {}
     try:
         for doc_type in DOC_TYPES:
-            lines = read_lines(spark, config.raw, doc_type, config.day)
+            parsed = read_pings(spark, config.raw, doc_type, config.day)
             if not is_complete(spark, config.raw, doc_type, config.day):
                 progress(f"warning: {doc_type} partition has no _SUCCESS marker; reading what is there")
-            parsed = parse_pings(lines, doc_type)
             classified[doc_type] = classify(parsed, calendar_rows, config.day, config.limits).persist()
         counts = _count_and_write(spark, config, calendar, classified, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them

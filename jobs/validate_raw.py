@@ -22,8 +22,8 @@ from lib.checks import raw_check_frame, raw_checks
 from lib.classify import Limits, classify
 from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
 from lib.dq_run import publish
-from lib.landing import DOC_TYPES, read_lines
-from lib.pings import parse_pings
+from lib.landing import DOC_TYPES
+from lib.pings import read_pings
 from lib.quality import run_checks
 from lib.release_calendar import read_calendar
 from lib.spark_session import build_session
@@ -47,9 +47,7 @@ def run(
     """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    classified = {
-        d: classify(parse_pings(read_lines(spark, raw, d, day), d), calendar, day, Limits()) for d in DOC_TYPES
-    }
+    classified = {d: classify(read_pings(spark, raw, d, day), calendar, day, Limits()) for d in DOC_TYPES}
     frame = raw_check_frame(classified, day).persist()
     progress(f"checking {frame.count():,} lines")
     results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks())

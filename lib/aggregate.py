@@ -14,7 +14,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib import rules
-from lib.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, Limits
+from lib.classify import AGGREGATED, CRASH_KEYS, DUPLICATE, EXCLUDED, QUARANTINED, Limits
 
 DIMENSIONS = (
     "submission_date",
@@ -51,7 +51,7 @@ def _shutdown_kill() -> Column:
 MAIN_PING: dict[str, Callable[[Limits], Column]] = {
     "ping_count": lambda _: F.lit(1),
     "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_hours),
-    **{f"{key}_crashes": _sum_of(key) for key in ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")},
+    **{f"{key}_crashes": _sum_of(key) for key in CRASH_KEYS},
 }
 CRASH_PING: dict[str, Callable[[Limits], Column]] = {
     "main_crashes": lambda _: rules.flag(F.col("process_type").isNull() | _process_is("main")),
@@ -122,7 +122,7 @@ def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limit
     aggregated = F.col("disposition") == AGGREGATED
     if doc_type == "main":
         length = F.col("subsession_length")
-        capped = _count_where(aggregated & (length > limits.usage_cap_hours * 3600))
+        capped = _count_where(aggregated & (length > limits.usage_cap_hours * rules.SECONDS_PER_HOUR))
         missing = _count_where(aggregated & length.isNull())
     else:  # crash pings carry no usage
         capped = missing = F.lit(0)

@@ -160,7 +160,7 @@ def raw_checks() -> list[Check]:
 
 def day_frame(aggregates: DataFrame, day: date) -> DataFrame:
     """The day's partition, with its smallest measure for the non-negative check."""
-    measures = [m for m in ("ping_count", "usage_hours", *PING_MEASURES[2:])]
+    measures = ("ping_count", "usage_hours", *PING_MEASURES[2:])
     return aggregates.where(F.col("submission_date") == F.lit(day)).withColumn(
         "smallest_measure", F.least(*[F.col(m).cast("double") for m in measures])
     )

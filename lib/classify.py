@@ -25,7 +25,7 @@ from pyspark.sql import functions as F
 from lib import rules
 
 AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "excluded", "quarantined"
-DISPOSITIONS = (AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED)
+# The keys of SUBPROCESS_CRASHES_WITH_DUMP the job reads (schemas/pings/main_payload.json).
 CRASH_KEYS = ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")
 # Identifiers a quarantined line must not carry out of the job.
 IDENTIFIER_FIELDS = ("clientId", "profileGroupId")

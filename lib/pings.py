@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType, StructField, StructType, VariantType
+
+from lib.landing import read_lines
 
 CORRUPT = "_corrupt_record"
 
@@ -134,3 +137,12 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
         F.when(~not_an_object, F.coalesce(*object_errors, *leaf_errors)).alias("type_error"),
         *typed,
     )
+
+
+def read_pings(spark: SparkSession, raw: str, doc_type: str, day: date) -> DataFrame:
+    """The reading path, in one place: a day's landing lines of one doc type, parsed.
+
+    Every job that reads raw pings calls this; a faster reader (another parser)
+    replaces it without touching the rules.
+    """
+    return parse_pings(read_lines(spark, raw, doc_type, day), doc_type)
