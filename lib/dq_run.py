@@ -58,7 +58,8 @@ def publish(
     day_rows = read_table(spark, warehouse, "dq_results").where(F.col("submission_date") == F.lit(day)).collect()
     everything = [CheckResult(**row.asDict()) for row in day_rows]
     report = f"{reports_folder(warehouse, reports)}/{day}.html"
-    write_text(spark, report, render_html(day, everything))
+    page = render_html(day, everything)
+    write_text(spark, report, page)
 
     failed = [r for r in results if r.failed_critical]
     warnings = sum(not r.success for r in results) - len(failed)
@@ -76,7 +77,7 @@ def publish(
             subject=f"[crash-rates] data quality {headline(day, everything)}",
             body=render_text(day, everything, report),
             attachment_name=f"data-quality-{day}.html",
-            attachment_html=render_html(day, everything),
+            attachment_html=page,
         )
         log.info("validate_%s %s: emailed the report to %s", suite, day, ", ".join(settings.recipients))
     names = ", ".join(r.check for r in failed)

@@ -28,7 +28,7 @@ os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 import great_expectations as gx
 from great_expectations.data_context.types.base import ProgressBarsConfig
 
-CRITICAL, WARNING = "critical", "warning"
+CRITICAL = "critical"
 MAX_DETAILS = 10
 
 
