@@ -11,10 +11,11 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lib.layout import DOC_TYPES, partition_path, success_marker_path
 from lib.storage import path_exists
 
-DOC_TYPES = ("main", "crash")
-SUCCESS_MARKER = "_SUCCESS"
+__all__ = ["DOC_TYPES", "MissingPartition", "is_complete", "partition_path", "read_lines"]
+
 # `<any name>.json` or `<any name>.json.gz`; Spark skips `_SUCCESS` and dot files itself.
 PING_FILES = "*.{json,json.gz}"
 
@@ -23,13 +24,9 @@ class MissingPartition(Exception):
     """The day's landing partition does not exist."""
 
 
-def partition_path(raw: str, doc_type: str, day: date) -> str:
-    return f"{raw.rstrip('/')}/{doc_type}/submission_date={day.isoformat()}"
-
-
 def is_complete(spark: SparkSession, raw: str, doc_type: str, day: date) -> bool:
     """True once ingestion has written the partition's ``_SUCCESS`` marker."""
-    return path_exists(spark, f"{partition_path(raw, doc_type, day)}/{SUCCESS_MARKER}")
+    return path_exists(spark, success_marker_path(raw, doc_type, day))
 
 
 def read_lines(spark: SparkSession, raw: str, doc_type: str, day: date) -> DataFrame:

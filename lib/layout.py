@@ -1,0 +1,34 @@
+"""Where things are: the landing zone's partitions and markers, the warehouse's reports.
+
+Plain path strings, no Spark, so the Airflow DAG (which must stay light at parse
+time) and the jobs agree on one layout (SPEC section 1):
+
+    <raw>/<doc_type>/submission_date=YYYY-MM-DD/<any name>.json[.gz]
+    <raw>/<doc_type>/submission_date=YYYY-MM-DD/_SUCCESS
+    <warehouse>/dq_reports/YYYY-MM-DD.html
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+DOC_TYPES = ("main", "crash")
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def partition_path(raw: str, doc_type: str, day: date) -> str:
+    return f"{raw.rstrip('/')}/{doc_type}/submission_date={day.isoformat()}"
+
+
+def success_marker_path(raw: str, doc_type: str, day: date) -> str:
+    """The empty file ingestion writes once the partition is complete."""
+    return f"{partition_path(raw, doc_type, day)}/{SUCCESS_MARKER}"
+
+
+def report_path(warehouse: str, day: date, reports: str | None = None) -> str:
+    """The day's data-quality report (both suites), rewritten by each validate job.
+
+    ``reports`` is a folder that replaces the default ``<warehouse>/dq_reports``.
+    """
+    folder = reports or f"{warehouse.rstrip('/')}/dq_reports"
+    return f"{folder.rstrip('/')}/{day.isoformat()}.html"
