@@ -29,7 +29,8 @@ from pyspark.sql import DataFrame, SparkSession
 
 from lib.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
 from lib.classify import Limits, classify
-from lib.cli import ArgumentParser, Progress, code_version, iso_date, main_wrapper
+from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
+from lib.deploy import code_version
 from lib.landing import DOC_TYPES, is_complete
 from lib.pings import read_pings
 from lib.release_calendar import ReleaseCalendar, read_calendar
@@ -140,12 +141,12 @@ def run(spark: SparkSession, config: Config) -> str:
     )
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     config = parse_args(argv)
     return run(build_session(JOB), config)
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

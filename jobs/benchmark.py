@@ -34,7 +34,7 @@ def _uncompressed_mb(raw: Path) -> float:
     return total / 1e6
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
@@ -57,7 +57,7 @@ def _main(argv: list[str]) -> str:
     )
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -19,7 +19,7 @@ JOB = "compare_releases"
 MEASURES = ("main_crashes", "content_crashes", "startup_crashes", "gpu_crashes")
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
     parser.add_argument("--date", type=iso_date, required=True, help="last submission date to include")
     parser.add_argument("--warehouse", required=True)
@@ -30,7 +30,7 @@ def _main(argv: list[str]) -> str:
     return format_report(compare_releases(aggregates, args.date, args.measure), args.date, args.measure)
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

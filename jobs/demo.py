@@ -38,7 +38,7 @@ JOB = "demo"
 FIRST_DAY = date(2026, 11, 7)
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("demo"))
     parser.add_argument("--start", type=iso_date, default=FIRST_DAY)
@@ -101,7 +101,7 @@ def _validate(spark: SparkSession, day: date, out: Path, warehouse: str) -> None
             print(f"ALARM: {failure}", flush=True)
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

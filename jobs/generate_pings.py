@@ -90,7 +90,7 @@ def generate(settings: Settings, out: Path, compress: bool = False, files: int =
     return totals
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     settings, out, compress, files = parse_args(argv)
     totals = generate(settings, out, compress, files)
     return (
@@ -99,7 +99,7 @@ def _main(argv: list[str]) -> str:
     )
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -7,7 +7,7 @@ against the same weekday of the trailing weeks, and busy display versions missin
 from the release calendar.
 
 **Writes** ``<warehouse>/dq_results`` (the day's ``aggregates`` rows) and the day's
-report; on a critical failure, emails the report and exits 1. **Schedule**:
+report; on a critical failure, emails the report and exits 3. **Schedule**:
 nightly, after ``aggregate_crashes``.
 
     python -m jobs.validate_aggregates --date 2026-11-20 --warehouse WH [--raw RAW] [--reports DIR]
@@ -52,7 +52,7 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
     return publish(spark, warehouse, reports, day, "aggregates", results)
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     p = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
     p.add_argument("--date", type=iso_date, required=True)
     p.add_argument("--warehouse", required=True)
@@ -63,7 +63,7 @@ def _main(argv: list[str]) -> str:
     return run(build_session(JOB), args.date, args.warehouse, args.reports)
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

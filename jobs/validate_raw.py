@@ -7,7 +7,7 @@ clock skew, and the presence of the fields the aggregation needs.
 
 **Writes** the results to ``<warehouse>/dq_results`` (replacing the day's ``raw``
 rows) and the day's report to ``<reports>/<date>.html``; on a critical failure,
-emails the report and exits 1. **Schedule**: nightly, before ``aggregate_crashes``.
+emails the report and exits 3. **Schedule**: nightly, before ``aggregate_crashes``.
 
     python -m jobs.validate_raw --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
 """
@@ -56,12 +56,12 @@ def run(
     return publish(spark, warehouse, reports, day, "raw", results)
 
 
-def _main(argv: list[str]) -> str:
+def command(argv: list[str]) -> str:
     args = parser().parse_args(argv)
     return run(build_session(JOB), args.date, args.raw, args.warehouse, args.releases, args.reports)
 
 
-main = main_wrapper(JOB, _main)
+main = main_wrapper(JOB, command)
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -11,7 +11,6 @@ import argparse
 import logging
 import os
 import re
-import subprocess
 import sys
 import threading
 import time
@@ -19,8 +18,6 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from importlib import metadata
-from pathlib import Path
 from typing import Protocol
 
 from pyspark.sql import SparkSession
@@ -29,6 +26,7 @@ log = logging.getLogger("crash_rates")
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_CHECKS_FAILED = 3  # the data failed a critical check: a verdict, not a crash; retrying will not help
 
 
 class UsageError(Exception):
@@ -37,6 +35,8 @@ class UsageError(Exception):
 
 class JobError(Exception):
     """A failure with a message fit for the on-call engineer, e.g. a missing partition."""
+
+    exit_status = EXIT_FAILED
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -51,29 +51,6 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
-
-
-def code_version() -> str:
-    """Package version plus the git commit when run from a checkout (recorded in every commit).
-
-    ``CRASH_RATES_CODE_VERSION`` overrides it, for deployments that ship a zip.
-    """
-    try:
-        version = os.environ.get("CRASH_RATES_CODE_VERSION") or metadata.version("firefox-crash-rates")
-    except metadata.PackageNotFoundError:  # shipped as a --py-files zip, not installed
-        version = "unknown"
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=Path(__file__).parent,
-            capture_output=True,
-            text=True,
-            timeout=5,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return version
-    return f"{version}+g{sha}"
 
 
 def _java_messages(error: BaseException) -> list[str]:
@@ -157,7 +134,7 @@ def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Main:
             if os.environ.get("CRASH_RATES_DEBUG"):
                 traceback.print_exc()
             print(f"{job}: error: {one_line(error)}", file=sys.stderr)
-            return EXIT_FAILED
+            return error.exit_status if isinstance(error, JobError) else EXIT_FAILED
         print(summary)
         return 0
 

@@ -14,7 +14,9 @@ from datetime import date
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lib.cli import JobError, code_version
+from lib.cli import EXIT_CHECKS_FAILED, JobError
+from lib.deploy import code_version
+from lib.layout import report_path
 from lib.notify import SmtpSettings, send_report
 from lib.quality import CheckResult, results_frame
 from lib.report import headline, render_html, render_text
@@ -27,9 +29,7 @@ log = logging.getLogger("crash_rates")
 class CriticalChecksFailed(JobError):
     """A critical data-quality check failed: the day's numbers must not be trusted yet."""
 
-
-def reports_folder(warehouse: str, reports: str | None) -> str:
-    return reports or f"{warehouse.rstrip('/')}/dq_reports"
+    exit_status = EXIT_CHECKS_FAILED
 
 
 def publish(
@@ -57,7 +57,7 @@ def publish(
     )
     day_rows = read_table(spark, warehouse, "dq_results").where(F.col("submission_date") == F.lit(day)).collect()
     everything = [CheckResult(**row.asDict()) for row in day_rows]
-    report = f"{reports_folder(warehouse, reports)}/{day}.html"
+    report = report_path(warehouse, day, reports)
     page = render_html(day, everything)
     write_text(spark, report, page)
 

@@ -21,10 +21,10 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
+from lib.deploy import DELTA_PACKAGE
+
 log = logging.getLogger(__name__)
 
-# The jar that matches pyspark 4.1 (Delta publishes one artifact per Spark minor).
-DELTA_PACKAGE = "io.delta:delta-spark_4.1_2.13:4.4.0"
 
 DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",

@@ -194,6 +194,15 @@ def test_a_critical_failure_emails_the_report(spark, month, warehouse, smtp):
     assert b"duplicate_share" in attachment.get_payload(decode=True)
 
 
+def test_a_critical_failure_exits_3_so_a_scheduler_does_not_retry_it(month, warehouse, capsys):
+    day = FAULT_DAYS["duplicates"]
+    argv = ["--date", str(day), "--raw", str(month / "raw"), "--warehouse", str(warehouse)]
+    status = validate_raw.main([*argv, "--releases", str(month / "releases")])
+    assert status == 3
+    (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
+    assert line.startswith("validate_raw: error:") and "duplicate_share" in line
+
+
 def test_a_clean_day_sends_no_email(spark, month, warehouse, smtp):
     validate_raw.run(spark, LAST - timedelta(days=14), str(month / "raw"), str(warehouse), str(month / "releases"))
     assert smtp.messages == []

@@ -1,0 +1,84 @@
+"""Shipping the jobs to a cluster: the code zip, the Delta package, the code version.
+
+No Spark here: the Airflow worker imports this to submit jobs, and must stay light.
+On a cluster, ``spark-submit`` gets the job's script as the application, this
+project's packages as one zip in ``--py-files``, and Delta's jar by coordinate:
+
+    spark-submit --packages io.delta:delta-spark_4.1_2.13:4.4.0 \\
+        --py-files crash_rates.zip .../jobs/aggregate_crashes.py --date ...
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import zipfile
+from importlib import metadata, util
+from pathlib import Path
+
+# The jar that matches pyspark 4.1 (Delta publishes one artifact per Spark minor).
+DELTA_PACKAGE = "io.delta:delta-spark_4.1_2.13:4.4.0"
+
+# What the jobs import or read at run time; tests, the DAG and docs stay behind.
+CODE_PACKAGES = ("jobs", "lib", "schemas")
+CODE_SUFFIXES = {".py", ".json", ".yaml", ".properties"}
+
+
+def _package_dir(name: str) -> Path:
+    spec = util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(f"package {name!r} is not importable; install the project (pip install -e .)")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def job_script(job: str) -> Path:
+    """The file spark-submit runs as the application for ``jobs.<job>``."""
+    script = _package_dir("jobs") / f"{job}.py"
+    if not script.is_file():
+        raise ValueError(f"no such job: {job} (no {script})")
+    return script
+
+
+def build_code_zip(dest: Path) -> Path:
+    """Zip ``jobs/``, ``lib/`` and ``schemas/`` for ``--py-files``; returns the zip's path.
+
+    The zip holds sources and data files only, with fixed timestamps, so the same
+    code always gives the same bytes.
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / "crash_rates.zip"
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
+        for package in CODE_PACKAGES:
+            root = _package_dir(package)
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
+                    name = f"{package}/{path.relative_to(root).as_posix()}"
+                    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    archive.writestr(info, path.read_bytes())
+    return target
+
+
+def code_version() -> str:
+    """Package version plus the git commit when run from a checkout (recorded in every commit).
+
+    ``CRASH_RATES_CODE_VERSION`` overrides it: the DAG sets it when it ships the zip.
+    """
+    if configured := os.environ.get("CRASH_RATES_CODE_VERSION"):
+        return configured
+    try:
+        version = metadata.version("firefox-crash-rates")
+    except metadata.PackageNotFoundError:  # shipped as a --py-files zip, not installed
+        version = "unknown"
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return version
+    return f"{version}+g{sha}"
