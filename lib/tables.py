@@ -24,6 +24,8 @@ from pyspark.sql import functions as F
 from lib.storage import path_exists, qualified
 
 PARTITION_COLUMN = "submission_date"
+# Every table the nightly run writes, each with a contract in schemas/tables/.
+TABLES = ("crash_aggregates", "quarantine", "dq_metrics", "dq_results")
 
 
 @dataclass(frozen=True)
@@ -122,3 +124,28 @@ def replace_partition(
 
 def read_table(spark: SparkSession, warehouse: str, name: str) -> DataFrame:
     return spark.read.format("delta").load(table_spec(name).path(warehouse))
+
+
+def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
+    return path_exists(spark, f"{table_spec(name).path(warehouse)}/_delta_log")
+
+
+def compact_partition(spark: SparkSession, warehouse: str, name: str, day: date) -> tuple[int, int]:
+    """Bin-pack ``day``'s small files into few (Delta OPTIMIZE); returns (files removed, files added).
+
+    Only rewrites files, never rows: readers see the same data, and a second
+    run finds nothing to do and commits nothing.
+    """
+    table = DeltaTable.forPath(spark, table_spec(name).path(warehouse))
+    metrics = table.optimize().where(f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'").executeCompaction()
+    row = metrics.select("metrics.numFilesRemoved", "metrics.numFilesAdded").first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def vacuum(spark: SparkSession, warehouse: str, name: str, retain_hours: int) -> None:
+    """Delete files no version younger than ``retain_hours`` needs (Delta VACUUM).
+
+    Delta refuses a retention under its 7-day safety default unless told otherwise;
+    that default protects running readers and a week of time travel.
+    """
+    DeltaTable.forPath(spark, table_spec(name).path(warehouse)).vacuum(float(retain_hours))

@@ -1,0 +1,61 @@
+"""Table housekeeping after a night's load: compact the day, then drop unreferenced files.
+
+**Does**, for each table under ``<warehouse>`` (``crash_aggregates``, ``quarantine``,
+``dq_metrics``, ``dq_results``): Delta ``OPTIMIZE`` of the submission date's
+partition, so each day is read from one file instead of one per Spark task, then
+``VACUUM`` of files no version from the last ``--retain-hours`` (default 168, a
+week of time travel) refers to. Rewrites files, never rows: the tables read the
+same before and after, and a second run finds nothing to compact.
+
+**Schedule**: nightly, last, after ``validate_aggregates`` passed.
+
+    python -m jobs.housekeeping --date 2026-11-20 --warehouse WH [--retain-hours 168]
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pyspark.sql import SparkSession
+
+from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
+from lib.spark_session import build_session
+from lib.tables import TABLES, compact_partition, table_exists, vacuum
+
+JOB = "housekeeping"
+WEEK_HOURS = 7 * 24
+
+
+def run(spark: SparkSession, day: date, warehouse: str, retain_hours: int = WEEK_HOURS) -> str:
+    """Compact ``day`` and vacuum every existing table; returns the summary."""
+    progress = Progress(JOB, day)
+    compacted = []
+    for name in TABLES:
+        if not table_exists(spark, warehouse, name):
+            progress(f"{name}: no table yet, skipped")
+            continue
+        removed, added = compact_partition(spark, warehouse, name, day)
+        vacuum(spark, warehouse, name, retain_hours)
+        progress(f"{name}: compacted {removed} file(s) into {added}; vacuumed")
+        compacted.append(f"{name} {removed}->{added}")
+    return (
+        f"{JOB} {day}: compacted {', '.join(compacted) or 'no table'} (files before->after); "
+        f"vacuumed files older than {retain_hours} h in {warehouse}; {progress.elapsed:.1f}s"
+    )
+
+
+def command(argv: list[str]) -> str:
+    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--date", type=iso_date, required=True)
+    parser.add_argument("--warehouse", required=True)
+    parser.add_argument("--retain-hours", type=int, default=WEEK_HOURS, help="VACUUM retention (default 168)")
+    args = parser.parse_args(argv)
+    if args.retain_hours < WEEK_HOURS:
+        parser.error(f"--retain-hours under {WEEK_HOURS} would break running readers and time travel")
+    return run(build_session(JOB), args.date, args.warehouse, args.retain_hours)
+
+
+main = main_wrapper(JOB, command)
+
+if __name__ == "__main__":
+    raise SystemExit(main())
