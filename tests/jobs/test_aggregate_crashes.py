@@ -10,6 +10,7 @@ from pyspark.sql import functions as F
 
 from lib.tables import read_table
 from tests.jobs.conftest import CLEAN, DAYS, DROPPED, FAULTY
+from tests.truth import assert_aggregates_match_truth
 
 pytestmark = pytest.mark.slow
 LINE_COUNTS = ("input_lines", "aggregated", "duplicates", "excluded", "quarantined")
@@ -63,27 +64,7 @@ def test_quarantined_raw_lines_carry_no_client_id(spark, warehouse):
 
 
 def test_aggregates_match_the_generated_cells_exactly(spark, warehouse, truth):
-    measures = (
-        "ping_count",
-        "main_crashes",
-        "content_crashes",
-        "content_shutdown_crashes",
-        "startup_crashes",
-        "gpu_crashes",
-    )
-    table = read_table(spark, str(warehouse), "crash_aggregates")
-    rows = (
-        table.groupBy("submission_date", "channel", "display_version", "os")
-        .agg(*[F.sum(m).alias(m) for m in measures], F.sum("usage_hours").alias("usage_hours"))
-        .collect()
-    )
-    actual = {(r.submission_date, r.channel, r.display_version, r.os): r.asDict() for r in rows}
-    assert len(actual) == sum(len(truth[d]["cells"]) for d in DAYS)
-    for day in DAYS:
-        for cell in truth[day]["cells"]:
-            got = actual[(day, cell["channel"], cell["display_version"], cell["os"])]
-            assert {m: got[m] for m in measures} == {m: cell.get(m, 0) for m in measures}, cell
-            assert got["usage_hours"] == pytest.approx(cell.get("usage_seconds", 0) / 3600, abs=1e-6)
+    assert_aggregates_match_truth(read_table(spark, str(warehouse), "crash_aggregates"), truth)
 
 
 def test_crash_rates_recover_the_models_rates_within_sampling_error(spark, warehouse, truth):

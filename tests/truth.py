@@ -1,0 +1,34 @@
+"""The generator's truth (``<landing>/truth/<date>.json``) against what the aggregation wrote."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+MEASURES = (
+    "ping_count",
+    "main_crashes",
+    "content_crashes",
+    "content_shutdown_crashes",
+    "startup_crashes",
+    "gpu_crashes",
+)
+
+
+def assert_aggregates_match_truth(crash_aggregates: DataFrame, truth: dict[date, dict]) -> None:
+    """Every generated cell (day, channel, version, platform) is in the table with its exact counts."""
+    rows = (
+        crash_aggregates.groupBy("submission_date", "channel", "display_version", "os")
+        .agg(*[F.sum(m).alias(m) for m in MEASURES], F.sum("usage_hours").alias("usage_hours"))
+        .collect()
+    )
+    actual = {(r.submission_date, r.channel, r.display_version, r.os): r.asDict() for r in rows}
+    assert len(actual) == sum(len(day_truth["cells"]) for day_truth in truth.values())
+    for day, day_truth in truth.items():
+        for cell in day_truth["cells"]:
+            got = actual[(day, cell["channel"], cell["display_version"], cell["os"])]
+            assert {m: got[m] for m in MEASURES} == {m: cell.get(m, 0) for m in MEASURES}, cell
+            assert got["usage_hours"] == pytest.approx(cell.get("usage_seconds", 0) / 3600, abs=1e-6)
