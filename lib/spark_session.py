@@ -99,7 +99,15 @@ def under_spark_submit() -> bool:
 
 
 def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> SparkSession:
-    """The session every job and test uses; see the module docstring for the two modes."""
+    """The session every job and test uses; see the module docstring for the two modes.
+
+    A session already running in this process (a job run in-process by the DAG, or
+    under the test suite's session) is returned as it is: whoever started it chose
+    its settings, and a later job must not change them under it.
+    """
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
     builder = SparkSession.builder.appName(app_name)
     conf = dict(DELTA_CONF)
     if not under_spark_submit():
