@@ -1,0 +1,118 @@
+"""
+# crash_rates_nightly
+
+Every night, for one **submission date**: wait until both landing partitions
+(`main` and `crash`) carry their `_SUCCESS` marker, check the raw pings, aggregate
+them into the Delta tables, check the aggregates, then compact the day's files.
+
+```
+submission_date ─┬─ wait_for_main ──┬─ validate_raw ─ aggregate_crashes ─ validate_aggregates ─ housekeeping
+                 └─ wait_for_crash ─┘
+```
+
+**Which date.** A run processes the UTC date of its *logical date*. The schedule
+is a `CronDataIntervalTimetable` at 00:00 UTC, so the run for 2026-11-20 has logical
+date 2026-11-20T00:00Z and data interval [11-20, 11-21), and starts at
+2026-11-21T00:00Z, once the day is over; the sensors then wait (deferred, holding
+no worker slot) until ingestion marks both partitions complete, for up to 12 h.
+A backfill `--from-date 2026-10-01 --to-date 2026-10-31` runs exactly October's
+submission dates; a run triggered with `--logical-date 2026-11-20` re-runs that day.
+
+**Safe to repeat.** Each job replaces exactly its date's partitions, so a re-run,
+a cleared task or a backfill in any order leaves the same tables.
+
+**One run at a time** (`max_active_runs=1`): Delta on S3 is safe with one writer
+per table (without a DynamoDB log store, two drivers committing at once can lose
+a commit), and the volume check of a day reads the weeks before it, so a backfill
+goes in date order. Missed nights are caught up (`catchup=True`) from `start_date`.
+
+**When it fails.** Jobs retry twice, 5 then 10 minutes later; a critical
+data-quality check fails at once (a verdict on the data, not a flake). The final
+failure emails `crash_rates_alert_to` with the date, the task, the error, the log
+link and, for data quality, the day's report.
+
+**Configuration** (Airflow Variables and connections, nothing in code):
+`crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
+`crash_rates_alert_to`; optional `crash_rates_spark_mode` (`submit` or
+`in_process`), `crash_rates_spark_packages`, `crash_rates_spark_conf` (JSON);
+connections `spark_default` and `smtp_default`. See the README's deployment section.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pendulum
+from airflow.sdk import DAG, CronDataIntervalTimetable, task
+
+from airflow_dags.alerts import OnCallAlert
+from airflow_dags.dates import submission_date as date_of_run
+from airflow_dags.sensors import LandingPartitionSensor
+from airflow_dags.spark_jobs import CrashRatesJob
+from lib.layout import DOC_TYPES
+
+RAW = "{{ var.value.crash_rates_raw }}"
+WAREHOUSE = "{{ var.value.crash_rates_warehouse }}"
+RELEASES = "{{ var.value.crash_rates_releases }}"
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "crash-rates",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=5),
+    "retry_exponential_backoff": 2.0,
+    "max_retry_delay": timedelta(minutes=30),
+    "on_failure_callback": OnCallAlert(),
+}
+
+
+@task
+def submission_date(**context: Any) -> str:
+    """The submission date this run processes: the UTC date of its logical date."""
+    return date_of_run(context).isoformat()
+
+
+with DAG(
+    dag_id="crash_rates_nightly",
+    description="Raw Firefox pings of one submission date -> checked crash-rate Delta tables",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="UTC"),
+    start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
+    catchup=True,
+    max_active_runs=1,
+    dagrun_timeout=timedelta(hours=20),
+    default_args=DEFAULT_ARGS,
+    doc_md=__doc__,
+    tags=["crash-rates", "telemetry"],
+) as dag:
+    day = submission_date()
+    landed = [
+        LandingPartitionSensor(
+            task_id=f"wait_for_{doc_type}", raw=RAW, doc_type=doc_type, day=day, timeout=timedelta(hours=12)
+        )
+        for doc_type in DOC_TYPES
+    ]
+    validate_raw = CrashRatesJob(
+        task_id="validate_raw",
+        job="validate_raw",
+        application_args=["--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES],
+        execution_timeout=timedelta(hours=1),
+    )
+    aggregate = CrashRatesJob(
+        task_id="aggregate_crashes",
+        job="aggregate_crashes",
+        application_args=["--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES],
+        execution_timeout=timedelta(hours=2),
+    )
+    validate_aggregates = CrashRatesJob(
+        task_id="validate_aggregates",
+        job="validate_aggregates",
+        application_args=["--date", day, "--warehouse", WAREHOUSE],
+        execution_timeout=timedelta(hours=1),
+    )
+    housekeeping = CrashRatesJob(
+        task_id="housekeeping",
+        job="housekeeping",
+        application_args=["--date", day, "--warehouse", WAREHOUSE],
+        execution_timeout=timedelta(hours=1),
+    )
+    landed >> validate_raw >> aggregate >> validate_aggregates >> housekeeping

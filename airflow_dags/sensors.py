@@ -1,0 +1,83 @@
+"""Waiting for a landing partition to be complete, without holding a worker slot.
+
+Ingestion writes an empty ``_SUCCESS`` into a partition once it is complete (SPEC
+section 1). :class:`LandingPartitionSensor` looks once; if the marker is not there
+it defers to :class:`SuccessMarkerTrigger`, which polls from the triggerer (one
+async loop for thousands of waits), and the task resumes only when the marker
+appears or the sensor's timeout passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import date, timedelta
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_dags import object_store
+from lib.layout import success_marker_path
+
+
+class SuccessMarkerTrigger(BaseTrigger):
+    """Fires once ``marker`` (a local path or S3 URI) exists; polls every ``poll_interval`` s."""
+
+    def __init__(self, marker: str, poll_interval: float = 300.0) -> None:
+        super().__init__()
+        self.marker = marker
+        self.poll_interval = poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return f"{type(self).__module__}.{type(self).__qualname__}", {
+            "marker": self.marker,
+            "poll_interval": self.poll_interval,
+        }
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        while True:
+            # boto3 and the file system block; keep the triggerer's event loop free.
+            if await asyncio.to_thread(object_store.exists, self.marker):
+                yield TriggerEvent({"marker": self.marker})
+                return
+            await asyncio.sleep(self.poll_interval)
+
+
+class LandingPartitionSensor(BaseSensorOperator):
+    """Succeeds once ``<raw>/<doc_type>/submission_date=<day>/_SUCCESS`` exists.
+
+    Always deferrable: the wait runs in the triggerer, not in a worker slot.
+    ``raw`` and ``day`` are templated (``day`` is an ISO date, e.g. an XComArg).
+    """
+
+    template_fields = ("raw", "day")
+    ui_color = "#f0e4ec"
+
+    def __init__(self, *, raw: str, doc_type: str, day: str, **kwargs: Any) -> None:
+        kwargs.setdefault("poke_interval", timedelta(minutes=5))
+        super().__init__(**kwargs)
+        self.raw = raw
+        self.doc_type = doc_type
+        self.day = day
+
+    @property
+    def marker(self) -> str:
+        return success_marker_path(self.raw, self.doc_type, date.fromisoformat(str(self.day)))
+
+    def poke(self, context: Any) -> bool:
+        return object_store.exists(self.marker)
+
+    def execute(self, context: Any) -> None:
+        if self.poke(context):
+            self.log.info("landing partition complete: %s", self.marker)
+            return
+        self.log.info("waiting for %s (deferred, polling every %.0f s)", self.marker, self.poke_interval)
+        self.defer(
+            trigger=SuccessMarkerTrigger(self.marker, self.poke_interval),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout),
+        )
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
+        self.log.info("landing partition complete: %s", (event or {}).get("marker", self.marker))

@@ -1,0 +1,144 @@
+"""The whole night through Airflow: ``dag.test()`` on generated data, local Spark, SMTP on localhost.
+
+Three generated days: two clean, then one with a duplicate storm. The clean nights
+run one by one, then again as the backfill Airflow's own command plans; the faulty
+night must stop at ``validate_raw`` and email the on-call list the report.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from email.message import Message
+
+import pytest
+from delta.tables import DeltaTable
+
+from lib.layout import report_path
+from lib.tables import TABLES, read_table, table_exists, table_spec
+from tests.dags.conftest import ALERT_TO, DAG_ID, FAULTY, FIRST, SECOND, airflow_cli, run_night, task_states
+
+pytestmark = pytest.mark.slow
+
+SPARK_TASKS = ("validate_raw", "aggregate_crashes", "validate_aggregates", "housekeeping")
+
+
+def night(dag, airflow_env, landing, day, warehouse):
+    return run_night(dag, airflow_env, day, landing / "raw", warehouse, landing / "releases")
+
+
+def snapshot(spark, warehouse) -> dict[str, list[tuple]]:
+    """Every row of every table, comparable across warehouses."""
+    return {name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr) for name in TABLES}
+
+
+def day_rows(spark, warehouse, name, day) -> int:
+    return read_table(spark, str(warehouse), name).where(f"submission_date = DATE'{day}'").count()
+
+
+def latest_versions(spark, warehouse) -> dict[str, int]:
+    return {
+        name: DeltaTable.forPath(spark, table_spec(name).path(str(warehouse))).history(1).first().version
+        for name in TABLES
+    }
+
+
+@pytest.fixture(scope="module")
+def one_by_one(spark, dag, airflow_env, landing, tmp_path_factory):
+    """The two clean nights, run one by one into a fresh warehouse: {date: DagRun}, warehouse."""
+    warehouse = tmp_path_factory.mktemp("one_by_one")
+    return {day: night(dag, airflow_env, landing, day, warehouse) for day in (FIRST, SECOND)}, warehouse
+
+
+def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, one_by_one):
+    runs, warehouse = one_by_one
+    run = runs[FIRST]
+    assert str(run.state) == "success"
+    assert set(task_states(run).values()) == {"success"}
+    assert set(task_states(run)) >= {"wait_for_main", "wait_for_crash", *SPARK_TASKS}
+    for name in ("crash_aggregates", "dq_metrics", "dq_results"):  # a clean day quarantines nothing
+        assert day_rows(spark, warehouse, name, FIRST) > 0, name
+        # housekeeping compacted the day into one file
+        files = read_table(spark, str(warehouse), name).where(f"submission_date = DATE'{FIRST}'").inputFiles()
+        assert len(files) == 1, name
+    assert (warehouse / "dq_reports" / f"{FIRST}.html").is_file()
+    # the jobs ran on this process's session and left its settings alone
+    assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
+
+
+def backfill_dates(start: date, end: date) -> list[date]:
+    """The submission dates ``airflow backfill create`` runs for [start, end], in its order.
+
+    ``--reprocess-behavior completed``: these dates already ran once, as a re-run of a
+    month would find them.
+    """
+    listing = airflow_cli(
+        "backfill", "create", "--dag-id", DAG_ID, "--from-date", str(start), "--to-date", str(end),
+        "--reprocess-behavior", "completed", "--dry-run",
+    )  # fmt: skip
+    return [date.fromisoformat(d) for d in re.findall(r"^\| (\d{4}-\d\d-\d\d) 00:00:00\+00:00 ", listing, re.M)]
+
+
+def test_a_backfill_of_nights_run_one_by_one_rewrites_them_into_the_same_tables(
+    spark, dag, airflow_env, landing, one_by_one
+):
+    """Re-runs are idempotent and a backfill equals the nights run one by one: a backfill
+    over both nights rewrites every table and leaves exactly the rows they had.
+
+    The runs are the ones ``airflow backfill create`` lists; ``dag.test()`` runs each
+    (a scheduler would run the same DAG for the same logical dates).
+    """
+    runs, warehouse = one_by_one
+    assert {str(run.state) for run in runs.values()} == {"success"}
+    before, versions = snapshot(spark, warehouse), latest_versions(spark, warehouse)
+
+    dates = backfill_dates(FIRST, SECOND)
+
+    assert dates == [FIRST, SECOND]
+    for day in dates:
+        assert str(night(dag, airflow_env, landing, day, warehouse).state) == "success"
+    assert snapshot(spark, warehouse) == before
+    assert all(v > versions[name] for name, v in latest_versions(spark, warehouse).items()), "nothing was rewritten"
+
+
+def parts(message: Message) -> tuple[str, list[Message]]:
+    body, *attachments = [p for p in message.walk() if not p.is_multipart()]
+    return body.get_payload(decode=True).decode(), attachments
+
+
+def test_a_faulty_night_stops_at_validate_raw_and_emails_the_report(spark, dag, airflow_env, landing, inbox, tmp_path):
+    inbox.messages.clear()
+
+    run = night(dag, airflow_env, landing, FAULTY, tmp_path)
+
+    states = task_states(run)
+    assert str(run.state) == "failed"
+    assert states["validate_raw"] == "failed"
+    assert {states[t] for t in ("aggregate_crashes", "validate_aggregates", "housekeeping")} == {"upstream_failed"}
+    assert not table_exists(spark, str(tmp_path), "crash_aggregates")
+    (message,) = inbox.messages
+    assert message["Subject"] == f"[crash-rates] {FAULTY} validate_raw data quality failed"
+    assert message["To"] == ALERT_TO
+    body, (attachment,) = parts(message)
+    assert str(FAULTY) in body and "validate_raw (try 1)" in body
+    assert "duplicate_share" in body
+    assert re.search(r"<th align='left'>Log</th><td>https?://\S+</td>", body)
+    assert report_path(str(tmp_path), FAULTY) in body
+    assert attachment.get_filename() == f"{FAULTY}-data-quality.html"
+    assert b"duplicate_share" in attachment.get_payload(decode=True)
+
+
+def test_a_broken_setting_fails_the_first_job_at_once_and_emails_why(dag, airflow_env, landing, inbox, tmp_path):
+    inbox.messages.clear()
+    airflow_env.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_MODE", "cluster")
+    try:
+        run = night(dag, airflow_env, landing, FIRST, tmp_path)
+    finally:
+        airflow_env.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_MODE", "in_process")
+
+    assert str(run.state) == "failed"
+    assert task_states(run)["validate_raw"] == "failed"
+    (message,) = inbox.messages
+    assert message["Subject"] == f"[crash-rates] {FIRST} validate_raw failed"
+    body, attachments = parts(message)
+    assert "crash_rates_spark_mode must be one of" in body and attachments == []
