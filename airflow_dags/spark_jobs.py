@@ -27,12 +27,11 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from lib.cli import EXIT_CHECKS_FAILED, EXIT_USAGE, UsageError, one_line
 from lib.deploy import DELTA_PACKAGE, build_code_zip, code_version, job_script
 from lib.layout import report_path
 
 MODES = ("submit", "in_process")
-# Exit statuses of the jobs (lib/cli.py), as spark-submit passes them on in client mode.
-EXIT_USAGE, EXIT_CHECKS_FAILED = 2, 3
 
 
 class JobFailed(AirflowException):
@@ -88,8 +87,7 @@ class CrashRatesJob(SparkSubmitOperator):
             self._submit(context)
 
     def _run_in_process(self) -> None:
-        # Imported here, not at parse time: these start Spark and load Great Expectations.
-        from lib.cli import UsageError, one_line
+        # Imported here, not at parse time: these load Spark and Great Expectations.
         from lib.dq_run import CriticalChecksFailed
 
         module = importlib.import_module(f"jobs.{self.job}")

@@ -18,9 +18,10 @@ import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pyspark.sql import SparkSession
+if TYPE_CHECKING:  # no Spark at import: the Airflow DAG reads the exit statuses while parsing
+    from pyspark.sql import SparkSession
 
 log = logging.getLogger("crash_rates")
 
