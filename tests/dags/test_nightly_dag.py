@@ -12,11 +12,11 @@ from datetime import date
 from email.message import Message
 
 import pytest
-from delta.tables import DeltaTable
 
 from lib.layout import report_path
-from lib.tables import TABLES, read_table, table_exists, table_spec
+from lib.tables import read_table, table_exists
 from tests.dags.conftest import ALERT_TO, DAG_ID, FAULTY, FIRST, SECOND, airflow_cli, run_night, task_states
+from tests.delta_state import snapshot, versions
 
 pytestmark = pytest.mark.slow
 
@@ -27,20 +27,8 @@ def night(dag, airflow_env, landing, day, warehouse):
     return run_night(dag, airflow_env, day, landing / "raw", warehouse, landing / "releases")
 
 
-def snapshot(spark, warehouse) -> dict[str, list[tuple]]:
-    """Every row of every table, comparable across warehouses."""
-    return {name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr) for name in TABLES}
-
-
 def day_rows(spark, warehouse, name, day) -> int:
     return read_table(spark, str(warehouse), name).where(f"submission_date = DATE'{day}'").count()
-
-
-def latest_versions(spark, warehouse) -> dict[str, int]:
-    return {
-        name: DeltaTable.forPath(spark, table_spec(name).path(str(warehouse))).history(1).first().version
-        for name in TABLES
-    }
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +78,7 @@ def test_a_backfill_of_nights_run_one_by_one_rewrites_them_into_the_same_tables(
     """
     runs, warehouse = one_by_one
     assert {str(run.state) for run in runs.values()} == {"success"}
-    before, versions = snapshot(spark, warehouse), latest_versions(spark, warehouse)
+    before, before_versions = snapshot(spark, warehouse), versions(spark, warehouse)
 
     dates = backfill_dates(FIRST, SECOND)
 
@@ -98,7 +86,7 @@ def test_a_backfill_of_nights_run_one_by_one_rewrites_them_into_the_same_tables(
     for day in dates:
         assert str(night(dag, airflow_env, landing, day, warehouse).state) == "success"
     assert snapshot(spark, warehouse) == before
-    assert all(v > versions[name] for name, v in latest_versions(spark, warehouse).items()), "nothing was rewritten"
+    assert all(v > before_versions[name] for name, v in versions(spark, warehouse).items()), "nothing rewritten"
 
 
 def parts(message: Message) -> tuple[str, list[Message]]:

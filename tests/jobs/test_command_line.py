@@ -13,8 +13,8 @@ import pytest
 import jobs.aggregate_crashes as job
 from lib.release_calendar import CalendarError
 from tests.conftest import REPO, write_partition
+from tests.delta_state import snapshot, versions
 from tests.jobs.conftest import CLEAN, config
-from tests.jobs.test_reruns import snapshot, versions
 from tests.pingbuilder import main_ping
 
 pytestmark = pytest.mark.slow

@@ -9,7 +9,8 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
 import jobs.housekeeping as housekeeping
-from lib.tables import TABLES, read_table, table_exists, table_spec
+from lib.tables import read_table, table_spec
+from tests.delta_state import tables_in, versions
 from tests.jobs.conftest import FAULTY
 
 pytestmark = pytest.mark.slow
@@ -30,12 +31,8 @@ def history_since(spark, warehouse, name, version) -> list[str]:
     return [row.operation for row in table.history().where(f"version > {version}").collect()]
 
 
-def latest_version(spark, warehouse, name) -> int:
-    return DeltaTable.forPath(spark, table_spec(name).path(str(warehouse))).history(1).first().version
-
-
 def test_compaction_leaves_one_file_for_the_day_the_same_rows_and_nothing_for_a_second_run(spark, own_warehouse):
-    tables = [name for name in TABLES if table_exists(spark, str(own_warehouse), name)]
+    tables = tables_in(spark, own_warehouse)
     before = {name: read_table(spark, str(own_warehouse), name).collect() for name in tables}
     files_before = {name: day_files(spark, own_warehouse, name) for name in tables}
     assert max(len(files) for files in files_before.values()) > 1, "nothing to compact: the test would prove nothing"
@@ -49,14 +46,15 @@ def test_compaction_leaves_one_file_for_the_day_the_same_rows_and_nothing_for_a_
         assert_df_equality(after, spark.createDataFrame(before[name], after.schema), ignore_row_order=True)
     assert summary.startswith(f"housekeeping {FAULTY}: compacted crash_aggregates ")
 
-    versions = {name: latest_version(spark, own_warehouse, name) for name in tables}
+    compacted_versions = versions(spark, own_warehouse)
     again = housekeeping.run(spark, FAULTY, str(own_warehouse))
 
     assert "crash_aggregates 0->0, quarantine 0->0, dq_metrics 0->0" in again
     for name in tables:
         assert day_files(spark, own_warehouse, name) == compacted[name]
         # VACUUM logs its start and end; nothing else may be committed.
-        assert set(history_since(spark, own_warehouse, name, versions[name])) <= {"VACUUM START", "VACUUM END"}
+        since = history_since(spark, own_warehouse, name, compacted_versions[name])
+        assert set(since) <= {"VACUUM START", "VACUUM END"}
 
 
 def test_a_retention_under_a_week_is_refused(own_warehouse, capsys):

@@ -10,21 +10,10 @@ from pyspark.sql import functions as F
 
 import jobs.aggregate_crashes as job
 from lib.tables import read_table
+from tests.delta_state import snapshot, versions
 from tests.jobs.conftest import CLEAN, DAYS, FAULTY, config
 
 pytestmark = pytest.mark.slow
-TABLES = ("crash_aggregates", "quarantine", "dq_metrics")
-
-
-def snapshot(spark, warehouse):
-    """Every table's full content, comparable across runs."""
-    return {name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr) for name in TABLES}
-
-
-def versions(spark, warehouse):
-    from delta.tables import DeltaTable
-
-    return {n: DeltaTable.forPath(spark, f"{warehouse}/{n}").history(1).first().version for n in TABLES}
 
 
 def test_running_a_date_again_changes_nothing_but_the_history(spark, landing, warehouse):

@@ -1,0 +1,27 @@
+"""What a warehouse holds, for comparing runs: every row of every table, and each table's version."""
+
+from __future__ import annotations
+
+from delta.tables import DeltaTable
+
+from lib.tables import TABLES, read_table, table_exists, table_spec
+
+
+def tables_in(spark, warehouse) -> list[str]:
+    return [name for name in TABLES if table_exists(spark, str(warehouse), name)]
+
+
+def snapshot(spark, warehouse) -> dict[str, list[tuple]]:
+    """Every row of every table there, sorted: equal snapshots mean equal tables."""
+    return {
+        name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr)
+        for name in tables_in(spark, warehouse)
+    }
+
+
+def versions(spark, warehouse) -> dict[str, int]:
+    """Each table's latest Delta version: a rewrite of the same rows still advances it."""
+    return {
+        name: DeltaTable.forPath(spark, table_spec(name).path(str(warehouse))).history(1).first().version
+        for name in tables_in(spark, warehouse)
+    }
