@@ -19,6 +19,7 @@ from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow_dags import object_store
 from airflow_dags.dates import submission_date
 from airflow_dags.spark_jobs import DataQualityFailed
+from lib.layout import report_attachment_name
 
 
 class OnCallAlert(SmtpNotifier):
@@ -48,15 +49,14 @@ class OnCallAlert(SmtpNotifier):
         rows = "".join(f"<tr><th align='left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in facts.items())
         self.html_content = f"<p>The nightly crash-rates run needs a look.</p><table>{rows}</table>"
         with tempfile.TemporaryDirectory(prefix="crash_rates_alert_") as folder:
-            self.files = _attach(report, Path(folder)) if report else []
+            self.files = _attach(report, Path(folder) / report_attachment_name(day)) if report else []
             super().notify(context)
 
 
-def _attach(report: str, folder: Path) -> list[str]:
-    """The report as a local file to attach (downloaded when it lives on S3); none if missing."""
+def _attach(report: str, local: Path) -> list[str]:
+    """The report copied to ``local`` to attach (downloaded when it lives on S3); none if missing."""
     page = object_store.read_bytes(report)
     if page is None:
         return []
-    local = folder / Path(report).name.replace(".html", "-data-quality.html")
     local.write_bytes(page)
     return [str(local)]

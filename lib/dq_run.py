@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from lib.cli import EXIT_CHECKS_FAILED, JobError
 from lib.deploy import code_version
-from lib.layout import report_path
+from lib.layout import report_attachment_name, report_path
 from lib.notify import SmtpSettings, send_report
 from lib.quality import CheckResult, results_frame
 from lib.report import headline, render_html, render_text
@@ -76,7 +76,7 @@ def publish(
             settings,
             subject=f"[crash-rates] data quality {headline(day, everything)}",
             body=render_text(day, everything, report),
-            attachment_name=f"data-quality-{day}.html",
+            attachment_name=report_attachment_name(day),
             attachment_html=page,
         )
         log.info("validate_%s %s: emailed the report to %s", suite, day, ", ".join(settings.recipients))

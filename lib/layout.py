@@ -32,3 +32,8 @@ def report_path(warehouse: str, day: date, reports: str | None = None) -> str:
     """
     folder = reports or f"{warehouse.rstrip('/')}/dq_reports"
     return f"{folder.rstrip('/')}/{day.isoformat()}.html"
+
+
+def report_attachment_name(day: date) -> str:
+    """The report's file name in an email, the same from the job and from the DAG's alert."""
+    return f"data-quality-{day.isoformat()}.html"

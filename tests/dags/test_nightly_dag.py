@@ -112,7 +112,7 @@ def test_a_faulty_night_stops_at_validate_raw_and_emails_the_report(spark, dag, 
     assert "duplicate_share" in body
     assert re.search(r"<th align='left'>Log</th><td>https?://\S+</td>", body)
     assert report_path(str(tmp_path), FAULTY) in body
-    assert attachment.get_filename() == f"{FAULTY}-data-quality.html"
+    assert attachment.get_filename() == f"data-quality-{FAULTY}.html"
     assert b"duplicate_share" in attachment.get_payload(decode=True)
 
 
