@@ -21,9 +21,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # Delta's JVM jars, resolved from Maven Central once into a cache outside the
-# checkout (see lib/spark_session.py); later runs need no network.
-$(VENV)/.jars: $(VENV)/.installed lib/spark_session.py
-	$(PY) -m lib.spark_session fetch-jars
+# checkout (see lib/runtime/session.py); later runs need no network.
+$(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py
+	$(PY) -m lib.runtime.session fetch-jars
 	touch $@
 
 demo: setup

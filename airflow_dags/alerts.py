@@ -19,7 +19,7 @@ from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow_dags import object_store
 from airflow_dags.dates import submission_date
 from airflow_dags.spark_jobs import DataQualityFailed
-from lib.layout import report_attachment_name
+from lib.contract.layout import report_attachment_name
 
 
 class OnCallAlert(SmtpNotifier):

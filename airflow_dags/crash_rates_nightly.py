@@ -50,7 +50,7 @@ from airflow_dags.alerts import OnCallAlert
 from airflow_dags.dates import submission_date as date_of_run
 from airflow_dags.sensors import LandingPartitionSensor
 from airflow_dags.spark_jobs import CrashRatesJob
-from lib.layout import DOC_TYPES
+from lib.contract.layout import DOC_TYPES
 
 RAW = "{{ var.value.crash_rates_raw }}"
 WAREHOUSE = "{{ var.value.crash_rates_warehouse }}"

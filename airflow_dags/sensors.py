@@ -18,7 +18,7 @@ from airflow.sdk import BaseSensorOperator
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_dags import object_store
-from lib.layout import success_marker_path
+from lib.contract.layout import success_marker_path
 
 
 class SuccessMarkerTrigger(BaseTrigger):

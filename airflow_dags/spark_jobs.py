@@ -27,9 +27,9 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from lib.cli import EXIT_CHECKS_FAILED, EXIT_USAGE, UsageError, one_line
-from lib.deploy import DELTA_PACKAGE, build_code_zip, code_version, job_script
-from lib.layout import report_path
+from lib.contract.deploy import DELTA_PACKAGE, build_code_zip, code_version, job_script
+from lib.contract.errors import EXIT_CHECKS_FAILED, EXIT_USAGE, UsageError, one_line
+from lib.contract.layout import report_path
 
 MODES = ("submit", "in_process")
 
@@ -88,7 +88,7 @@ class CrashRatesJob(SparkSubmitOperator):
 
     def _run_in_process(self) -> None:
         # Imported here, not at parse time: these load Spark and Great Expectations.
-        from lib.dq_run import CriticalChecksFailed
+        from lib.quality.publish import CriticalChecksFailed
 
         module = importlib.import_module(f"jobs.{self.job}")
         argv = [str(a) for a in self.application_args or []]

@@ -27,15 +27,16 @@ from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
 
-from lib.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
-from lib.classify import Limits, classify
-from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
-from lib.deploy import code_version
-from lib.landing import DOC_TYPES, is_complete
-from lib.pings import read_pings
-from lib.release_calendar import ReleaseCalendar, read_calendar
-from lib.spark_session import build_session
-from lib.tables import replace_partition, table_spec
+from lib.contract.deploy import code_version
+from lib.contract.vocabulary import Limits
+from lib.ingest.calendar import ReleaseCalendar, read_calendar
+from lib.ingest.landing import DOC_TYPES, is_complete
+from lib.ingest.pings import read_pings
+from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.transform.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
+from lib.transform.classify import classify
+from lib.warehouse.tables import replace_partition, table_spec
 
 JOB = "aggregate_crashes"
 
@@ -49,19 +50,9 @@ class Config:
     limits: Limits = field(default_factory=Limits)
 
 
-def parse_args(argv: list[str]) -> Config:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", type=iso_date, required=True, help="submission date, YYYY-MM-DD")
-    parser.add_argument("--raw", required=True, help="landing zone root: a path or s3a:// URI")
-    parser.add_argument("--warehouse", required=True, help="root of the Delta tables")
-    parser.add_argument("--releases", help="release calendar folder (product-details format)")
-    defaults = Limits()
-    parser.add_argument("--usage-cap-hours", type=float, default=defaults.usage_cap_hours)
-    parser.add_argument("--max-build-age-days", type=int, default=defaults.max_build_age_days)
-    parser.add_argument("--max-build-lead-days", type=int, default=defaults.max_build_lead_days)
-    args = parser.parse_args(argv)
-    limits = Limits(args.usage_cap_hours, args.max_build_age_days, args.max_build_lead_days)
-    return Config(args.date, args.raw, args.warehouse, args.releases, limits)
+def read_config(argv: list[str]) -> Config:
+    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "limits"), argv)
+    return Config(args.date, args.raw, args.warehouse, args.releases, args.limits)
 
 
 ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")
@@ -109,7 +100,9 @@ def _count_and_write(
     }
     for name, rows in outputs.items():
         with progress.heartbeat(spark, f"writing {name}"):
-            replace_partition(spark, config.warehouse, table_spec(name), rows, config.day, commit_info)
+            replace_partition(
+                spark, config.warehouse, table_spec(name), rows, config.day, commit_info, bounds=asdict(config.limits)
+            )
         progress(f"wrote {name}")
     return counts
 
@@ -142,7 +135,7 @@ def run(spark: SparkSession, config: Config) -> str:
 
 
 def command(argv: list[str]) -> str:
-    config = parse_args(argv)
+    config = read_config(argv)
     return run(build_session(JOB), config)
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
-from lib.cli import ArgumentParser, main_wrapper
-from lib.spark_session import build_session
-from lib.synthetic import Settings
+from lib.runtime.cli import job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.synthetic.generator import Settings
 
 JOB = "benchmark"
 DAY = date(2026, 11, 20)
@@ -35,11 +35,11 @@ def _uncompressed_mb(raw: Path) -> float:
 
 
 def command(argv: list[str]) -> str:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
+    parser = job_parser(JOB, __doc__)
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("/tmp/crash-rates-bench"))
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     shutil.rmtree(args.out, ignore_errors=True)
     totals = generate(Settings(start=DAY, days=1, clients=args.clients), args.out, compress=True)
     lines, megabytes = sum(totals.values()), _uncompressed_mb(args.out / "raw")

@@ -10,21 +10,20 @@ hours, 95% intervals and a verdict that refuses to judge thin samples.
 
 from __future__ import annotations
 
-from lib.cli import ArgumentParser, iso_date, main_wrapper
-from lib.compare import compare_releases, format_report
-from lib.spark_session import build_session
-from lib.tables import read_table
+from lib.analysis.compare import compare_releases, format_report
+from lib.contract.vocabulary import CRASH_MEASURES
+from lib.runtime.cli import NIGHTLY, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.warehouse.tables import read_table
 
 JOB = "compare_releases"
-MEASURES = ("main_crashes", "content_crashes", "startup_crashes", "gpu_crashes")
+MEASURES = CRASH_MEASURES
 
 
 def command(argv: list[str]) -> str:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", type=iso_date, required=True, help="last submission date to include")
-    parser.add_argument("--warehouse", required=True)
+    parser = job_parser(JOB, __doc__, *NIGHTLY)
     parser.add_argument("--measure", choices=MEASURES, default="main_crashes")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
     return format_report(compare_releases(aggregates, args.date, args.measure), args.date, args.measure)

@@ -26,12 +26,12 @@ import jobs.validate_aggregates as validate_aggregates
 import jobs.validate_raw as validate_raw
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
-from lib.cli import ArgumentParser, iso_date, main_wrapper
-from lib.compare import compare_releases, format_report
-from lib.dq_run import CriticalChecksFailed
-from lib.spark_session import build_session
-from lib.synthetic import Settings, current_major
-from lib.tables import read_table
+from lib.analysis.compare import compare_releases, format_report
+from lib.quality.publish import CriticalChecksFailed
+from lib.runtime.cli import iso_date, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.synthetic.generator import Settings, current_major
+from lib.warehouse.tables import read_table
 
 JOB = "demo"
 # Firefox 158 ships on 2026-11-17 in the synthetic train: the window ends four days later.
@@ -39,12 +39,12 @@ FIRST_DAY = date(2026, 11, 7)
 
 
 def command(argv: list[str]) -> str:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
+    parser = job_parser(JOB, __doc__)
     parser.add_argument("--out", type=Path, default=Path("demo"))
     parser.add_argument("--start", type=iso_date, default=FIRST_DAY)
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--clients", type=int, default=5000)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     started = time.monotonic()
 
     # A regression planted in the newest major on Mac, for the report to find, and one

@@ -9,7 +9,7 @@
   disposition, quarantine reasons, per-cell measures, and the expected crash counts
   of the model.
 
-The model and the faults are described in :mod:`lib.synthetic`. Faults are
+The model and the faults are described in :mod:`lib.synthetic.generator`. Faults are
 switched on with ``--fault NAME`` (every day) or ``--fault NAME@YYYY-MM-DD[,...]``.
 
     python -m jobs.generate_pings --start 2026-10-31 --days 14 --out demo
@@ -22,8 +22,8 @@ import json
 from datetime import date
 from pathlib import Path
 
-from lib.cli import ArgumentParser, iso_date, main_wrapper
-from lib.synthetic import FAULTS, Generator, Settings
+from lib.runtime.cli import iso_date, job_parser, main_wrapper, parse_args
+from lib.synthetic.generator import FAULTS, Generator, Settings
 
 JOB = "generate_pings"
 
@@ -35,8 +35,8 @@ def parse_fault(text: str) -> tuple[str, frozenset[date] | None]:
     return name, frozenset(iso_date(d) for d in days.split(",")) if days else None
 
 
-def parse_args(argv: list[str]) -> tuple[Settings, Path, bool, int]:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
+def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
+    parser = job_parser(JOB, __doc__)
     parser.add_argument("--start", type=iso_date, required=True, help="first submission date")
     parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--out", type=Path, required=True, help="folder for raw/, releases/ and truth/")
@@ -46,7 +46,7 @@ def parse_args(argv: list[str]) -> tuple[Settings, Path, bool, int]:
     parser.add_argument("--fault", action="append", default=[], type=_fault_arg, help="NAME[@DATE,...]")
     parser.add_argument("--gzip", action="store_true", help="write .json.gz files")
     parser.add_argument("--files-per-partition", type=int, default=2)
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     settings = Settings(args.start, args.days, args.clients, args.seed, args.ping_size, dict(args.fault))
     return settings, args.out, args.gzip, args.files_per_partition
 
@@ -91,7 +91,7 @@ def generate(settings: Settings, out: Path, compress: bool = False, files: int =
 
 
 def command(argv: list[str]) -> str:
-    settings, out, compress, files = parse_args(argv)
+    settings, out, compress, files = read_config(argv)
     totals = generate(settings, out, compress, files)
     return (
         f"{JOB}: wrote {settings.days} days from {settings.start} to {out}: "

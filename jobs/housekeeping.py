@@ -18,9 +18,9 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
-from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
-from lib.spark_session import build_session
-from lib.tables import TABLES, compact_partition, table_exists, vacuum
+from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.warehouse.tables import TABLES, compact_partition, table_exists, vacuum
 
 JOB = "housekeeping"
 WEEK_HOURS = 7 * 24
@@ -45,11 +45,9 @@ def run(spark: SparkSession, day: date, warehouse: str, retain_hours: int = WEEK
 
 
 def command(argv: list[str]) -> str:
-    parser = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--date", type=iso_date, required=True)
-    parser.add_argument("--warehouse", required=True)
+    parser = job_parser(JOB, __doc__, *NIGHTLY)
     parser.add_argument("--retain-hours", type=int, default=WEEK_HOURS, help="VACUUM retention (default 168)")
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     if args.retain_hours < WEEK_HOURS:
         parser.error(f"--retain-hours under {WEEK_HOURS} would break running readers and time travel")
     return run(build_session(JOB), args.date, args.warehouse, args.retain_hours)

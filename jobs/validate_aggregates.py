@@ -10,7 +10,7 @@ from the release calendar.
 report; on a critical failure, emails the report and exits 3. **Schedule**:
 nightly, after ``aggregate_crashes``.
 
-    python -m jobs.validate_aggregates --date 2026-11-20 --warehouse WH [--raw RAW] [--reports DIR]
+    python -m jobs.validate_aggregates --date 2026-11-20 --warehouse WH [--reports DIR]
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from datetime import date
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lib.checks import AGGREGATE_INDEX_COLUMNS, aggregate_checks, calendar_frame, day_frame, volume_frame
-from lib.cli import ArgumentParser, JobError, Progress, iso_date, main_wrapper
-from lib.dq_run import publish
-from lib.quality import run_checks
-from lib.spark_session import build_session
-from lib.tables import read_table
+from lib.contract.errors import JobError
+from lib.quality.checks import AGGREGATE_INDEX_COLUMNS, aggregate_checks, calendar_frame, day_frame, volume_frame
+from lib.quality.publish import publish
+from lib.quality.runner import run_checks
+from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.warehouse.tables import read_table
 
 JOB = "validate_aggregates"
 
@@ -53,13 +54,7 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
 
 
 def command(argv: list[str]) -> str:
-    p = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
-    p.add_argument("--date", type=iso_date, required=True)
-    p.add_argument("--warehouse", required=True)
-    p.add_argument("--raw", help="accepted for symmetry with the other jobs; not read")
-    p.add_argument("--releases", help="accepted for symmetry with the other jobs; not read")
-    p.add_argument("--reports", help="folder for the HTML reports (default <warehouse>/dq_reports)")
-    args = p.parse_args(argv)
+    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "reports"), argv)
     return run(build_session(JOB), args.date, args.warehouse, args.reports)
 
 

@@ -10,6 +10,7 @@ rows) and the day's report to ``<reports>/<date>.html``; on a critical failure,
 emails the report and exits 3. **Schedule**: nightly, before ``aggregate_crashes``.
 
     python -m jobs.validate_raw --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
+        [--usage-cap-hours H --max-build-age-days D --max-build-lead-days D: as given to aggregate_crashes]
 """
 
 from __future__ import annotations
@@ -18,47 +19,45 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
-from lib.checks import raw_check_frame, raw_checks
-from lib.classify import Limits, classify
-from lib.cli import ArgumentParser, Progress, iso_date, main_wrapper
-from lib.dq_run import publish
-from lib.landing import DOC_TYPES
-from lib.pings import read_pings
-from lib.quality import run_checks
-from lib.release_calendar import read_calendar
-from lib.spark_session import build_session
+from lib.contract.vocabulary import Limits
+from lib.ingest.calendar import read_calendar
+from lib.ingest.landing import DOC_TYPES
+from lib.ingest.pings import read_pings
+from lib.quality.checks import raw_check_frame, raw_checks
+from lib.quality.publish import publish
+from lib.quality.runner import run_checks
+from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+from lib.transform.classify import classify
 
 JOB = "validate_raw"
-
-
-def parser() -> ArgumentParser:
-    p = ArgumentParser(prog=f"python -m jobs.{JOB}", description=__doc__.split("\n\n")[0])
-    p.add_argument("--date", type=iso_date, required=True)
-    p.add_argument("--raw", required=True)
-    p.add_argument("--warehouse", required=True)
-    p.add_argument("--releases")
-    p.add_argument("--reports", help="folder for the HTML reports (default <warehouse>/dq_reports)")
-    return p
+DEFAULT_LIMITS = Limits()
 
 
 def run(
-    spark: SparkSession, day: date, raw: str, warehouse: str, releases: str | None = None, reports: str | None = None
+    spark: SparkSession,
+    day: date,
+    raw: str,
+    warehouse: str,
+    releases: str | None = None,
+    reports: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
 ) -> str:
     """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    classified = {d: classify(read_pings(spark, raw, d, day), calendar, day, Limits()) for d in DOC_TYPES}
+    classified = {d: classify(read_pings(spark, raw, d, day), calendar, day, limits) for d in DOC_TYPES}
     frame = raw_check_frame(classified, day).persist()
     progress(f"checking {frame.count():,} lines")
-    results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks())
+    results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks(limits))
     frame.unpersist()
     progress(f"{sum(not r.success for r in results)} of {len(results)} checks failed")
     return publish(spark, warehouse, reports, day, "raw", results)
 
 
 def command(argv: list[str]) -> str:
-    args = parser().parse_args(argv)
-    return run(build_session(JOB), args.date, args.raw, args.warehouse, args.releases, args.reports)
+    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "reports", "limits"), argv)
+    return run(build_session(JOB), args.date, args.raw, args.warehouse, args.releases, args.reports, args.limits)
 
 
 main = main_wrapper(JOB, command)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from pyspark.sql import SparkSession
 
-from lib.spark_session import build_session
+from lib.runtime.session import build_session
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("CRASH_RATES_FIXTURES", REPO.parent / "shared" / "fixtures"))

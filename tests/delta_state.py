@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from delta.tables import DeltaTable
 
-from lib.tables import TABLES, read_table, table_exists, table_spec
+from lib.warehouse.tables import TABLES, read_table, table_exists, table_spec
 
 
 def tables_in(spark, warehouse) -> list[str]:

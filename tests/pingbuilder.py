@@ -66,7 +66,7 @@ def crash_ping(**changes: Any) -> dict[str, Any]:
 
 
 def lines(spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json") -> DataFrame:
-    """Landing lines as :func:`lib.landing.read_lines` returns them."""
+    """Landing lines as :func:`lib.ingest.landing.read_lines` returns them."""
     texts = [p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in pings]
     rows = [(source, hash(t), t) for t in texts]
     return spark.createDataFrame(rows, "source_file string, line_hash bigint, raw string")

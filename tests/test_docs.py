@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.tables import table_spec
+from lib.warehouse.tables import table_spec
 from tests.conftest import REPO
 
 
@@ -16,7 +16,7 @@ def test_every_column_of_every_table_is_in_the_readme(name):
 
 
 def test_every_configured_check_is_in_the_readme():
-    from lib.quality import dq_config
+    from lib.quality.runner import dq_config
 
     readme = (REPO / "README.md").read_text()
     checks = [name for suite in dq_config().values() for name in suite]

@@ -10,9 +10,9 @@ from datetime import date
 
 import pytest
 
-from lib.classify import Limits, classify
-from lib.pings import parse_pings
-from lib.release_calendar import read_calendar
+from lib.ingest.calendar import read_calendar
+from lib.ingest.pings import parse_pings
+from lib.transform.classify import Limits, classify
 from tests.conftest import compact
 from tests.pingbuilder import lines
 

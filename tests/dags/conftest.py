@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from jobs.generate_pings import generate
-from lib.synthetic import Settings
+from lib.synthetic.generator import Settings
 from tests.conftest import REPO
 from tests.smtp_server import Inbox, smtp_server
 
@@ -94,7 +94,7 @@ def airflow_env(airflow_db, inbox) -> Iterator[pytest.MonkeyPatch]:
         )
         env.setenv("AIRFLOW_VAR_CRASH_RATES_ALERT_TO", ALERT_TO)
         env.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_MODE", "in_process")
-        # The jobs' own email (lib.notify) stays off: under Airflow the DAG's notifier sends the one alert.
+        # The jobs' own email (lib.quality.notify) stays off: under Airflow the DAG's notifier sends the one alert.
         env.delenv("CRASH_RATES_SMTP_HOST", raising=False)
         yield env
 

@@ -13,8 +13,8 @@ from email.message import Message
 
 import pytest
 
-from lib.layout import report_path
-from lib.tables import read_table, table_exists
+from lib.contract.layout import report_path
+from lib.warehouse.tables import read_table, table_exists
 from tests.dags.conftest import ALERT_TO, DAG_ID, FAULTY, FIRST, SECOND, airflow_cli, run_night, task_states
 from tests.delta_state import snapshot, versions
 

@@ -19,7 +19,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from airflow_dags import object_store
-from lib.layout import success_marker_path
+from lib.contract.layout import success_marker_path
 
 DAY = date(2026, 11, 20)
 BUCKET = "landing"

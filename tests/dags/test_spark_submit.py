@@ -18,9 +18,9 @@ from pathlib import Path
 import pendulum
 import pytest
 
-from lib.deploy import code_version
-from lib.spark_session import jar_cache_dir
-from lib.tables import read_table
+from lib.contract.deploy import code_version
+from lib.runtime.session import jar_cache_dir
+from lib.warehouse.tables import read_table
 from tests.conftest import REPO
 from tests.dags.conftest import SECOND, task_states
 from tests.truth import assert_aggregates_match_truth

@@ -10,7 +10,7 @@ import pytest
 
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
-from lib.synthetic import Settings
+from lib.synthetic.generator import Settings
 
 CLEAN, FAULTY, DROPPED = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
 DAYS = (CLEAN, FAULTY, DROPPED)

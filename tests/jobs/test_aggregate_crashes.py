@@ -8,7 +8,7 @@ from collections import defaultdict
 import pytest
 from pyspark.sql import functions as F
 
-from lib.tables import read_table
+from lib.warehouse.tables import read_table
 from tests.jobs.conftest import CLEAN, DAYS, DROPPED, FAULTY
 from tests.truth import assert_aggregates_match_truth
 

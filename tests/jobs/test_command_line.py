@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import jobs.aggregate_crashes as job
-from lib.release_calendar import CalendarError
+from lib.ingest.calendar import CalendarError
 from tests.conftest import REPO, write_partition
 from tests.delta_state import snapshot, versions
 from tests.jobs.conftest import CLEAN, config

@@ -18,9 +18,9 @@ import jobs.validate_raw as validate_raw
 from jobs.aggregate_crashes import Config
 from jobs.aggregate_crashes import run as aggregate
 from jobs.generate_pings import generate
-from lib.dq_run import CriticalChecksFailed
-from lib.synthetic import Settings
-from lib.tables import read_table
+from lib.quality.publish import CriticalChecksFailed
+from lib.synthetic.generator import Settings
+from lib.warehouse.tables import read_table
 from tests.smtp_server import smtp_server
 
 pytestmark = pytest.mark.slow

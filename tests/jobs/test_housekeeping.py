@@ -9,7 +9,7 @@ from chispa import assert_df_equality
 from delta.tables import DeltaTable
 
 import jobs.housekeeping as housekeeping
-from lib.tables import read_table, table_spec
+from lib.warehouse.tables import read_table, table_spec
 from tests.delta_state import tables_in, versions
 from tests.jobs.conftest import FAULTY
 

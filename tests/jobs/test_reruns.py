@@ -9,7 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 import jobs.aggregate_crashes as job
-from lib.tables import read_table
+from lib.warehouse.tables import read_table
 from tests.delta_state import snapshot, versions
 from tests.jobs.conftest import CLEAN, DAYS, FAULTY, config
 

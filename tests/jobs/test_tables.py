@@ -10,7 +10,7 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
-from lib.tables import read_table, table_spec
+from lib.warehouse.tables import read_table, table_spec
 from tests.jobs.conftest import CLEAN, DAYS
 
 pytestmark = pytest.mark.slow

@@ -8,11 +8,11 @@ from functools import reduce
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame
 
-from lib.aggregate import DIMENSIONS, PING_MEASURES, to_crash_aggregates, to_dq_metrics, to_ping_measures
-from lib.classify import Limits, classify
-from lib.pings import parse_pings
-from lib.release_calendar import CALENDAR_SCHEMA
-from lib.tables import conform, table_spec
+from lib.ingest.calendar import CALENDAR_SCHEMA
+from lib.ingest.pings import parse_pings
+from lib.transform.aggregate import DIMENSIONS, PING_MEASURES, to_crash_aggregates, to_dq_metrics, to_ping_measures
+from lib.transform.classify import Limits, classify
+from lib.warehouse.tables import conform, table_spec
 from tests.pingbuilder import DAY, crash_ping, lines, main_ping
 
 LIMITS = Limits()

@@ -6,9 +6,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from lib.classify import Limits, classify
-from lib.pings import parse_pings
-from lib.release_calendar import CALENDAR_SCHEMA
+from lib.ingest.calendar import CALENDAR_SCHEMA
+from lib.ingest.pings import parse_pings
+from lib.transform.classify import Limits, classify
 from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
 
 DEFAULT_LIMITS = Limits()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from lib.compare import Side, compare_releases, format_report
+from lib.analysis.compare import Side, compare_releases, format_report
 
 AS_OF = date(2026, 11, 20)
 SCHEMA = (

@@ -6,9 +6,9 @@ from datetime import date
 
 import pytest
 
-from lib.notify import SmtpSettings
-from lib.quality import CheckResult
-from lib.report import headline, render_html, render_text
+from lib.quality.notify import SmtpSettings
+from lib.quality.report import headline, render_html, render_text
+from lib.quality.runner import CheckResult
 
 DAY = date(2026, 11, 20)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.pings import leaves, parse_pings, ping_schema
+from lib.ingest.pings import leaves, parse_pings, ping_schema
 from tests.pingbuilder import DELETE, crash_ping, lines, main_ping
 
 

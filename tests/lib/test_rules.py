@@ -8,7 +8,7 @@ import pytest
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
-from lib import rules
+from lib.transform import rules
 
 
 def check(spark, rule, cases, input_type="string", expected_type="string"):
@@ -113,7 +113,7 @@ def test_build_date_needs_ten_digits_and_a_real_calendar_date(spark):
     [(3600, 3600), (86400, 86400), (86401, 86400), (500000, 86400), (0, 0), (None, 0)],
 )
 def test_usage_seconds_are_capped_at_24_hours_and_missing_counts_zero(spark, seconds, expected):
-    check(spark, lambda c: rules.usage_seconds(c, 24.0), [(seconds, expected)], "bigint", "bigint")
+    check(spark, lambda c: rules.usage_seconds(c, 86400), [(seconds, expected)], "bigint", "bigint")
 
 
 def test_blank_strings_count_as_missing(spark):

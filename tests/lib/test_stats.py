@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.stats import poisson_interval, rate_interval, rate_ratio_interval, wilson_interval
+from lib.analysis.stats import poisson_interval, rate_interval, rate_ratio_interval, wilson_interval
 
 
 @pytest.mark.parametrize(

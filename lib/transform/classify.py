@@ -16,39 +16,32 @@ construction (SPEC section 3).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib import rules
+from lib.contract.vocabulary import CRASH_KEYS, Limits
+from lib.transform import rules
 
 AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "excluded", "quarantined"
-# The keys of SUBPROCESS_CRASHES_WITH_DUMP the job reads (schemas/pings/main_payload.json).
-CRASH_KEYS = ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")
 # Identifiers a quarantined line must not carry out of the job.
 IDENTIFIER_FIELDS = ("clientId", "profileGroupId")
 
 Transform = Callable[[DataFrame], DataFrame]
 
 
-@dataclass(frozen=True)
-class Limits:
-    """The caps and windows of SPEC section 3; recorded with every commit."""
-
-    usage_cap_hours: float = 24.0
-    max_build_age_days: int = 183
-    max_build_lead_days: int = 1
-
-
 def with_dimensions(pings: DataFrame) -> DataFrame:
-    """Needs the parsed leaf columns; adds the output dimensions and ``build_date``."""
-    version = F.coalesce(rules.blank_to_null(F.col("app_version")), rules.blank_to_null(F.col("env_version")))
+    """Needs the parsed leaf columns; adds the output dimensions and ``build_date``.
+
+    The parse has already turned empty strings into nulls, so each ``coalesce``
+    falls back on a missing, null or empty field alike (SPEC section 3).
+    """
+    version = F.coalesce("app_version", "env_version")
     build_id = F.coalesce(F.col("app_build_id"), F.col("env_build_id"))
     return pings.select(
         "*",
-        rules.channel(rules.blank_to_null(F.col("app_channel"))).alias("channel"),
+        rules.channel(F.col("app_channel")).alias("channel"),
         version.alias("version"),
         rules.major_version(version).alias("major_version"),
         F.coalesce("app_display_version", "env_display_version", version).alias("display_version"),
@@ -57,7 +50,7 @@ def with_dimensions(pings: DataFrame) -> DataFrame:
         rules.os_family(F.col("os_name")).alias("os"),
         rules.os_version(F.col("os_version_raw")).alias("os_version"),
         F.coalesce("env_architecture", "app_architecture").alias("architecture"),
-        F.coalesce(F.col("geo_country"), F.lit(rules.UNKNOWN_COUNTRY)).alias("country"),
+        rules.country(F.col("geo_country")).alias("country"),
     )
 
 
@@ -84,8 +77,8 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
     problems: list[tuple[str, Column, Column]] = [
         ("not_json_object", F.col("json_error").isNotNull(), F.col("json_error")),
         ("wrong_type", F.col("type_error").isNotNull(), F.col("type_error")),
-        ("missing_id", rules.blank_to_null(F.col("doc_id")).isNull(), F.lit(None)),
-        ("missing_channel", rules.blank_to_null(F.col("app_channel")).isNull(), F.lit(None)),
+        ("missing_id", F.col("doc_id").isNull(), F.lit(None)),
+        ("missing_channel", F.col("app_channel").isNull(), F.lit(None)),
         ("missing_version", F.col("version").isNull(), F.lit(None)),
         ("missing_build_id", F.col("build_id").isNull(), F.lit(None)),
         ("malformed_build_id", F.col("build_date").isNull(), F.col("build_id")),
@@ -108,7 +101,7 @@ def with_release_dates(calendar: DataFrame, day: date) -> Transform:
     """Needs ``display_version`` and ``build_date``; adds ``release_date``,
     ``release_date_source`` (``calendar`` or ``build_id``) and ``release_age_days``.
 
-    ``calendar`` has ``display_version`` and ``release_date`` (see lib.release_calendar).
+    ``calendar`` has ``display_version`` and ``release_date`` (see lib.ingest.calendar).
     """
 
     def transform(pings: DataFrame) -> DataFrame:
@@ -130,6 +123,12 @@ def with_release_dates(calendar: DataFrame, day: date) -> Transform:
     return transform
 
 
+def submitted_at(timestamp: Column) -> Column:
+    """``meta.submissionTimestamp`` as an instant, so ``...12.5+01:00`` sorts before
+    ``...12.123Z`` when it happened first; text that is no timestamp is null (sorts last)."""
+    return timestamp.try_cast("timestamp")
+
+
 def with_disposition(day: date, limits: Limits) -> Transform:
     """Needs ``reason``, ``doc_id`` and ``build_date``; adds ``disposition``.
 
@@ -143,7 +142,7 @@ def with_disposition(day: date, limits: Limits) -> Transform:
     def transform(pings: DataFrame) -> DataFrame:
         quarantined = F.col("reason").isNotNull()
         first_copy = Window.partitionBy(quarantined, F.col("doc_id")).orderBy(
-            F.col("submission_timestamp").asc_nulls_last(), "source_file", "line_hash"
+            submitted_at(F.col("submission_timestamp")).asc_nulls_last(), "source_file", "line_hash"
         )
         build_age = F.datediff(F.lit(day), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)

@@ -14,14 +14,14 @@ from datetime import date
 from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
-from lib.cli import EXIT_CHECKS_FAILED, JobError
-from lib.deploy import code_version
-from lib.layout import report_attachment_name, report_path
-from lib.notify import SmtpSettings, send_report
-from lib.quality import CheckResult, results_frame
-from lib.report import headline, render_html, render_text
-from lib.storage import write_text
-from lib.tables import read_table, replace_partition, table_spec
+from lib.contract.deploy import code_version
+from lib.contract.errors import EXIT_CHECKS_FAILED, JobError
+from lib.contract.layout import report_attachment_name, report_path
+from lib.quality.notify import SmtpSettings, send_report
+from lib.quality.report import headline, render_html, render_text
+from lib.quality.runner import CheckResult, results_frame
+from lib.warehouse.storage import write_text
+from lib.warehouse.tables import read_table, replace_partition, table_spec
 
 log = logging.getLogger("crash_rates")
 

@@ -22,6 +22,8 @@ DELTA_PACKAGE = "io.delta:delta-spark_4.1_2.13:4.4.0"
 # What the jobs import or read at run time; tests, the DAG and docs stay behind.
 CODE_PACKAGES = ("jobs", "lib", "schemas")
 CODE_SUFFIXES = {".py", ".json", ".yaml", ".properties"}
+# Local tools that never run on a cluster: the generator and the commands that use it.
+LOCAL_ONLY = ("lib/synthetic/", "jobs/demo.py", "jobs/generate_pings.py", "jobs/benchmark.py")
 
 
 def _package_dir(name: str) -> Path:
@@ -40,7 +42,8 @@ def job_script(job: str) -> Path:
 
 
 def build_code_zip(dest: Path) -> Path:
-    """Zip ``jobs/``, ``lib/`` and ``schemas/`` for ``--py-files``; returns the zip's path.
+    """Zip ``jobs/``, ``lib/`` and ``schemas/`` (less :data:`LOCAL_ONLY`) for ``--py-files``;
+    returns the zip's path.
 
     The zip holds sources and data files only, with fixed timestamps, so the same
     code always gives the same bytes.
@@ -51,8 +54,13 @@ def build_code_zip(dest: Path) -> Path:
         for package in CODE_PACKAGES:
             root = _package_dir(package)
             for path in sorted(root.rglob("*")):
-                if path.is_file() and path.suffix in CODE_SUFFIXES and "__pycache__" not in path.parts:
-                    name = f"{package}/{path.relative_to(root).as_posix()}"
+                name = f"{package}/{path.relative_to(root).as_posix()}"
+                if (
+                    path.is_file()
+                    and path.suffix in CODE_SUFFIXES
+                    and "__pycache__" not in path.parts
+                    and not name.startswith(LOCAL_ONLY)
+                ):
                     info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
                     info.compress_type = zipfile.ZIP_DEFLATED
                     archive.writestr(info, path.read_bytes())

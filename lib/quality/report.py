@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from datetime import date
 
-from lib.quality import CRITICAL, CheckResult
+from lib.quality.runner import CRITICAL, CheckResult
 
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }

@@ -22,7 +22,8 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType, StructField, StructType, VariantType
 
-from lib.landing import read_lines
+from lib.ingest.landing import read_lines
+from lib.transform.rules import blank_to_null
 
 CORRUPT = "_corrupt_record"
 
@@ -95,6 +96,8 @@ def _typed(leaf: Leaf, value: Column) -> tuple[Column, Column]:
     kind = F.schema_of_variant(value)
     accepted = value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[leaf.data_type.simpleString()])
     typed = F.when(accepted, F.try_variant_get(value, "$", leaf.data_type.simpleString()))
+    if isinstance(leaf.data_type, StringType):
+        typed = blank_to_null(typed)  # an empty string counts as missing everywhere (SPEC section 3)
     error = F.when(
         ~accepted,
         F.concat(
@@ -107,7 +110,7 @@ def _typed(leaf: Leaf, value: Column) -> tuple[Column, Column]:
 
 
 def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
-    """Parse the ``raw`` column of ``lines`` (see :func:`lib.landing.read_lines`).
+    """Parse the ``raw`` column of ``lines`` (see :func:`lib.ingest.landing.read_lines`).
 
     Keeps every input column and adds, for every line, whatever it could read:
     one column per leaf of :func:`ping_schema` (named by its ``"as"``), plus

@@ -18,12 +18,12 @@ from datetime import date
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from lib.stats import Interval, rate_interval, rate_per_1000, rate_ratio_interval
+from lib.analysis.stats import Interval, rate_interval, rate_per_1000, rate_ratio_interval
+from lib.contract.vocabulary import REPORTED_CHANNELS
 
 # Below these, a rate is shown but marked as too thin to act on.
 MIN_CRASHES = 10
 MIN_HOURS = 1000.0
-CHANNELS = ("release", "beta", "nightly", "esr")
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ class Comparison:
 def usage_by_release_age(aggregates: DataFrame, as_of: date, measure: str) -> DataFrame:
     """Crashes and hours per (channel, os, release, release age), up to ``as_of``."""
     return (
-        aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*CHANNELS))
+        aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
         .groupBy("channel", "os", "display_version", "release_date", "release_age_days")
         .agg(F.sum(measure).alias("crashes"), F.sum("usage_hours").alias("hours"))
         .where(F.col("release_age_days") >= 0)
@@ -105,7 +105,7 @@ def compare_releases(aggregates: DataFrame, as_of: date, measure: str = "main_cr
         releases[r.channel].add((r.release_date, r.display_version))
 
     comparisons = []
-    for channel in CHANNELS:
+    for channel in REPORTED_CHANNELS:
         ordered = sorted(releases[channel])
         if not ordered:
             continue

@@ -13,8 +13,9 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib import rules
-from lib.classify import AGGREGATED, CRASH_KEYS, DUPLICATE, EXCLUDED, QUARANTINED, Limits
+from lib.contract.vocabulary import CRASH_KEYS, CRASH_MEASURES, SECONDS_PER_HOUR, Limits
+from lib.transform import rules
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
 DIMENSIONS = (
     "submission_date",
@@ -50,7 +51,7 @@ def _shutdown_kill() -> Column:
 # are exact in any order, so a re-run writes bit-identical hours.
 MAIN_PING: dict[str, Callable[[Limits], Column]] = {
     "ping_count": lambda _: F.lit(1),
-    "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_hours),
+    "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_seconds),
     **{f"{key}_crashes": _sum_of(key) for key in CRASH_KEYS},
 }
 CRASH_PING: dict[str, Callable[[Limits], Column]] = {
@@ -60,28 +61,15 @@ CRASH_PING: dict[str, Callable[[Limits], Column]] = {
     "content_shutdown_crashes": lambda _: rules.flag(_process_is("content") & _shutdown_kill()),
 }
 PER_PING = {"main": MAIN_PING, "crash": CRASH_PING}
-PING_MEASURES = (
-    "ping_count",
-    "usage_seconds",
-    "main_crashes",
-    "startup_crashes",
-    "content_crashes",
-    "content_shutdown_crashes",
-    "gpu_crashes",
-    "plugin_crashes",
-    "gmplugin_crashes",
-    "rdd_crashes",
-    "socket_crashes",
-    "utility_crashes",
-)
+PING_MEASURES = ("ping_count", "usage_seconds", *CRASH_MEASURES)
 
 
 def measures() -> list[Column]:
     """The aggregate expressions of crash_aggregates, in its column order."""
     return [
         F.sum("ping_count").alias("ping_count"),
-        (F.sum("usage_seconds") / rules.SECONDS_PER_HOUR).alias("usage_hours"),
-        *[F.sum(name).alias(name) for name in PING_MEASURES[2:]],
+        (F.sum("usage_seconds") / SECONDS_PER_HOUR).alias("usage_hours"),
+        *[F.sum(name).alias(name) for name in CRASH_MEASURES],
     ]
 
 
@@ -122,7 +110,7 @@ def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limit
     aggregated = F.col("disposition") == AGGREGATED
     if doc_type == "main":
         length = F.col("subsession_length")
-        capped = _count_where(aggregated & (length > limits.usage_cap_hours * rules.SECONDS_PER_HOUR))
+        capped = _count_where(aggregated & (length > limits.usage_cap_seconds))
         missing = _count_where(aggregated & length.isNull())
     else:  # crash pings carry no usage
         capped = missing = F.lit(0)

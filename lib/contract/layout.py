@@ -3,7 +3,7 @@
 Plain path strings, no Spark, so the Airflow DAG (which must stay light at parse
 time) and the jobs agree on one layout (SPEC section 1):
 
-    <raw>/<doc_type>/submission_date=YYYY-MM-DD/<any name>.json[.gz]
+    <raw>/<doc_type>/submission_date=YYYY-MM-DD/<files>  (every name not starting with _ or .)
     <raw>/<doc_type>/submission_date=YYYY-MM-DD/_SUCCESS
     <warehouse>/dq_reports/YYYY-MM-DD.html
 """
@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from datetime import date
 
-DOC_TYPES = ("main", "crash")
+from lib.contract.vocabulary import DOC_TYPES
+
+__all__ = ["DOC_TYPES", "partition_path", "report_path", "success_marker_path"]
+
 SUCCESS_MARKER = "_SUCCESS"
 
 

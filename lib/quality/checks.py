@@ -20,13 +20,12 @@ import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.aggregate import DIMENSIONS, PING_MEASURES
-from lib.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
-from lib.quality import Check, dq_config
-from lib.rules import KNOWN_CHANNELS
+from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, Limits
+from lib.quality.runner import Check, dq_config
+from lib.transform.aggregate import DIMENSIONS
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
-KNOWN_OS = ("Windows", "Mac", "Linux", "Android")
 MAD_TO_SIGMA = 1.4826
 
 
@@ -72,7 +71,8 @@ def raw_check_frame(classified: dict[str, DataFrame], day: date) -> DataFrame:
     return reduce(DataFrame.unionByName, [columns(d, frame) for d, frame in classified.items()])
 
 
-def raw_checks() -> list[Check]:
+def raw_checks(limits: Limits) -> list[Check]:
+    """The raw suite, with the thresholds that follow the run's flags (the usage cap) taken from ``limits``."""
     cfg = dq_config()["raw"]
 
     def share_at_most(name: str, column: str) -> Check:
@@ -124,11 +124,11 @@ def raw_checks() -> list[Check]:
             lambda s: gxe.ExpectColumnValuesToBeBetween(
                 column="subsession_length",
                 min_value=length["min_seconds"],
-                max_value=length["max_seconds"],
+                max_value=limits.usage_cap_seconds,
                 mostly=length["min_share"],
                 severity=s,
             ),
-            f"of main pings within {length['min_seconds']}-{length['max_seconds']} s",
+            f"of main pings within {length['min_seconds']}-{limits.usage_cap_seconds} s",
         ),
         share_at_least(
             "clock_skew_share",
@@ -160,7 +160,7 @@ def raw_checks() -> list[Check]:
 
 def day_frame(aggregates: DataFrame, day: date) -> DataFrame:
     """The day's partition, with its smallest measure for the non-negative check."""
-    measures = ("ping_count", "usage_hours", *PING_MEASURES[2:])
+    measures = ("ping_count", "usage_hours", *CRASH_MEASURES)
     return aggregates.where(F.col("submission_date") == F.lit(day)).withColumn(
         "smallest_measure", F.least(*[F.col(m).cast("double") for m in measures])
     )

@@ -11,8 +11,8 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.layout import DOC_TYPES, partition_path, success_marker_path
-from lib.storage import path_exists
+from lib.contract.layout import DOC_TYPES, partition_path, success_marker_path
+from lib.warehouse.storage import path_exists
 
 __all__ = ["DOC_TYPES", "MissingPartition", "is_complete", "partition_path", "read_lines"]
 

@@ -5,7 +5,7 @@ Two ways to run, same jobs:
 * **Embedded local Spark** (the default: the demo, the tests, a laptop). Master,
   memory, shuffle width and Delta's jars are set here, tuned for a small machine.
   Delta's jars are resolved from Maven Central once, by ``python -m
-  lib.spark_session fetch-jars``, into a cache outside the checkout; every later
+  lib.runtime.session fetch-jars``, into a cache outside the checkout; every later
   session loads the cached files and needs no network.
 * **Under spark-submit** (YARN, Kubernetes, EMR). spark-submit already started the
   JVM with the cluster's master, resources and ``--packages``; this module then
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from lib.deploy import DELTA_PACKAGE
+from lib.contract.deploy import DELTA_PACKAGE
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def cached_jars(cache: Path | None = None) -> list[str]:
     if not _marker(cache).exists():
         raise RuntimeError(
             f"Delta jars are not cached in {cache}: run "
-            "`.venv/bin/python -m lib.spark_session fetch-jars` (make setup does)"
+            "`.venv/bin/python -m lib.runtime.session fetch-jars` (make setup does)"
         )
     return sorted(str(jar) for jar in (cache / "jars").glob("*.jar"))
 
@@ -127,7 +127,7 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
 def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if argv != ["fetch-jars"]:
-        print("usage: python -m lib.spark_session fetch-jars", file=sys.stderr)
+        print("usage: python -m lib.runtime.session fetch-jars", file=sys.stderr)
         return 2
     jars = fetch_jars()
     print(f"Delta jars ready: {len(jars)} files in {jar_cache_dir()}")

@@ -1,7 +1,7 @@
 """The per-ping rules of SPEC section 3, as column functions (Column in, Column out).
 
 They stay in the JVM and pass nulls through; the transforms in
-:mod:`lib.classify` apply them to the parsed pings.
+:mod:`lib.transform.classify` apply them to the parsed pings.
 """
 
 from __future__ import annotations
@@ -9,18 +9,8 @@ from __future__ import annotations
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-KNOWN_CHANNELS = ("release", "beta", "nightly", "esr", "aurora")
-OTHER = "Other"
-OS_NAMES = {
-    "Windows_NT": "Windows",
-    "Windows_95": "Windows",
-    "Windows_98": "Windows",
-    "Darwin": "Mac",
-    "Linux": "Linux",
-    "Android": "Android",
-}
-UNKNOWN_COUNTRY = "??"
-SECONDS_PER_HOUR = 3600.0
+from lib.contract.vocabulary import KNOWN_CHANNELS, OS_NAMES, OTHER, UNKNOWN_COUNTRY
+
 # A build id starts with its build time, yyyyMMddHH...
 BUILD_ID_PATTERN = r"^[0-9]{10}"
 
@@ -62,12 +52,17 @@ def build_date(build_id: Column) -> Column:
     )
 
 
-def usage_seconds(subsession_seconds: Column, cap_hours: float) -> Column:
+def country(geo_country: Column) -> Column:
+    """Two ASCII letters, upper-cased; anything else (missing, empty, ``"C\ufffd"``) is ``??``."""
+    return F.when(geo_country.rlike("^[A-Za-z]{2}$"), F.upper(geo_country)).otherwise(F.lit(UNKNOWN_COUNTRY))
+
+
+def usage_seconds(subsession_seconds: Column, cap_seconds: int) -> Column:
     """Seconds of use, capped; a missing length counts zero (the ping still counts).
 
-    Note ``least`` skips nulls (``least(null, 86400)`` is 86400), hence the ``when``.
+    Note ``least`` skips nulls (``least(null, cap)`` is the cap), hence the ``when``.
     """
-    capped = F.least(subsession_seconds, F.lit(int(cap_hours * SECONDS_PER_HOUR)))
+    capped = F.least(subsession_seconds, F.lit(cap_seconds))
     return F.when(subsession_seconds.isNotNull(), capped).otherwise(F.lit(0))
 
 

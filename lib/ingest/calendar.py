@@ -14,7 +14,7 @@ from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
 
-from lib.storage import path_exists
+from lib.warehouse.storage import path_exists
 
 CALENDAR_FILES = (
     "firefox_history_major_releases.json",

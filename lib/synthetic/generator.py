@@ -34,9 +34,12 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
+from lib.contract.vocabulary import OS_NAMES, SECONDS_PER_HOUR, Limits
+
 ANCHOR_MAJOR, ANCHOR_DATE = 147, date(2026, 1, 13)
 CYCLE_DAYS = 28
 ESR_MAJOR = 140
+CAP_SECONDS = Limits().usage_cap_seconds  # the truth is computed under the default cap
 
 CHANNEL_SHARE = {"release": 0.78, "beta": 0.09, "nightly": 0.05, "esr": 0.08}
 ADOPTION_TAU_DAYS = {"release": 4.0, "esr": 6.0, "beta": 1.5, "nightly": 0.7}
@@ -48,7 +51,6 @@ OS_VERSIONS = {
 }
 ARCHITECTURE = {"Windows_NT": "x86-64", "Darwin": "aarch64", "Linux": "x86-64"}
 COUNTRIES = ["US", "DE", "FR", "BR", "IN", "CA", "JP", "GB", "PL", "ID"]
-OS_FAMILY = {"Windows_NT": "Windows", "Darwin": "Mac", "Linux": "Linux"}
 
 # Main-process crashes per 1,000 usage hours, before the factors below.
 BASE_RATE = {"Windows_NT": 2.2, "Darwin": 1.4, "Linux": 1.8}
@@ -404,7 +406,7 @@ class Generator:
             text = self._serialize(ping, doc_type)
             lines[doc_type].append(text)
             truth.lines[doc_type]["aggregated"] += 1
-            cell = truth.cells[(client.channel, release.display_version, OS_FAMILY[client.os_name])]
+            cell = truth.cells[(client.channel, release.display_version, OS_NAMES[client.os_name])]
             cell.update(measures)
             if fault == "duplicates":
                 copy = dict(ping, meta=dict(ping["meta"], submissionTimestamp=f"{day}T23:59:59.999Z"))
@@ -420,11 +422,11 @@ class Generator:
             release = self.release_for(client, day)
             age = (day - release.released).days
             rate = self.rate_per_1000h(client, release, age)
-            key = (client.channel, release.display_version, OS_FAMILY[client.os_name], age)
+            key = (client.channel, release.display_version, OS_NAMES[client.os_name], age)
             for _ in range(1 + self._poisson(0.8)):
                 created = datetime.combine(day, time()) + timedelta(seconds=rng.randrange(0, 86000))
                 length = self._subsession_length()
-                hours = min(length or 0, 86400) / 3600
+                hours = min(length or 0, CAP_SECONDS) / SECONDS_PER_HOUR
                 expected = rate * hours / 1000
                 gpu = self._poisson(expected * GPU_FACTOR)
                 ping = self._envelope(client, release, day, created)
@@ -434,8 +436,8 @@ class Generator:
                     info["subsessionLength"] = length
                 keyed = {"SUBPROCESS_CRASHES_WITH_DUMP": {"gpu": self._histogram(gpu)}} if gpu else {}
                 ping["payload"] = {"info": info, "keyedHistograms": keyed, "histograms": "__PADDING__"}
-                measures = {"ping_count": 1, "usage_seconds": min(length or 0, 86400), "gpu_crashes": gpu}
-                measures |= {"usage_capped": int((length or 0) > 86400), "missing_usage": int(length is None)}
+                measures = {"ping_count": 1, "usage_seconds": min(length or 0, CAP_SECONDS), "gpu_crashes": gpu}
+                measures |= {"usage_capped": int((length or 0) > CAP_SECONDS), "missing_usage": int(length is None)}
                 before = truth.lines["main"]["aggregated"]
                 emit("main", ping, client, release, measures)
                 if truth.lines["main"]["aggregated"] > before:
@@ -502,7 +504,7 @@ class Generator:
         if draw < 0.013:
             return self.rng.randrange(86401, 300000)  # a stuck session: capped at 24 h
         # Firefox splits subsessions at midnight, so ordinary lengths stay within a day.
-        return min(86400, max(1, int(self.rng.lognormvariate(math.log(7200), 1.0))))
+        return min(CAP_SECONDS, max(1, int(self.rng.lognormvariate(math.log(7200), 1.0))))
 
     def _poisson(self, mean: float) -> int:
         # Knuth's method: the means here are small.

@@ -1,0 +1,1 @@
+"""What it means: rate intervals (``stats``) and same-age release comparisons (``compare``)."""

@@ -1,0 +1,73 @@
+"""The names and numbers of SPEC sections 1 and 3, each declared once.
+
+The rules, the checks, the table schemas, the generator and the docs read them from
+here (or are checked against them by the tests); none of them spells its own copy.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+# Doc types of the landing zone, in the order the jobs read and report them.
+DOC_TYPES = ("main", "crash")
+
+KNOWN_CHANNELS = ("release", "beta", "nightly", "esr", "aurora")
+# Aurora (Developer Edition's old channel) is still recognised, but no longer shipped: not compared.
+RETIRED_CHANNELS = ("aurora",)
+REPORTED_CHANNELS = tuple(c for c in KNOWN_CHANNELS if c not in RETIRED_CHANNELS)
+OTHER = "Other"  # a channel or platform outside the known ones
+
+# environment.system.os.name to the platform family the tables report.
+OS_NAMES = {
+    "Windows_NT": "Windows",
+    "Windows_95": "Windows",
+    "Windows_98": "Windows",
+    "Darwin": "Mac",
+    "Linux": "Linux",
+    "Android": "Android",
+}
+KNOWN_OS = ("Windows", "Mac", "Linux", "Android")
+
+UNKNOWN_COUNTRY = "??"
+SECONDS_PER_HOUR = 3600
+
+# The keys of payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP the job reads;
+# each becomes <key>_crashes in crash_aggregates (schemas/pings/main_payload.json reads them).
+CRASH_KEYS = ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")
+
+# Crash-ping measures of crash_aggregates, then the main-ping histogram ones.
+CRASH_PING_MEASURES = ("main_crashes", "startup_crashes", "content_crashes", "content_shutdown_crashes")
+HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
+CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES
+
+
+class InvalidLimits(ValueError):
+    """A cap or window that makes no sense (negative, zero, not finite)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The caps and windows of SPEC section 3; recorded with every commit.
+
+    Flags change them; the table constraint and the data-quality thresholds that
+    depend on them follow (see :meth:`usage_cap_seconds`).
+    """
+
+    usage_cap_hours: float = 24.0
+    max_build_age_days: int = 183
+    max_build_lead_days: int = 1
+
+    def __post_init__(self) -> None:
+        cap = self.usage_cap_hours
+        if not (math.isfinite(cap) and cap > 0):
+            raise InvalidLimits(f"usage cap must be a positive number of hours, not {cap}")
+        if self.max_build_age_days < 0:
+            raise InvalidLimits(f"max build age must be 0 days or more, not {self.max_build_age_days}")
+        if self.max_build_lead_days < 0:
+            raise InvalidLimits(f"max build lead must be 0 days or more, not {self.max_build_lead_days}")
+
+    @property
+    def usage_cap_seconds(self) -> int:
+        """The cap in whole seconds, as usage is summed (fractions of a second are dropped)."""
+        return int(self.usage_cap_hours * SECONDS_PER_HOUR)

@@ -1,0 +1,1 @@
+"""What comes in: the landing zone's files and lines, the one JSON parse, the release calendar."""

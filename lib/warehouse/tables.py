@@ -1,0 +1,244 @@
+"""The Delta edge: output tables created from their contracts, one date replaced at a time.
+
+Each table's columns, descriptions, partitioning and CHECK constraints are read
+from ``schemas/tables/<name>.json``. A write replaces exactly one submission
+date's partition in one Delta commit, so readers see the old day or the new day,
+never half of one, and running a date twice equals running it once. The commit
+carries the job's parameters (``userMetadata``, shown by DESCRIBE HISTORY), so a
+number can be traced to how it was made.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lib.contract.errors import one_line
+from lib.warehouse.storage import path_exists, qualified
+
+PARTITION_COLUMN = "submission_date"
+SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
+# Every table the nightly run writes, each with a contract in schemas/tables/.
+TABLES = ("crash_aggregates", "quarantine", "dq_metrics", "dq_results")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool
+    description: str
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    version: int
+    description: str
+    partitioned_by: tuple[str, ...]
+    columns: tuple[Column, ...]
+    constraints: dict[str, str]
+    # Parameters of the constraints that follow a run's flags, e.g. ``{usage_cap_hours}``:
+    # each is an upper bound, and a table keeps the largest any run wrote with.
+    constraint_bounds: tuple[str, ...] = ()
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def path(self, warehouse: str) -> str:
+        return f"{warehouse.rstrip('/')}/{self.name}"
+
+    def constraint_expressions(self, bounds: Mapping[str, float]) -> dict[str, str]:
+        """The CHECK constraints with their bounds filled in; an error when one is not given."""
+        missing = set(self.constraint_bounds) - set(bounds)
+        if missing:
+            raise ValueError(f"{self.name}: constraints need {sorted(missing)}")
+        values = {name: f"{bounds[name]:g}" for name in self.constraint_bounds}
+        return {name: expression.format(**values) for name, expression in self.constraints.items()}
+
+
+@cache
+def table_spec(name: str) -> TableSpec:
+    raw = json.loads(resources.files("schemas").joinpath("tables", f"{name}.json").read_text())
+    return TableSpec(
+        name=raw["name"],
+        version=raw["version"],
+        description=raw["description"],
+        partitioned_by=tuple(raw["partitioned_by"]),
+        columns=tuple(Column(**c) for c in raw["columns"]),
+        constraints=raw["constraints"],
+        constraint_bounds=tuple(raw.get("constraint_bounds", ())),
+    )
+
+
+class TableCreationFailed(Exception):
+    """A table could not be created or completed, even after retrying."""
+
+
+def _bound_property(name: str) -> str:
+    return f"crash_rates.bound.{name}"
+
+
+def _create(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[str, float]) -> None:
+    """One commit creates the whole table: columns with comments, description, partitioning,
+    schema version and CHECK constraints (Delta keeps them as ``delta.constraints.*``
+    properties), so a run killed while creating leaves no table or a complete one."""
+    builder = (
+        DeltaTable.createIfNotExists(spark)
+        .location(path)
+        .comment(spec.description)
+        .partitionedBy(*spec.partitioned_by)
+        .property(SCHEMA_VERSION, str(spec.version))
+        # Plain files keep the tables readable by every delta-rs, DuckDB and Polars.
+        .property("delta.enableDeletionVectors", "false")
+    )
+    for name, value in bounds.items():
+        builder = builder.property(_bound_property(name), f"{value:g}")
+    for name, expression in spec.constraint_expressions(bounds).items():
+        builder = builder.property(f"delta.constraints.{name}", expression)
+    for column in spec.columns:
+        builder = builder.addColumn(column.name, column.type, column.nullable, comment=column.description)
+    builder.execute()
+
+
+def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[str, float]) -> None:
+    """Add whatever an existing table lacks of its contract: a table created by an older
+    version in several commits, and killed half-way, is repaired by the next run.
+
+    A constraint bound only widens (the rows of other dates were written under the
+    old one); the constraint is replaced, and DROP and ADD are two commits, so a run
+    killed between them leaves it missing, and the next run adds it back.
+    """
+    table = f"delta.`{path}`"
+    detail = DeltaTable.forPath(spark, path).detail().first()
+    assert detail is not None
+    properties: dict[str, str] = dict(detail["properties"])
+    current = {n: float(properties[_bound_property(n)]) for n in bounds if _bound_property(n) in properties}
+    widest = {n: max(value, current.get(n, value)) for n, value in bounds.items()}
+    changed = {f"'{_bound_property(n)}' = '{v:g}'" for n, v in widest.items() if n not in current or current[n] != v}
+    if detail["description"] != spec.description:
+        changed.add(f"'comment' = {_sql_string(spec.description)}")
+    if properties.get(SCHEMA_VERSION) != str(spec.version):
+        changed.add(f"'{SCHEMA_VERSION}' = '{spec.version}'")
+    if changed:
+        spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({', '.join(sorted(changed))})")
+    for name, expression in spec.constraint_expressions(widest).items():
+        existing = properties.get(f"delta.constraints.{name}")
+        if existing == expression:
+            continue
+        if existing is not None:
+            spark.sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
+        spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expression})")
+    comments = {f.name: f.metadata.get("comment") for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+    for column in spec.columns:
+        if comments.get(column.name) != column.description:
+            spark.sql(f"ALTER TABLE {table} ALTER COLUMN {column.name} COMMENT {_sql_string(column.description)}")
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+CREATE_ATTEMPTS = 4
+
+
+def ensure_table(
+    spark: SparkSession, warehouse: str, spec: TableSpec, bounds: Mapping[str, float] | None = None
+) -> str:
+    """The table's path, created from its contract if missing, completed if a part is missing.
+
+    Safe when two runs race to create the same table: the loser of Delta's commit
+    race finds the winner's table on its next attempt.
+    """
+    path = qualified(spark, spec.path(warehouse))
+    bounds = {name: value for name, value in (bounds or {}).items() if name in spec.constraint_bounds}
+    for attempt in range(1, CREATE_ATTEMPTS + 1):
+        try:
+            if not DeltaTable.isDeltaTable(spark, path):
+                _create(spark, path, spec, bounds)
+            _complete(spark, path, spec, bounds)
+            return path
+        except Exception as error:  # a concurrent creator's commit, or a real failure: look again
+            if attempt == CREATE_ATTEMPTS:
+                raise TableCreationFailed(
+                    f"could not create or complete table {spec.name} at {path} after {attempt} attempts "
+                    f"(another run creating it at the same time?): {one_line(error)}"
+                ) from error
+            time.sleep(0.5 * attempt)
+    raise AssertionError("unreachable")
+
+
+def conform(rows: DataFrame, spec: TableSpec) -> DataFrame:
+    """The table's columns, in its order and types; an error if one is missing."""
+    missing = set(spec.column_names) - set(rows.columns)
+    if missing:
+        raise ValueError(f"{spec.name}: rows lack columns {sorted(missing)}")
+    return rows.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in spec.columns])
+
+
+def replace_partition(
+    spark: SparkSession,
+    warehouse: str,
+    spec: TableSpec,
+    rows: DataFrame,
+    day: date,
+    commit_info: dict[str, Any],
+    scope: dict[str, str] | None = None,
+    bounds: Mapping[str, float] | None = None,
+) -> None:
+    """Atomically replace ``day``'s partition of the table with ``rows``; with ``scope``
+    (e.g. ``{"suite": "raw"}``), only the day's rows that match it. ``bounds`` fill the
+    table's parameterised constraints (see :attr:`TableSpec.constraint_bounds`)."""
+    path = ensure_table(spark, warehouse, spec, bounds)
+    predicate = " AND ".join(
+        [f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'"]
+        + [f"{column} = '{value}'" for column, value in (scope or {}).items()]
+    )
+    (
+        conform(rows, spec)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", predicate)
+        .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
+        .save(path)
+    )
+
+
+def read_table(spark: SparkSession, warehouse: str, name: str) -> DataFrame:
+    return spark.read.format("delta").load(table_spec(name).path(warehouse))
+
+
+def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
+    return path_exists(spark, f"{table_spec(name).path(warehouse)}/_delta_log")
+
+
+def compact_partition(spark: SparkSession, warehouse: str, name: str, day: date) -> tuple[int, int]:
+    """Bin-pack ``day``'s small files into few (Delta OPTIMIZE); returns (files removed, files added).
+
+    Only rewrites files, never rows: readers see the same data, and a second
+    run finds nothing to do and commits nothing.
+    """
+    table = DeltaTable.forPath(spark, table_spec(name).path(warehouse))
+    metrics = table.optimize().where(f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'").executeCompaction()
+    row = metrics.select("metrics.numFilesRemoved", "metrics.numFilesAdded").first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+def vacuum(spark: SparkSession, warehouse: str, name: str, retain_hours: int) -> None:
+    """Delete files no version younger than ``retain_hours`` needs (Delta VACUUM).
+
+    Delta refuses a retention under its 7-day safety default unless told otherwise;
+    that default protects running readers and a week of time travel.
+    """
+    DeltaTable.forPath(spark, table_spec(name).path(warehouse)).vacuum(float(retain_hours))
