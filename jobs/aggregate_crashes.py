@@ -28,10 +28,11 @@ from functools import reduce
 from pyspark.sql import DataFrame, SparkSession
 
 from lib.contract.deploy import code_version
-from lib.contract.vocabulary import Limits
+from lib.contract.errors import JobError
+from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
-from lib.ingest.landing import DOC_TYPES, is_complete
-from lib.ingest.pings import read_pings
+from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_partition
+from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
@@ -67,20 +68,46 @@ def _union(frames: list[DataFrame]) -> DataFrame:
     return reduce(DataFrame.unionByName, frames)
 
 
-def _count_and_write(
+class LinesUnaccounted(JobError):
+    """The lines classified do not add up to the lines in the files: a bug, never data."""
+
+
+def _count_and_check(
+    spark: SparkSession,
+    config: Config,
+    partitions: dict[str, Partition],
+    classified: dict[str, DataFrame],
+    progress: Progress,
+) -> tuple[DataFrame, dict[str, dict[str, int]]]:
+    """Count where every line went and check it against the files' own line counts;
+    any unreadable input fails here, before any write."""
+    with progress.heartbeat(spark, "reading and classifying"):
+        for doc_type, frame in classified.items():
+            if bad := files_not_json_lines(frame):
+                raise UnreadableInput(f"not JSON lines ({doc_type}): {', '.join(bad)}")
+        lines = {d: count_lines(spark, partitions[d]) for d in DOC_TYPES}
+        metrics = _union([to_dq_metrics(classified[d], d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
+        counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
+    for doc_type, row in counts.items():
+        progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
+        accounted = sum(row[key] for key in ACCOUNTING)
+        if accounted != row["input_lines"]:
+            raise LinesUnaccounted(
+                f"{doc_type}: the files hold {row['input_lines']:,} lines but {accounted:,} were accounted for "
+                f"({_accounting(row)}); nothing written"
+            )
+    return metrics.persist(), counts
+
+
+def _write(
     spark: SparkSession,
     config: Config,
     calendar: ReleaseCalendar,
     classified: dict[str, DataFrame],
+    metrics: DataFrame,
     progress: Progress,
-) -> dict[str, dict[str, int]]:
-    """Count where every line went, then write the three tables; returns the counts."""
-    # The one pass over the raw files: any unreadable input fails here, before any write.
-    with progress.heartbeat(spark, "reading and classifying"):
-        metrics = _union([to_dq_metrics(classified[d], d, config.day, config.limits) for d in DOC_TYPES])
-        counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
-    for doc_type, row in counts.items():
-        progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
+) -> None:
+    """Write the three tables, dq_metrics last."""
 
     commit_info = {
         "job": JOB,
@@ -104,7 +131,6 @@ def _count_and_write(
                 spark, config.warehouse, table_spec(name), rows, config.day, commit_info, bounds=asdict(config.limits)
             )
         progress(f"wrote {name}")
-    return counts
 
 
 def run(spark: SparkSession, config: Config) -> str:
@@ -114,16 +140,20 @@ def run(spark: SparkSession, config: Config) -> str:
     progress(f"release calendar: {calendar.describe()['versions']} versions")
     calendar_rows = calendar.to_frame(spark)
 
+    partitions = {d: open_partition(spark, config.raw, d, config.day) for d in DOC_TYPES}
     classified: dict[str, DataFrame] = {}
+    metrics = None
     try:
-        for doc_type in DOC_TYPES:
-            parsed = read_pings(spark, config.raw, doc_type, config.day)
-            if not is_complete(spark, config.raw, doc_type, config.day):
-                progress(f"warning: {doc_type} partition has no _SUCCESS marker; reading what is there")
+        for doc_type, partition in partitions.items():
+            progress(f"{doc_type}: {len(partition.files)} file(s), {sum(f.size for f in partition.files):,} bytes")
+            for warning in partition.warnings:
+                progress(f"warning: {warning}")
+            parsed = read_pings(spark, partition)
             classified[doc_type] = classify(parsed, calendar_rows, config.day, config.limits).persist()
-        counts = _count_and_write(spark, config, calendar, classified, progress)
+        metrics, counts = _count_and_check(spark, config, partitions, classified, progress)
+        _write(spark, config, calendar, classified, metrics, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
-        for frame in classified.values():
+        for frame in [*classified.values(), *([metrics] if metrics is not None else [])]:
             frame.unpersist()
 
     total = {key: sum(row[key] for row in counts.values()) for key in ACCOUNTING}

@@ -10,9 +10,10 @@ from datetime import date
 
 import pytest
 
+from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import read_calendar
 from lib.ingest.pings import parse_pings
-from lib.transform.classify import Limits, classify
+from lib.transform.classify import classify
 from tests.conftest import compact
 from tests.pingbuilder import lines
 

@@ -63,6 +63,13 @@ def parse_calendar(texts: dict[str, str]) -> dict[str, date]:
     return dates
 
 
+def _read_whole(spark: SparkSession, path: str) -> str:
+    row = spark.read.text(path, wholetext=True).first()
+    if row is None or not row["value"].strip():
+        raise CalendarError(f"release calendar file {path} is empty")
+    return str(row["value"])
+
+
 def read_calendar(spark: SparkSession, folder: str | None) -> ReleaseCalendar:
     """Read a product-details folder; no folder means every date comes from build ids."""
     if folder is None:
@@ -71,9 +78,6 @@ def read_calendar(spark: SparkSession, folder: str | None) -> ReleaseCalendar:
     missing = [name for name, path in paths.items() if not path_exists(spark, path)]
     if missing:
         raise CalendarError(f"release calendar folder {folder} lacks {', '.join(missing)}")
-    texts = {
-        name: spark.read.text(path, wholetext=True).first()["value"]  # type: ignore[index]
-        for name, path in paths.items()
-    }
+    texts = {name: _read_whole(spark, path) for name, path in paths.items()}
     digest = hashlib.sha256("".join(texts[name] for name in CALENDAR_FILES).encode()).hexdigest()
     return ReleaseCalendar(parse_calendar(texts), folder, digest)

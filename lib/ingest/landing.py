@@ -1,46 +1,117 @@
-"""The landing zone: where a day's raw pings are, and their lines (SPEC section 1).
+"""The landing zone: a day's partition, its files and their lines (SPEC section 1).
 
 Paths go through Hadoop's FileSystem, so ``/data/raw`` and ``s3a://bucket/raw``
 behave the same and no code here cares which.
+
+Every file in a partition whose name does not start with ``_`` or ``.`` is input,
+whatever its extension; a name ending in ``.gz`` is gzip. Lines end at ``\\n``
+only (a ``\\r\\n`` ending leaves a ``\\r``, which JSON reads as whitespace, and a
+lone ``\\r`` inside a ping does not split it), and a UTF-8 byte-order mark that
+opens a line is not part of it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.contract.layout import DOC_TYPES, partition_path, success_marker_path
-from lib.warehouse.storage import path_exists
+from lib.contract.layout import partition_path, success_marker_path
+from lib.warehouse.storage import list_files, path_exists
 
-__all__ = ["DOC_TYPES", "MissingPartition", "is_complete", "partition_path", "read_lines"]
-
-# `<any name>.json` or `<any name>.json.gz`; Spark skips `_SUCCESS` and dot files itself.
-PING_FILES = "*.{json,json.gz}"
+BYTE_ORDER_MARK = "\ufeff"
+LINE_COLUMNS = "source_file string, line_hash bigint, raw string"
 
 
 class MissingPartition(Exception):
     """The day's landing partition does not exist."""
 
 
-def is_complete(spark: SparkSession, raw: str, doc_type: str, day: date) -> bool:
-    """True once ingestion has written the partition's ``_SUCCESS`` marker."""
-    return path_exists(spark, success_marker_path(raw, doc_type, day))
+class UnreadableInput(Exception):
+    """A file in a partition that is input but cannot be read as JSON lines."""
 
 
-def read_lines(spark: SparkSession, raw: str, doc_type: str, day: date) -> DataFrame:
-    """One row per input line: ``source_file``, ``line_hash`` and ``raw`` (the text).
+@dataclass(frozen=True)
+class LandingFile:
+    path: str
+    size: int
 
-    Raises :class:`MissingPartition` when the partition directory does not exist;
-    an existing partition without files is an empty day, not an error.
+    @property
+    def name(self) -> str:
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
+    def is_gzip(self) -> bool:
+        return self.name.lower().endswith(".gz")
+
+
+@dataclass(frozen=True)
+class Partition:
+    """One doc type's landing partition for one date: where it is and the input files in it."""
+
+    doc_type: str
+    day: date
+    path: str
+    files: tuple[LandingFile, ...]
+    complete: bool  # ingestion wrote its _SUCCESS marker
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the on-call engineer should know before trusting the day's numbers."""
+        found = []
+        if not self.complete:
+            found.append(f"{self.doc_type} partition has no _SUCCESS marker; reading what is there")
+        found += [
+            f"{self.doc_type}: {f.name} is an empty (zero-byte) gzip file: read as no lines"
+            for f in self.files
+            if f.is_gzip and f.size == 0
+        ]
+        return found
+
+
+def is_input(name: str) -> bool:
+    return not name.startswith(("_", "."))
+
+
+def open_partition(spark: SparkSession, raw: str, doc_type: str, day: date) -> Partition:
+    """List the partition's input files.
+
+    Raises :class:`MissingPartition` when the partition directory does not exist
+    (an existing partition without files is an empty day, not an error), and
+    :class:`UnreadableInput` naming a file Hadoop would not read as its name says:
+    a gzip name whose ``.gz`` is not lower-case is not decompressed by Hadoop.
     """
     path = partition_path(raw, doc_type, day)
     if not path_exists(spark, path):
         raise MissingPartition(f"missing {doc_type} partition: {path}")
-    lines = spark.read.option("pathGlobFilter", PING_FILES).text(path)
-    return lines.select(
+    files = tuple(LandingFile(p, size) for p, size in list_files(spark, path) if is_input(p.rsplit("/", 1)[-1]))
+    for file in files:
+        if file.is_gzip and not file.name.endswith(".gz"):
+            raise UnreadableInput(
+                f"cannot read {file.path}: a gzip file's name must end in lower-case .gz to be decompressed"
+            )
+    return Partition(doc_type, day, path, files, path_exists(spark, success_marker_path(raw, doc_type, day)))
+
+
+def read_lines(spark: SparkSession, partition: Partition) -> DataFrame:
+    """One row per input line: ``source_file``, ``line_hash`` and ``raw`` (the text)."""
+    if not partition.files:
+        return spark.createDataFrame([], LINE_COLUMNS)
+    text = spark.read.option("lineSep", "\n").text([f.path for f in partition.files])
+    value = F.col("value")
+    raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, 1 << 30)).otherwise(value)
+    return text.select(
         F.col("_metadata.file_path").alias("source_file"),
-        F.xxhash64("value").alias("line_hash"),
-        F.col("value").alias("raw"),
+        F.xxhash64(raw).alias("line_hash"),
+        raw.alias("raw"),
     )
+
+
+def count_lines(spark: SparkSession, partition: Partition) -> int:
+    """The partition's lines, counted on their own from the files, before any parse or join:
+    the left side of the accounting identity (SPEC section 4)."""
+    if not partition.files:
+        return 0
+    return spark.read.option("lineSep", "\n").text([f.path for f in partition.files]).count()

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
 from functools import cache
 from importlib import resources
 
@@ -22,10 +21,12 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import DataType, StringType, StructField, StructType, VariantType
 
-from lib.ingest.landing import read_lines
+from lib.ingest.landing import Partition, read_lines
 from lib.transform.rules import blank_to_null
 
 CORRUPT = "_corrupt_record"
+# Spark's JSON parser (Jackson) reads objects nested at most this deep.
+MAX_NESTING_DEPTH = 1000
 
 # JSON types a leaf of each declared Spark type accepts (names from schema_of_variant).
 ACCEPTED_KINDS = {
@@ -39,6 +40,9 @@ class Leaf:
     path: tuple[str, ...]
     column: str
     data_type: DataType
+    # Read only for a data-quality check (``clientId``, ``creationDate``): a wrong type
+    # is reported to the checks, and never decides the ping's fate.
+    check_only: bool = False
 
     @property
     def dotted(self) -> str:
@@ -65,7 +69,7 @@ def leaves(schema: StructType, prefix: tuple[str, ...] = ()) -> list[Leaf]:
         if isinstance(field.dataType, StructType):
             found += leaves(field.dataType, path)
         else:
-            found.append(Leaf(path, field.metadata["as"], field.dataType))
+            found.append(Leaf(path, field.metadata["as"], field.dataType, field.metadata.get("check_only", False)))
     return found
 
 
@@ -91,22 +95,60 @@ def _with_variant_leaves(schema: StructType) -> StructType:
     )
 
 
-def _typed(leaf: Leaf, value: Column) -> tuple[Column, Column]:
-    """The leaf cast to its declared type, and an error text when its JSON type is wrong."""
+def _typed(leaf: Leaf, value: Column, unreadable: Column) -> tuple[Column, Column]:
+    """The leaf cast to its declared type, and an error text when its JSON type is wrong.
+
+    ``unreadable`` holds where the line did not fit the parse schema; there, a leaf
+    Spark left null although the text has a value at its path held a duplicate key
+    (JSON it refuses), and that is a wrong type too, not a missing field.
+    """
     kind = F.schema_of_variant(value)
-    accepted = value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[leaf.data_type.simpleString()])
-    typed = F.when(accepted, F.try_variant_get(value, "$", leaf.data_type.simpleString()))
+    expected = leaf.data_type.simpleString()
+    accepted = value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[expected])
+    typed = F.when(accepted, F.try_variant_get(value, "$", expected))
     if isinstance(leaf.data_type, StringType):
         typed = blank_to_null(typed)  # an empty string counts as missing everywhere (SPEC section 3)
-    error = F.when(
+    duplicate_key = unreadable & value.isNull() & F.get_json_object("raw", f"$.{leaf.dotted}").isNotNull()
+    error = F.when(duplicate_key, F.lit(f"{leaf.dotted} has a duplicate key, expected {expected}")).when(
         ~accepted,
         F.concat(
-            F.lit(f"{leaf.dotted} is "),
-            F.lower(F.substring_index(kind, "<", 1)),
-            F.lit(f", expected {leaf.data_type.simpleString()}"),
+            F.lit(f"{leaf.dotted} is "), F.lower(F.substring_index(kind, "<", 1)), F.lit(f", expected {expected}")
         ),
     )
     return typed.alias(leaf.column), error
+
+
+def _nesting_depth(text: Column) -> Column:
+    """How deep the brackets of ``text`` nest, outside strings: a plain scan of its characters."""
+    state = F.struct(
+        F.lit(0).alias("depth"), F.lit(0).alias("deepest"), F.lit(False).alias("quoted"), F.lit(False).alias("escaped")
+    )
+
+    def step(acc: Column, char: Column) -> Column:
+        opening, closing = char.isin("{", "["), char.isin("}", "]")
+        in_string = acc["quoted"]
+        depth = F.when(~in_string & opening, acc["depth"] + 1).when(~in_string & closing, acc["depth"] - 1)
+        depth = depth.otherwise(acc["depth"])
+        return F.struct(
+            depth.alias("depth"),
+            F.greatest(acc["deepest"], depth).alias("deepest"),
+            F.when(acc["escaped"], in_string).otherwise(in_string != (char == '"')).alias("quoted"),
+            (in_string & ~acc["escaped"] & (char == "\\")).alias("escaped"),
+        )
+
+    return F.aggregate(F.split(text, ""), state, step)["deepest"]
+
+
+def _json_error(not_an_object: Column) -> Column:
+    """Why a line is no JSON object; the nesting depth is only scanned on such lines."""
+    depth = _nesting_depth(F.col("raw"))
+    return F.when(
+        not_an_object,
+        F.when(
+            depth > MAX_NESTING_DEPTH,
+            F.format_string(f"not a JSON object: nested %d levels deep (the parser reads {MAX_NESTING_DEPTH})", depth),
+        ).otherwise(F.lit("not a JSON object")),
+    )
 
 
 def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
@@ -114,8 +156,9 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
 
     Keeps every input column and adds, for every line, whatever it could read:
     one column per leaf of :func:`ping_schema` (named by its ``"as"``), plus
-    ``json_error`` (the line is not a JSON object) and ``type_error`` (which
-    field has which wrong type). Both are null for a well-formed ping.
+    ``json_error`` (the line is not a JSON object), ``type_error`` (which field the
+    aggregation reads has which wrong type) and ``check_field_error`` (the same for
+    a field only the checks read). All three are null for a well-formed ping.
     """
     schema = ping_schema(doc_type)
     parse_schema = StructType([*_with_variant_leaves(schema).fields, StructField(CORRUPT, StringType())])
@@ -133,19 +176,37 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
         )
         for path in objects(schema)
     ]
-    typed, leaf_errors = zip(*(_typed(leaf, F.col(f"_p.{leaf.dotted}")) for leaf in leaves(schema)), strict=True)
+    typed: list[Column] = []
+    errors: dict[bool, list[Column]] = {False: [], True: []}
+    for leaf in leaves(schema):
+        column, error = _typed(leaf, F.col(f"_p.{leaf.dotted}"), unparsed)
+        typed.append(column)
+        errors[leaf.check_only].append(error)
     return parsed.select(
         *lines.columns,
-        F.when(not_an_object, F.lit("not a JSON object")).alias("json_error"),
-        F.when(~not_an_object, F.coalesce(*object_errors, *leaf_errors)).alias("type_error"),
+        _json_error(not_an_object).alias("json_error"),
+        F.when(~not_an_object, F.coalesce(*object_errors, *errors[False])).alias("type_error"),
+        F.when(~not_an_object, F.coalesce(*errors[True])).alias("check_field_error"),
         *typed,
     )
 
 
-def read_pings(spark: SparkSession, raw: str, doc_type: str, day: date) -> DataFrame:
-    """The reading path, in one place: a day's landing lines of one doc type, parsed.
+def files_not_json_lines(parsed: DataFrame) -> list[str]:
+    """Files none of whose lines is a JSON object and some of whose lines are binary
+    (invalid UTF-8 or NUL): input that is not JSON lines at all, e.g. a Parquet or zip
+    file dropped in the partition. One malformed ping in a file is quarantined; a
+    file like this fails the run, named."""
+    binary = F.col("raw").contains("\ufffd") | F.col("raw").contains("\u0000")
+    per_file = parsed.groupBy("source_file").agg(
+        F.count_if(F.col("json_error").isNull()).alias("objects"), F.count_if(binary).alias("binary")
+    )
+    return sorted(r.source_file for r in per_file.where((F.col("objects") == 0) & (F.col("binary") > 0)).collect())
+
+
+def read_pings(spark: SparkSession, partition: Partition) -> DataFrame:
+    """The reading path, in one place: a landing partition's lines, parsed.
 
     Every job that reads raw pings calls this; a faster reader (another parser)
     replaces it without touching the rules.
     """
-    return parse_pings(read_lines(spark, raw, doc_type, day), doc_type)
+    return parse_pings(read_lines(spark, partition), partition.doc_type)

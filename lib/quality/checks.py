@@ -20,7 +20,7 @@ import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, Limits
+from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, UNKNOWN_COUNTRY, Limits
 from lib.quality.runner import Check, dq_config
 from lib.transform.aggregate import DIMENSIONS
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
@@ -60,6 +60,8 @@ def raw_check_frame(classified: dict[str, DataFrame], day: date) -> DataFrame:
             F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
             F.when(F.col("json_error").isNull(), F.col("channel")).alias("channel"),
             F.when(F.col("json_error").isNull(), F.col("os")).alias("os"),
+            F.when(F.col("json_error").isNull(), F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
+            F.when(F.col("json_error").isNull(), F.col("check_field_error").isNull()).alias("check_fields_typed"),
             length.alias("subsession_length"),
             F.abs(F.datediff(F.lit(day), created)).alias("clock_skew_days"),
             "doc_id",
@@ -119,6 +121,8 @@ def raw_checks(limits: Limits) -> list[Check]:
         in_set_at_least("build_id_well_formed", "build_id_well_formed", [True], "of build ids"),
         in_set_at_least("channel_known", "channel", list(KNOWN_CHANNELS), "of pings"),
         in_set_at_least("os_known", "os", list(KNOWN_OS), "of pings"),
+        in_set_at_least("country_known", "country_known", [True], "of pings"),
+        in_set_at_least("check_fields_typed", "check_fields_typed", [True], "of pings"),
         share_at_least(
             "subsession_length_plausible",
             lambda s: gxe.ExpectColumnValuesToBeBetween(

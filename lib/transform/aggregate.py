@@ -105,8 +105,13 @@ def _count_where(condition: Column) -> Column:
     return F.coalesce(F.sum(rules.flag(condition)), F.lit(0)).cast("long")
 
 
-def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
-    """Exactly one row for the doc type, even for an empty day: where every line went."""
+def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limits, input_lines: int) -> DataFrame:
+    """Exactly one row for the doc type, even for an empty day: where every line went.
+
+    ``input_lines`` is the files' own line count (:func:`lib.ingest.landing.count_lines`),
+    not a count of ``classified``: so the accounting identity can catch a line lost
+    or doubled on the way (the table's CHECK constraint holds it).
+    """
     aggregated = F.col("disposition") == AGGREGATED
     if doc_type == "main":
         length = F.col("subsession_length")
@@ -124,7 +129,7 @@ def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limit
         )
     ]
     return classified.agg(
-        F.count(F.lit(1)).alias("input_lines"),
+        F.lit(input_lines).cast("long").alias("input_lines"),
         *[_count_where(condition).alias(column) for condition, column in counts],
         capped.alias("usage_capped"),
         missing.alias("missing_usage"),

@@ -32,3 +32,13 @@ def write_text(spark: SparkSession, path: str, text: str) -> None:
         stream.write(bytearray(text.encode("utf-8")))
     finally:
         stream.close()
+
+
+def list_files(spark: SparkSession, folder: str) -> list[tuple[str, int]]:
+    """The files directly in ``folder`` (not in sub-folders): their full paths and sizes in bytes."""
+    fs, hadoop_path = _resolve(spark, folder)
+    return sorted(
+        (str(status.getPath().toString()), int(status.getLen()))
+        for status in fs.listStatus(hadoop_path)
+        if status.isFile()
+    )

@@ -24,7 +24,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.errors import one_line
-from lib.warehouse.storage import path_exists, qualified
+from lib.warehouse.storage import qualified
 
 PARTITION_COLUMN = "submission_date"
 SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
@@ -220,7 +220,8 @@ def read_table(spark: SparkSession, warehouse: str, name: str) -> DataFrame:
 
 
 def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
-    return path_exists(spark, f"{table_spec(name).path(warehouse)}/_delta_log")
+    """True once the table has its first commit (a ``_delta_log`` folder alone is not a table)."""
+    return bool(DeltaTable.isDeltaTable(spark, qualified(spark, table_spec(name).path(warehouse))))
 
 
 def compact_partition(spark: SparkSession, warehouse: str, name: str, day: date) -> tuple[int, int]:

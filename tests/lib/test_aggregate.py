@@ -8,10 +8,11 @@ from functools import reduce
 from chispa import assert_df_equality
 from pyspark.sql import DataFrame
 
+from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
 from lib.transform.aggregate import DIMENSIONS, PING_MEASURES, to_crash_aggregates, to_dq_metrics, to_ping_measures
-from lib.transform.classify import Limits, classify
+from lib.transform.classify import classify
 from lib.warehouse.tables import conform, table_spec
 from tests.pingbuilder import DAY, crash_ping, lines, main_ping
 
@@ -177,7 +178,7 @@ def test_dq_metrics_count_every_line_once(spark):
         main_ping(id="d", **{"application.buildId": "2019010100"}),
         "garbage",
     ]
-    actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), "main", DAY, LIMITS)
+    actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), "main", DAY, LIMITS, input_lines=6)
     wanted = spark.createDataFrame(
         [(DAY, "main", 6, 3, 1, 1, 1, 1, 1)],
         "submission_date date, doc_type string, input_lines long, aggregated long, duplicates long, "
@@ -188,7 +189,7 @@ def test_dq_metrics_count_every_line_once(spark):
 
 def test_dq_metrics_of_an_empty_day_is_one_row_of_zeros(spark):
     empty = classified(spark, crash_ping(), doc_type="crash").limit(0)
-    row = to_dq_metrics(empty, "crash", DAY, LIMITS).collect()
+    row = to_dq_metrics(empty, "crash", DAY, LIMITS, input_lines=0).collect()
     assert [r.asDict() for r in row] == [
         {
             "submission_date": DAY,

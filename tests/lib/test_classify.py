@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
-from lib.transform.classify import Limits, classify
+from lib.transform.classify import classify
 from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
 
 DEFAULT_LIMITS = Limits()
@@ -198,5 +199,53 @@ def test_crash_pings_are_classified_by_the_same_rules(spark):
     assert sorted(r.disposition for r in rows) == ["aggregated", "duplicate", "quarantined"]
 
 
-def test_no_input_gives_no_rows(spark):
-    assert run(spark, main_ping()).limit(0).count() == 0
+def test_no_input_gives_no_rows_with_every_column(spark):
+    calendar_rows = spark.createDataFrame([], CALENDAR_SCHEMA)
+    empty = parse_pings(lines(spark, main_ping()).limit(0), "main")
+    out = classify(empty, calendar_rows, DAY, DEFAULT_LIMITS)
+    assert out.collect() == []
+    assert {"disposition", "reason", "detail", "release_date", "release_age_days", "country"} <= set(out.columns)
+
+
+@pytest.mark.parametrize(
+    ("geo", "country"),
+    [("CA", "CA"), ("ca", "CA"), ("C\ufffd", "??"), ("", "??"), ("CAN", "??"), ("É1", "??"), (DELETE, "??")],
+)
+def test_country_is_two_ascii_letters_else_unknown(spark, geo, country):
+    assert one(spark, main_ping(**{"meta.geoCountry": geo}))["country"] == country
+
+
+def test_empty_strings_fall_back_like_missing_ones(spark):
+    row = one(
+        spark,
+        main_ping(
+            **{
+                "application.buildId": "",
+                "environment.build.buildId": "20261112000000",
+                "application.displayVersion": "",
+                "environment.build.displayVersion": "",
+                "application.version": "",
+            }
+        ),
+    )
+    assert (row["disposition"], row["build_id"], row["display_version"], row["version"]) == (
+        "aggregated",
+        "20261112000000",
+        "145.0",
+        "145.0",
+    )
+
+
+def test_the_copy_kept_is_the_earliest_instant_not_the_smallest_text(spark):
+    # As text "...T10:00:00Z" sorts first; as instants 10:30+01:00 (09:30Z) came first.
+    later = main_ping(**{"meta.submissionTimestamp": "2026-11-20T10:00:00Z", "payload.info.subsessionLength": 1})
+    earlier = main_ping(
+        **{"meta.submissionTimestamp": "2026-11-20T10:30:00.5+01:00", "payload.info.subsessionLength": 2}
+    )
+    kept = [r.subsession_length for r in run(spark, later, earlier).collect() if r.disposition == "aggregated"]
+    assert kept == [2]
+
+
+def test_a_wrong_type_in_a_field_the_aggregation_never_uses_keeps_the_ping(spark):
+    row = one(spark, main_ping(clientId=7, creationDate={"t": 1}))
+    assert (row["disposition"], row["check_field_error"]) == ("aggregated", "clientId is bigint, expected string")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lib.ingest.pings import leaves, parse_pings, ping_schema
@@ -98,3 +100,64 @@ def test_every_leaf_has_a_distinct_flat_name():
     for doc_type in ("main", "crash"):
         names = [leaf.column for leaf in leaves(ping_schema(doc_type))]
         assert len(names) == len(set(names))
+
+
+@pytest.mark.parametrize(
+    ("field", "error"),
+    [
+        ('"subsessionLength":{"a":1,"a":2}', "payload.info.subsessionLength has a duplicate key, expected bigint"),
+        ('"subsessionLength":[{"a":1,"a":2}]', "payload.info.subsessionLength has a duplicate key, expected bigint"),
+    ],
+)
+def test_a_duplicate_key_in_a_field_the_job_reads_is_a_wrong_type_not_a_missing_field(spark, field, error):
+    text = json.dumps(main_ping(), separators=(",", ":")).replace('"subsessionLength":7200', field)
+    row = parse_one(spark, text)
+    assert (row["json_error"], row["type_error"], row["subsession_length"]) == (None, error, None)
+
+
+def test_a_duplicate_key_in_a_histogram_sum_is_a_wrong_type(spark):
+    ping = main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum": 3})
+    text = json.dumps(ping, separators=(",", ":")).replace('"sum":3', '"sum":{"n":1,"n":2}')
+    row = parse_one(spark, text)
+    expected = "payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum has a duplicate key, expected bigint"
+    assert row["type_error"] == expected
+
+
+def nested(depth: int) -> str:
+    """A main ping with an extra field, never read, whose arrays nest so that the line is ``depth`` deep."""
+    text = json.dumps(main_ping(), separators=(",", ":"))
+    return text[:-1] + ',"deep":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+
+
+def test_a_line_nested_deeper_than_the_parser_reads_says_how_deep(spark):
+    row = parse_one(spark, nested(5001))
+    assert row["json_error"] == "not a JSON object: nested 5001 levels deep (the parser reads 1000)"
+
+
+def test_deep_nesting_within_the_parsers_limit_is_read(spark):
+    row = parse_one(spark, nested(1000))
+    assert (row["json_error"], row["type_error"], row["subsession_length"]) == (None, None, 7200)
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(spark):
+    # Invalid (a trailing comma) and 1,500 brackets deep, but all inside a string, after an escaped quote.
+    text = '{"a":"\\"' + "[" * 1500 + '",}'
+    assert parse_one(spark, text)["json_error"] == "not a JSON object"
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"clientId": 42}, "clientId is bigint, expected string"),
+        ({"creationDate": ["2026-11-20"]}, "creationDate is array, expected string"),
+    ],
+)
+def test_a_wrong_type_in_a_field_only_the_checks_read_is_reported_not_quarantined(spark, changes, error):
+    row = parse_one(spark, main_ping(**changes))
+    assert (row["type_error"], row["check_field_error"]) == (None, error)
+
+
+def test_empty_strings_are_read_as_missing(spark):
+    row = parse_one(spark, main_ping(**{"application.buildId": "", "meta.geoCountry": "", "id": ""}))
+    assert (row["app_build_id"], row["geo_country"], row["doc_id"]) == (None, None, None)
+    assert row["env_build_id"] == "20261110093015"
