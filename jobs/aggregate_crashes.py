@@ -1,20 +1,21 @@
 """Nightly crash aggregates from one day of raw Firefox telemetry.
 
-**Produces** three Delta tables under ``<warehouse>``, each partitioned by
+**Produces** four Delta tables under ``<warehouse>``, each partitioned by
 ``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
-``quarantine`` (lines that could not be used, with the reason) and ``dq_metrics``
-(where every input line went).
+``crash_reasons`` (what the crashes were), ``quarantine`` (lines that could not be
+used, with the reason) and ``dq_metrics`` (where every input line went).
 
 **Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
 version, display_version, major_version, build_id, os, os_version, architecture,
 country, release_date, release_age_days).
 
-**Source**: ``<raw>/main/`` and ``<raw>/crash/`` ``submission_date=YYYY-MM-DD/*.json[.gz]``,
-one ping per line, plus a release calendar in Mozilla's product-details format.
+**Source**: ``<raw>/main/``, ``<raw>/crash/`` (legacy) and ``<raw>/glean_crash/``
+``submission_date=YYYY-MM-DD/<files>``, one ping per line, plus a release calendar
+in Mozilla's product-details format. One crash sent in both formats counts once.
 
-**Schedule**: daily, once both partitions of the submission date carry ``_SUCCESS``.
-A run replaces exactly its date's partition in all three tables, so re-runs and
-backfills are safe in any order.
+**Schedule**: daily, once the main partition and the configured crash sources of
+the submission date carry ``_SUCCESS``. A run replaces exactly its date's
+partition in every table, so re-runs and backfills are safe in any order.
 
     python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR]
 """
@@ -31,11 +32,17 @@ from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
-from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_partition
+from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day
 from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.transform.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures, to_quarantine
+from lib.transform.aggregate import (
+    to_crash_aggregates,
+    to_crash_reasons,
+    to_dq_metrics,
+    to_ping_measures,
+    to_quarantine,
+)
 from lib.transform.classify import classify
 from lib.warehouse.tables import replace_partition, table_spec
 
@@ -76,17 +83,16 @@ def _count_and_check(
     spark: SparkSession,
     config: Config,
     partitions: dict[str, Partition],
-    classified: dict[str, DataFrame],
+    classified: DataFrame,
     progress: Progress,
 ) -> tuple[DataFrame, dict[str, dict[str, int]]]:
     """Count where every line went and check it against the files' own line counts;
     any unreadable input fails here, before any write."""
     with progress.heartbeat(spark, "reading and classifying"):
-        for doc_type, frame in classified.items():
-            if bad := files_not_json_lines(frame):
-                raise UnreadableInput(f"not JSON lines ({doc_type}): {', '.join(bad)}")
+        if bad := files_not_json_lines(classified):
+            raise UnreadableInput(f"not JSON lines: {', '.join(bad)}")
         lines = {d: count_lines(spark, partitions[d]) for d in DOC_TYPES}
-        metrics = _union([to_dq_metrics(classified[d], d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
+        metrics = _union([to_dq_metrics(classified, d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
         counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
     for doc_type, row in counts.items():
         progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
@@ -103,12 +109,11 @@ def _write(
     spark: SparkSession,
     config: Config,
     calendar: ReleaseCalendar,
-    classified: dict[str, DataFrame],
+    classified: DataFrame,
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
-    """Write the three tables, dq_metrics last."""
-
+    """Write the four tables, dq_metrics last: a day's dq_metrics commit says the run finished."""
     commit_info = {
         "job": JOB,
         "submission_date": config.day.isoformat(),
@@ -119,10 +124,10 @@ def _write(
     }
     outputs = {
         "crash_aggregates": to_crash_aggregates(
-            _union([to_ping_measures(classified[d], d, config.day, config.limits) for d in DOC_TYPES])
+            _union([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
         ),
-        "quarantine": _union([to_quarantine(classified[d], d, config.day) for d in DOC_TYPES]),
-        # Written last: a day's dq_metrics commit says the whole run finished.
+        "crash_reasons": to_crash_reasons(classified, config.day),
+        "quarantine": to_quarantine(classified, config.day),
         "dq_metrics": metrics,
     }
     for name, rows in outputs.items():
@@ -138,23 +143,22 @@ def run(spark: SparkSession, config: Config) -> str:
     progress = Progress(JOB, config.day)
     calendar = read_calendar(spark, config.releases)
     progress(f"release calendar: {calendar.describe()['versions']} versions")
-    calendar_rows = calendar.to_frame(spark)
 
-    partitions = {d: open_partition(spark, config.raw, d, config.day) for d in DOC_TYPES}
-    classified: dict[str, DataFrame] = {}
+    partitions = open_day(spark, config.raw, config.day)
+    for doc_type, partition in partitions.items():
+        progress(f"{doc_type}: {len(partition.files)} file(s), {sum(f.size for f in partition.files):,} bytes")
+        for warning in partition.warnings:
+            progress(f"warning: {warning}")
+    parsed = {d: read_pings(spark, partition) for d, partition in partitions.items()}
+    classified = classify(parsed, calendar.to_frame(spark), config.day, config.limits).persist()
     metrics = None
     try:
-        for doc_type, partition in partitions.items():
-            progress(f"{doc_type}: {len(partition.files)} file(s), {sum(f.size for f in partition.files):,} bytes")
-            for warning in partition.warnings:
-                progress(f"warning: {warning}")
-            parsed = read_pings(spark, partition)
-            classified[doc_type] = classify(parsed, calendar_rows, config.day, config.limits).persist()
         metrics, counts = _count_and_check(spark, config, partitions, classified, progress)
         _write(spark, config, calendar, classified, metrics, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
-        for frame in [*classified.values(), *([metrics] if metrics is not None else [])]:
-            frame.unpersist()
+        classified.unpersist()
+        if metrics is not None:
+            metrics.unpersist()
 
     total = {key: sum(row[key] for row in counts.values()) for key in ACCOUNTING}
     read = ", ".join(f"{counts[d]['input_lines']:,} {d}" for d in DOC_TYPES)

@@ -17,13 +17,15 @@ switched on with ``--fault NAME`` (every day) or ``--fault NAME@YYYY-MM-DD[,...]
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 from datetime import date
 from pathlib import Path
 
+from lib.contract.vocabulary import DOC_TYPES
 from lib.runtime.cli import iso_date, job_parser, main_wrapper, parse_args
-from lib.synthetic.generator import FAULTS, Generator, Settings
+from lib.synthetic.generator import CRASH_FORMATS, FAULTS, Generator, Settings
 
 JOB = "generate_pings"
 
@@ -46,17 +48,37 @@ def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
     parser.add_argument("--fault", action="append", default=[], type=_fault_arg, help="NAME[@DATE,...]")
     parser.add_argument("--gzip", action="store_true", help="write .json.gz files")
     parser.add_argument("--files-per-partition", type=int, default=2)
+    parser.add_argument(
+        "--crash-formats", choices=CRASH_FORMATS, default="legacy", help="what Firefox sends for a crash"
+    )
+    parser.add_argument(
+        "--format-change", action="append", default=[], type=_format_change, help="DATE=FORMATS: from DATE on"
+    )
     args = parse_args(parser, argv)
-    settings = Settings(args.start, args.days, args.clients, args.seed, args.ping_size, dict(args.fault))
+    settings = Settings(
+        args.start,
+        args.days,
+        args.clients,
+        args.seed,
+        args.ping_size,
+        dict(args.fault),
+        crash_formats=args.crash_formats,
+        format_changes=tuple(sorted(args.format_change)),
+    )
     return settings, args.out, args.gzip, args.files_per_partition
+
+
+def _format_change(text: str) -> tuple[date, str]:
+    day, _, formats = text.partition("=")
+    if formats not in CRASH_FORMATS:
+        raise argparse.ArgumentTypeError(f"expected DATE=FORMATS with FORMATS one of {', '.join(CRASH_FORMATS)}")
+    return iso_date(day), formats
 
 
 def _fault_arg(text: str) -> tuple[str, frozenset[date] | None]:
     try:
         return parse_fault(text)
     except ValueError as error:
-        import argparse
-
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
@@ -79,14 +101,15 @@ def generate(settings: Settings, out: Path, compress: bool = False, files: int =
     for name, versions in generator.calendar().items():
         (releases / name).write_text(json.dumps(versions, indent=1, sort_keys=True) + "\n")
     (out / "truth").mkdir(parents=True, exist_ok=True)
-    totals = {"main": 0, "crash": 0}
+    totals = dict.fromkeys(DOC_TYPES, 0)
     for day in settings.dates:
         lines, truth = generator.day(day)
         for doc_type, doc_lines in lines.items():
             write_partition(out / "raw" / doc_type / f"submission_date={day}", doc_lines, files, compress)
             totals[doc_type] += len(doc_lines)
         (out / "truth" / f"{day}.json").write_text(json.dumps(truth.to_json(), indent=1) + "\n")
-        print(f"{JOB} {day}: {len(lines['main']):,} main, {len(lines['crash']):,} crash lines", flush=True)
+        counts = ", ".join(f"{len(doc_lines):,} {doc_type}" for doc_type, doc_lines in lines.items())
+        print(f"{JOB} {day}: {counts} lines ({truth.formats} crash pings)", flush=True)
     return totals
 
 
@@ -95,7 +118,8 @@ def command(argv: list[str]) -> str:
     totals = generate(settings, out, compress, files)
     return (
         f"{JOB}: wrote {settings.days} days from {settings.start} to {out}: "
-        f"{totals['main']:,} main and {totals['crash']:,} crash lines"
+        + ", ".join(f"{n:,} {doc_type}" for doc_type, n in totals.items())
+        + " lines"
     )
 
 

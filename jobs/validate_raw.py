@@ -19,9 +19,9 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
-from lib.contract.vocabulary import DOC_TYPES, Limits
+from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import read_calendar
-from lib.ingest.landing import open_partition
+from lib.ingest.landing import open_day
 from lib.ingest.pings import read_pings
 from lib.quality.checks import raw_check_frame, raw_checks
 from lib.quality.publish import publish
@@ -46,8 +46,8 @@ def run(
     """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    partitions = [open_partition(spark, raw, d, day) for d in DOC_TYPES]
-    classified = {p.doc_type: classify(read_pings(spark, p), calendar, day, limits) for p in partitions}
+    parsed = {d: read_pings(spark, partition) for d, partition in open_day(spark, raw, day).items()}
+    classified = classify(parsed, calendar, day, limits)
     frame = raw_check_frame(classified, day).persist()
     progress(f"checking {frame.count():,} lines")
     results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks(limits))

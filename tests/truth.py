@@ -15,6 +15,9 @@ MEASURES = (
     "content_shutdown_crashes",
     "startup_crashes",
     "gpu_crashes",
+    "oom_crashes",
+    "shutdown_hang_crashes",
+    "background_task_crashes",
 )
 
 
@@ -32,3 +35,19 @@ def assert_aggregates_match_truth(crash_aggregates: DataFrame, truth: dict[date,
             got = actual[(day, cell["channel"], cell["display_version"], cell["os"])]
             assert {m: got[m] for m in MEASURES} == {m: cell.get(m, 0) for m in MEASURES}, cell
             assert got["usage_hours"] == pytest.approx(cell.get("usage_seconds", 0) / 3600, abs=1e-6)
+
+
+REASON_COLUMNS = ("channel", "display_version", "os", "process_type", "crash_type", "crashing_module", "moz_crash_reason")
+
+
+def assert_reasons_match_truth(crash_reasons: DataFrame, truth: dict[date, dict]) -> None:
+    """Every (day, what the crash was) the generator counted is a row with its count, and no other row."""
+    actual = {
+        (r.submission_date, *(r[c] for c in REASON_COLUMNS)): r.crashes for r in crash_reasons.collect()
+    }
+    expected = {
+        (day, *(row[c] for c in REASON_COLUMNS)): row["crashes"]
+        for day, day_truth in truth.items()
+        for row in day_truth["crash_reasons"]
+    }
+    assert actual == expected

@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# Doc types of the landing zone, in the order the jobs read and report them.
-DOC_TYPES = ("main", "crash")
+# Doc types of the landing zone, in the order the jobs read and report them: the legacy
+# main and crash pings, and the Glean crash ping that replaced the legacy one.
+DOC_TYPES = ("main", "crash", "glean_crash")
+CRASH_DOC_TYPES = ("crash", "glean_crash")
 
 KNOWN_CHANNELS = ("release", "beta", "nightly", "esr", "aurora")
 # Aurora (Developer Edition's old channel) is still recognised, but no longer shipped: not compared.
@@ -27,6 +29,8 @@ OS_NAMES = {
     "Linux": "Linux",
     "Android": "Android",
 }
+# Glean's client_info.os to the same families.
+GLEAN_OS_NAMES = {"Windows": "Windows", "Darwin": "Mac", "Linux": "Linux", "Android": "Android"}
 KNOWN_OS = ("Windows", "Mac", "Linux", "Android")
 
 UNKNOWN_COUNTRY = "??"
@@ -36,10 +40,13 @@ SECONDS_PER_HOUR = 3600
 # each becomes <key>_crashes in crash_aggregates (schemas/pings/main_payload.json reads them).
 CRASH_KEYS = ("gpu", "plugin", "gmplugin", "rdd", "socket", "utility")
 
-# Crash-ping measures of crash_aggregates, then the main-ping histogram ones.
+# Crash-ping measures of crash_aggregates, then the main-ping histogram ones, then the
+# crash classes (added in schema version 2, so last: an older table gains them at its end).
 CRASH_PING_MEASURES = ("main_crashes", "startup_crashes", "content_crashes", "content_shutdown_crashes")
 HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
-CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES
+CRASH_CLASS_MEASURES = ("oom_crashes", "shutdown_hang_crashes", "background_task_crashes")
+CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES + CRASH_CLASS_MEASURES
+MOZ_CRASH_REASON_LENGTH = 200
 
 
 class InvalidLimits(ValueError):

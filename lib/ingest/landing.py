@@ -19,6 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.layout import partition_path, success_marker_path
+from lib.contract.vocabulary import CRASH_DOC_TYPES, DOC_TYPES
 from lib.warehouse.storage import list_files, path_exists
 
 BYTE_ORDER_MARK = "\ufeff"
@@ -56,11 +57,14 @@ class Partition:
     path: str
     files: tuple[LandingFile, ...]
     complete: bool  # ingestion wrote its _SUCCESS marker
+    exists: bool = True  # a crash source may have no partition for a date (SPEC section 1)
 
     @property
     def warnings(self) -> list[str]:
         """What the on-call engineer should know before trusting the day's numbers."""
         found = []
+        if not self.exists:
+            return [f"no {self.doc_type} partition: read as an empty input"]
         if not self.complete:
             found.append(f"{self.doc_type} partition has no _SUCCESS marker; reading what is there")
         found += [
@@ -93,6 +97,23 @@ def open_partition(spark: SparkSession, raw: str, doc_type: str, day: date) -> P
                 f"cannot read {file.path}: a gzip file's name must end in lower-case .gz to be decompressed"
             )
     return Partition(doc_type, day, path, files, path_exists(spark, success_marker_path(raw, doc_type, day)))
+
+
+def open_day(spark: SparkSession, raw: str, day: date) -> dict[str, Partition]:
+    """Every doc type's partition for ``day``: ``main`` must exist, and at least one of the
+    crash sources; a crash source without a partition is an empty input (SPEC section 1)."""
+    partitions = {"main": open_partition(spark, raw, "main", day)}
+    missing = []
+    for doc_type in CRASH_DOC_TYPES:
+        try:
+            partitions[doc_type] = open_partition(spark, raw, doc_type, day)
+        except MissingPartition:
+            missing.append(doc_type)
+            partitions[doc_type] = Partition(doc_type, day, partition_path(raw, doc_type, day), (), False, False)
+    if len(missing) == len(CRASH_DOC_TYPES):
+        paths = " or ".join(partition_path(raw, d, day) for d in missing)
+        raise MissingPartition(f"missing crash partitions (legacy or Glean): neither {paths} exists")
+    return {d: partitions[d] for d in DOC_TYPES}
 
 
 def read_lines(spark: SparkSession, partition: Partition) -> DataFrame:

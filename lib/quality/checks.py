@@ -14,7 +14,6 @@ Thresholds and severities come from ``schemas/dq_checks.yaml``.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from functools import reduce
 
 import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
@@ -41,36 +40,30 @@ def _pct(share: float) -> str:
 # -- raw -----------------------------------------------------------------------------
 
 
-def raw_check_frame(classified: dict[str, DataFrame], day: date) -> DataFrame:
-    """One row per input line, both doc types, with what the raw checks look at."""
-
-    def columns(doc_type: str, pings: DataFrame) -> DataFrame:
-        disposition = F.col("disposition")
-        created = F.try_to_timestamp(F.substring("creation_date", 1, 10), F.lit("yyyy-MM-dd")).cast("date")
-        length = F.col("subsession_length") if "subsession_length" in pings.columns else F.lit(None).cast("long")
-        return pings.select(
-            F.lit(doc_type).alias("doc_type"),
-            F.when(disposition.isin(AGGREGATED, EXCLUDED), F.concat_ws(":", F.lit(doc_type), "doc_id")).alias(
-                "kept_document"
-            ),
-            (disposition == DUPLICATE).alias("is_duplicate"),
-            (disposition == QUARANTINED).alias("is_quarantined"),
-            (disposition == EXCLUDED).alias("is_excluded"),
-            "client_id",
-            F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
-            F.when(F.col("json_error").isNull(), F.col("channel")).alias("channel"),
-            F.when(F.col("json_error").isNull(), F.col("os")).alias("os"),
-            F.when(F.col("json_error").isNull(), F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
-            F.when(F.col("json_error").isNull(), F.col("check_field_error").isNull()).alias("check_fields_typed"),
-            length.alias("subsession_length"),
-            F.abs(F.datediff(F.lit(day), created)).alias("clock_skew_days"),
-            "doc_id",
-            "app_channel",
-            "version",
-            "build_id",
-        )
-
-    return reduce(DataFrame.unionByName, [columns(d, frame) for d, frame in classified.items()])
+def raw_check_frame(classified: DataFrame, day: date) -> DataFrame:
+    """One row per input line, every doc type, with what the raw checks look at."""
+    disposition = F.col("disposition")
+    created = F.try_to_timestamp(F.substring("creation_date", 1, 10), F.lit("yyyy-MM-dd")).cast("date")
+    parsed = F.col("json_error").isNull()
+    return classified.select(
+        "doc_type",
+        F.when(disposition.isin(AGGREGATED, EXCLUDED), F.concat_ws(":", "doc_type", "doc_id")).alias("kept_document"),
+        (disposition == DUPLICATE).alias("is_duplicate"),
+        (disposition == QUARANTINED).alias("is_quarantined"),
+        (disposition == EXCLUDED).alias("is_excluded"),
+        "client_id",
+        F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
+        F.when(parsed, F.col("channel")).alias("channel"),
+        F.when(parsed, F.col("os")).alias("os"),
+        F.when(parsed, F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
+        F.when(parsed, F.col("check_field_error").isNull()).alias("check_fields_typed"),
+        "subsession_length",
+        # Glean crash pings carry no creationDate: they are not judged on clock skew.
+        F.abs(F.datediff(F.lit(day), created)).alias("clock_skew_days"),
+        "doc_id",
+        "version",
+        "build_id",
+    )
 
 
 def raw_checks(limits: Limits) -> list[Check]:

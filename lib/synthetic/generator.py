@@ -34,7 +34,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from lib.contract.vocabulary import OS_NAMES, SECONDS_PER_HOUR, Limits
+from lib.contract.vocabulary import DOC_TYPES, OS_NAMES, SECONDS_PER_HOUR, Limits
 
 ANCHOR_MAJOR, ANCHOR_DATE = 147, date(2026, 1, 13)
 CYCLE_DAYS = 28
@@ -59,6 +59,20 @@ EARLY_DAYS_EXTRA, EARLY_DAYS_SCALE = 0.8, 3.0
 # Other crash kinds relative to the main-process rate.
 CONTENT_FACTOR, SHUTDOWN_FACTOR, GPU_FACTOR = 1.2, 0.6, 0.25
 STARTUP_SHARE = 0.15
+# Crash classes and what a crash was, per crash.
+OOM_SHARE, SHUTDOWN_HANG_SHARE, BACKGROUND_TASK_SHARE = 0.05, 0.03, 0.02
+MOZ_CRASH_REASON_SHARE = 0.3
+MOZ_CRASH_REASONS = ("MOZ_RELEASE_ASSERT(mIsAlive)", "MOZ_CRASH(Shutdown hanging at step XPCOMShutdown)")
+MODULES = {
+    "Windows_NT": ("xul.dll", "ntdll.dll", "nvwgf2umx.dll"),
+    "Darwin": ("XUL", "libsystem_kernel.dylib"),
+    "Linux": ("libxul.so", "libc.so.6"),
+}
+CRASH_TYPES = {"Windows_NT": "EXCEPTION_ACCESS_VIOLATION_READ", "Darwin": "EXC_BAD_ACCESS", "Linux": "SIGSEGV"}
+GLEAN_OS = {"Windows_NT": "Windows", "Darwin": "Darwin", "Linux": "Linux"}
+CRASH_FORMATS = ("legacy", "both", "glean")
+UNHASHED_SHARE = 0.1  # crashes without a minidump hash: sent in one format only
+REPORTER_UPDATED_SHARE = 0.1  # Glean crashes reported by a newer build than the one that crashed
 GPU_PING_SHARE = 0.5  # gpu crashes that also send a crash ping (counted in no column)
 
 FAULTS = (
@@ -105,12 +119,26 @@ class Settings:
     regression: tuple[str, int, float] | None = ("Darwin", 0, 1.8)  # os, major offset from newest, factor
     # Multiplies every crash rate: tests use it to get many crashes from few pings.
     rate_scale: float = 1.0
+    # What Firefox sends for a crash: "legacy" (the Telemetry crash ping), "both" (the
+    # transition: most crashes in both formats, with one minidump hash) or "glean".
+    crash_formats: str = "legacy"
+    # From a date on, another of the three: ((date, formats), ...), in date order.
+    format_changes: tuple[tuple[date, str], ...] = ()
 
     def fault_on(self, name: str, day: date) -> bool:
         if name not in self.faults:
             return False
         days = self.faults[name]
         return days is None or day in days
+
+    def formats_on(self, day: date) -> str:
+        formats = self.crash_formats
+        for since, changed in self.format_changes:
+            if day >= since:
+                formats = changed
+        if formats not in CRASH_FORMATS:
+            raise ValueError(f"crash formats must be one of {', '.join(CRASH_FORMATS)}, not {formats!r}")
+        return formats
 
     @property
     def dates(self) -> list[date]:
@@ -247,12 +275,18 @@ class Padding:
         return "{" + ",".join(parts) + "}"
 
 
+REASON_KEYS = ("channel", "display_version", "os", "process_type", "crash_type", "crashing_module", "moz_crash_reason")
+
+
 @dataclass
 class DayTruth:
     """What the job must find for one submission date, built as the lines are written."""
 
-    lines: dict[str, Counter[str]] = field(default_factory=lambda: {"main": Counter(), "crash": Counter()})
-    quarantine_reasons: dict[str, Counter[str]] = field(default_factory=lambda: {"main": Counter(), "crash": Counter()})
+    lines: dict[str, Counter[str]] = field(default_factory=lambda: {d: Counter() for d in DOC_TYPES})
+    quarantine_reasons: dict[str, Counter[str]] = field(default_factory=lambda: {d: Counter() for d in DOC_TYPES})
+    # (channel, display_version, os family, process type, crash type, module, reason) -> crashes
+    reasons: Counter[tuple[str | None, ...]] = field(default_factory=Counter)
+    formats: str = "legacy"
     # (channel, display_version, os family) -> measure -> value, over aggregated pings only
     cells: dict[tuple[str, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (channel, display_version, os family, true release age) -> [usage hours, expected main crashes]
@@ -262,11 +296,15 @@ class DayTruth:
 
     def to_json(self) -> dict[str, object]:
         return {
+            "crash_formats": self.formats,
             "lines": {k: dict(v) for k, v in self.lines.items()},
             "quarantine_reasons": {k: dict(v) for k, v in self.quarantine_reasons.items()},
             "cells": [
                 {"channel": c, "display_version": v, "os": o, **counts}
                 for (c, v, o), counts in sorted(self.cells.items())
+            ],
+            "crash_reasons": [
+                dict(zip(REASON_KEYS, key, strict=True), crashes=n) for key, n in sorted(self.reasons.items(), key=repr)
             ],
             "expected_main_crashes": [
                 {
@@ -280,6 +318,60 @@ class DayTruth:
                 for (c, v, o, a), (h, e) in sorted(self.expected.items())
             ],
         }
+
+
+def _set_build(ping: dict, doc_type: str, build_id: str) -> None:
+    """Give a ping another build id, wherever its format keeps it."""
+    if doc_type == "glean_crash":
+        ping["metrics"]["string"]["crash.app_build"] = ping["client_info"]["app_build"] = build_id
+    else:
+        ping["application"]["buildId"] = ping["environment"]["build"]["buildId"] = build_id
+
+
+@dataclass(frozen=True)
+class Crash:
+    """One crash, as both formats describe it."""
+
+    process_type: str | None
+    ipc_error: str | None
+    startup: bool
+    oom: bool
+    shutdown_hang: bool
+    background_task: bool
+    minidump_hash: str | None
+    crash_type: str
+    modules: tuple[str, ...]
+    crashing_module_index: int
+    moz_crash_reason: str | None
+
+    @property
+    def counted(self) -> dict[str, int]:
+        """What this crash adds to crash_aggregates (SPEC section 3)."""
+        return {
+            "main_crashes": int(self.process_type in (None, "main")),
+            "content_crashes": int(self.process_type == "content" and self.ipc_error is None),
+            "content_shutdown_crashes": int(self.process_type == "content" and self.ipc_error is not None),
+            "startup_crashes": int(self.startup),
+            "oom_crashes": int(self.oom),
+            "shutdown_hang_crashes": int(self.shutdown_hang),
+            "background_task_crashes": int(self.background_task),
+        }
+
+    @property
+    def reason_key(self) -> tuple[str | None, ...]:
+        return (self.process_type, self.crash_type, self.modules[self.crashing_module_index], self.moz_crash_reason)
+
+    def stack_traces(self, legacy: bool) -> dict:
+        """The crashing thread (thread 1 here) starts in the crashing module; names per format."""
+        threads = [
+            {"frames": [{"module_index": 0, "ip": "0x1", "trust": "context"}]},
+            {"frames": [{"module_index": self.crashing_module_index, "ip": "0x2", "trust": "context"}]},
+        ]
+        modules = [{"filename": name, "debug_file": name, "base_addr": "0x0"} for name in self.modules]
+        if legacy:
+            info = {"type": self.crash_type, "crashing_thread": 1, "address": "0x0"}
+            return {"crash_info": info, "modules": modules, "threads": threads, "status": "OK"}
+        return {"crash_type": self.crash_type, "crash_thread": 1, "modules": modules, "threads": threads}
 
 
 class Generator:
@@ -326,7 +418,7 @@ class Generator:
     def _size_kb(self, doc_type: str) -> float:
         if self.settings.ping_size == "small":
             return 0
-        if doc_type == "crash":
+        if doc_type in ("crash", "glean_crash"):
             return self.rng.uniform(4, 12)
         return min(200.0, max(5.0, self.rng.lognormvariate(math.log(25), 0.8)))
 
@@ -372,11 +464,13 @@ class Generator:
         return text.replace('"__PADDING__"', self.padding.of_size(self._size_kb(doc_type)), 1)
 
     def day(self, day: date) -> tuple[dict[str, list[str]], DayTruth]:
-        """All landing lines of one submission date, per doc type, and their truth."""
-        s, rng, truth = self.settings, self.rng, DayTruth()
-        lines: dict[str, list[str]] = {"main": [], "crash": []}
+        """All landing lines of one submission date, per doc type sent that day, and their truth."""
+        s, rng = self.settings, self.rng
+        truth = DayTruth(formats=s.formats_on(day))
+        lines: dict[str, list[str]] = {d: [] for d in DOC_TYPES}
 
-        def emit(doc_type: str, ping: dict, client: Client, release: Release, measures: dict[str, int]) -> None:
+        def emit(doc_type: str, ping: dict, client: Client, release: Release, measures: dict[str, int]) -> str:
+            """Write one ping, maybe with the day's fault; returns its disposition."""
             fault = self._fault_for(day, doc_type)
             if fault == "negative_lengths" and doc_type == "main" and ping["payload"]["info"].get("subsessionLength"):
                 ping["payload"]["info"]["subsessionLength"] *= -1
@@ -389,22 +483,19 @@ class Generator:
                 lines[doc_type].append(text[: len(text) // 2])
                 truth.lines[doc_type]["quarantined"] += 1
                 truth.quarantine_reasons[doc_type]["not_json_object"] += 1
-                return None
+                return "quarantined"
             if fault == "bogus_builds":
                 if rng.random() < 0.5:
-                    bogus = rng.choice(["000000000000", "2026133099", "abc", "20261"])
-                    ping["application"]["buildId"] = ping["environment"]["build"]["buildId"] = bogus
+                    _set_build(ping, doc_type, rng.choice(["000000000000", "2026133099", "abc", "20261"]))
                     return self._quarantined(lines, truth, doc_type, ping, "malformed_build_id")
-                ancient = _build_id(day - timedelta(days=400), 3)
-                ping["application"]["buildId"] = ping["environment"]["build"]["buildId"] = ancient
+                _set_build(ping, doc_type, _build_id(day - timedelta(days=400), 3))
                 lines[doc_type].append(self._serialize(ping, doc_type))
                 truth.lines[doc_type]["excluded"] += 1
-                return None
-            if fault == "clock_skew":
+                return "excluded"
+            if fault == "clock_skew" and doc_type != "glean_crash":  # Glean pings carry no creationDate
                 skewed = datetime.combine(day, time(12)) - timedelta(days=rng.choice([-3, 30, 90, 400]))
                 ping["creationDate"] = skewed.strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            text = self._serialize(ping, doc_type)
-            lines[doc_type].append(text)
+            lines[doc_type].append(self._serialize(ping, doc_type))
             truth.lines[doc_type]["aggregated"] += 1
             cell = truth.cells[(client.channel, release.display_version, OS_NAMES[client.os_name])]
             cell.update(measures)
@@ -412,7 +503,31 @@ class Generator:
                 copy = dict(ping, meta=dict(ping["meta"], submissionTimestamp=f"{day}T23:59:59.999Z"))
                 lines[doc_type].append(self._serialize(copy, doc_type))
                 truth.lines[doc_type]["duplicates"] += 1
-            return None
+            return "aggregated"
+
+        def emit_crash(crash: Crash, client: Client, release: Release, created: datetime) -> None:
+            """One crash, in the formats Firefox sends that day: counted once whatever they are."""
+            formats = truth.formats
+            if formats == "both" and crash.minidump_hash is None:
+                formats = rng.choice(["legacy", "glean"])  # without a hash, only one copy is sent
+            copies = []
+            if formats in ("legacy", "both"):
+                copies.append(("crash", self._legacy_crash(crash, client, release, day, created)))
+            if formats in ("glean", "both"):
+                copies.append(("glean_crash", self._glean_crash(crash, client, release, day, created)))
+            # The copy the job must keep: the earliest submission, then the legacy one.
+            copies.sort(key=lambda c: (c[1]["meta"]["submissionTimestamp"], c[0] != "crash"))
+            (first_type, first), *others = copies
+            outcome = emit(first_type, first, client, release, crash.counted)
+            for doc_type, copy in others:
+                if outcome == "quarantined":  # then this copy is the one counted
+                    outcome = emit(doc_type, copy, client, release, crash.counted)
+                else:
+                    lines[doc_type].append(self._serialize(copy, doc_type))
+                    truth.lines[doc_type]["duplicates"] += 1
+            if outcome == "aggregated":
+                key = (client.channel, release.display_version, OS_NAMES[client.os_name], *crash.reason_key)
+                truth.reasons[key] += 1
 
         for client in self.clients:
             if rng.random() > client.activity:
@@ -438,39 +553,120 @@ class Generator:
                 ping["payload"] = {"info": info, "keyedHistograms": keyed, "histograms": "__PADDING__"}
                 measures = {"ping_count": 1, "usage_seconds": min(length or 0, CAP_SECONDS), "gpu_crashes": gpu}
                 measures |= {"usage_capped": int((length or 0) > CAP_SECONDS), "missing_usage": int(length is None)}
-                before = truth.lines["main"]["aggregated"]
-                emit("main", ping, client, release, measures)
-                if truth.lines["main"]["aggregated"] > before:
+                if emit("main", ping, client, release, measures) == "aggregated":
                     truth.expected[key][0] += hours
                     truth.expected[key][1] += expected
-                crashes = (
+                processes = (
                     [("main", None)] * self._poisson(expected)
                     + [("content", None)] * self._poisson(expected * CONTENT_FACTOR)
                     + [("content", "ShutDownKill")] * self._poisson(expected * SHUTDOWN_FACTOR)
                     + [("gpu", None)] * sum(rng.random() < GPU_PING_SHARE for _ in range(gpu))
                 )
-                for process, ipc_error in crashes:
-                    crash = self._envelope(client, release, day, created)
-                    crash["type"] = "crash"
-                    startup = rng.random() < STARTUP_SHARE
-                    metadata = {"StartupCrash": "1" if startup else "0", "ipc_channel_error": ipc_error}
-                    crash["payload"] = {
-                        "crashDate": day.isoformat(),
-                        "processType": None if process == "main" and rng.random() < 0.1 else process,
-                        "metadata": {k: v for k, v in metadata.items() if v is not None},
-                        "stackTraces": "__PADDING__",
-                    }
-                    counted = {
-                        "main_crashes": int(process == "main"),
-                        "content_crashes": int(process == "content" and ipc_error is None),
-                        "content_shutdown_crashes": int(ipc_error is not None),
-                        "startup_crashes": int(startup),
-                    }
-                    emit("crash", crash, client, release, counted)
-        for doc_type in lines:
+                for process, ipc_error in processes:
+                    emit_crash(self._crash(client, process, ipc_error), client, release, created)
+        sent = {
+            "main",
+            *(d for d, formats in (("crash", "glean"), ("glean_crash", "legacy")) if truth.formats != formats),
+        }
+        for doc_type in DOC_TYPES:
+            if doc_type not in sent:
+                del lines[doc_type], truth.lines[doc_type], truth.quarantine_reasons[doc_type]
+                continue
             truth.lines[doc_type]["input_lines"] = len(lines[doc_type])
             rng.shuffle(lines[doc_type])
         return lines, truth
+
+    def _crash(self, client: Client, process: str, ipc_error: str | None) -> Crash:
+        rng = self.rng
+        modules = MODULES[client.os_name]
+        return Crash(
+            process_type=None if process == "main" and rng.random() < 0.1 else process,
+            ipc_error=ipc_error,
+            startup=rng.random() < STARTUP_SHARE,
+            oom=rng.random() < OOM_SHARE,
+            shutdown_hang=rng.random() < SHUTDOWN_HANG_SHARE,
+            background_task=rng.random() < BACKGROUND_TASK_SHARE,
+            minidump_hash=None if rng.random() < UNHASHED_SHARE else f"{rng.getrandbits(256):064x}",
+            crash_type=CRASH_TYPES[client.os_name],
+            modules=modules,
+            crashing_module_index=rng.randrange(len(modules)),
+            moz_crash_reason=rng.choice(MOZ_CRASH_REASONS) if rng.random() < MOZ_CRASH_REASON_SHARE else None,
+        )
+
+    def _legacy_crash(self, crash: Crash, client: Client, release: Release, day: date, created: datetime) -> dict:
+        ping = self._envelope(client, release, day, created)
+        ping["type"] = "crash"
+        metadata = {
+            "StartupCrash": "1" if crash.startup else "0",
+            "ipc_channel_error": crash.ipc_error,
+            "OOMAllocationSize": "1048576" if crash.oom else None,
+            "AsyncShutdownTimeout": '{"phase":"profile-before-change"}' if crash.shutdown_hang else None,
+            "BackgroundTaskName": "backgroundupdate" if crash.background_task else None,
+            "MozCrashReason": crash.moz_crash_reason,
+        }
+        traces = crash.stack_traces(legacy=True)
+        traces["unloaded_modules"] = "__PADDING__"
+        ping["payload"] = {
+            "crashDate": day.isoformat(),
+            "processType": crash.process_type,
+            "metadata": {k: v for k, v in metadata.items() if v is not None},
+            "stackTraces": traces,
+        }
+        if crash.minidump_hash is not None:
+            ping["payload"]["minidumpSha256Hash"] = crash.minidump_hash
+        return ping
+
+    def _glean_crash(self, crash: Crash, client: Client, release: Release, day: date, created: datetime) -> dict:
+        """The Glean crash ping of the same crash: its own document id and submission time.
+
+        Some are reported by the next start of Firefox, already updated: its client_info
+        then names another build, and only the crash.app_* metrics name the one that crashed.
+        """
+        legacy = self._envelope(client, release, day, created)  # the same time model, its own id
+        reporter = release
+        if self.rng.random() < REPORTER_UPDATED_SHARE:
+            reporter = Release(release.channel, "999.0", "999.0", day, _build_id(day, 1))
+        strings = {
+            "crash.app_channel": release.channel,
+            "crash.app_display_version": release.display_version,
+            "crash.app_build": release.build_id,
+            "crash.process_type": crash.process_type,
+            "crash.ipc_channel_error": crash.ipc_error,
+            "crash.background_task_name": "backgroundupdate" if crash.background_task else None,
+            "crash.minidump_sha256_hash": crash.minidump_hash,
+            "crash.moz_crash_reason": crash.moz_crash_reason,
+        }
+        metrics: dict[str, dict] = {
+            "string": {k: v for k, v in strings.items() if v is not None},
+            "boolean": {"crash.startup": crash.startup},
+            "object": {"crash.stack_traces": crash.stack_traces(legacy=False)},
+        }
+        if crash.oom:
+            metrics["quantity"] = {"memory.oom_allocation_size": 1048576}
+        if crash.shutdown_hang:
+            metrics["object"]["crash.async_shutdown_timeout"] = {"phase": "profile-before-change"}
+        return {
+            "$schema": "moz://mozilla.org/schemas/glean/ping/1",
+            "client_info": {
+                "client_id": client.client_id,
+                "app_build": reporter.build_id,
+                "app_channel": reporter.channel,
+                "app_display_version": reporter.display_version,
+                "architecture": ARCHITECTURE[client.os_name],
+                "os": GLEAN_OS[client.os_name],
+                "os_version": client.os_version,
+                "locale": "en-US",
+                "telemetry_sdk_build": "64.1.1",
+                "first_run_date": "2025-01-01+00:00",
+            },
+            "ping_info": {"seq": 1, "reason": "crash", "experiments": "__PADDING__"},
+            "metrics": metrics,
+            "meta": {
+                "documentId": legacy["id"],
+                "submissionTimestamp": legacy["meta"]["submissionTimestamp"],
+                "geoCountry": client.country,
+            },
+        }
 
     def _fault_for(self, day: date, doc_type: str) -> str | None:
         """At most one fault per line, drawn among the faults switched on for the day."""
@@ -490,12 +686,11 @@ class Generator:
                 draw -= rate
         return None
 
-    def _quarantined(
-        self, lines: dict[str, list[str]], truth: DayTruth, doc_type: str, ping: dict, reason: str
-    ) -> None:
+    def _quarantined(self, lines: dict[str, list[str]], truth: DayTruth, doc_type: str, ping: dict, reason: str) -> str:
         lines[doc_type].append(self._serialize(ping, doc_type))
         truth.lines[doc_type]["quarantined"] += 1
         truth.quarantine_reasons[doc_type][reason] += 1
+        return "quarantined"
 
     def _subsession_length(self) -> int | None:
         draw = self.rng.random()

@@ -1,4 +1,4 @@
-"""Classified pings to the three output tables' rows (SPEC section 4).
+"""Classified pings to the output tables' rows (SPEC section 4).
 
 The measures are declared once, as data: what one ping of each doc type adds to
 each measure. :func:`to_crash_aggregates` sums them over the grain, and the
@@ -13,7 +13,7 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_KEYS, CRASH_MEASURES, SECONDS_PER_HOUR, Limits
+from lib.contract.vocabulary import CRASH_DOC_TYPES, CRASH_KEYS, CRASH_MEASURES, SECONDS_PER_HOUR, Limits
 from lib.transform import rules
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
@@ -56,11 +56,25 @@ MAIN_PING: dict[str, Callable[[Limits], Column]] = {
 }
 CRASH_PING: dict[str, Callable[[Limits], Column]] = {
     "main_crashes": lambda _: rules.flag(F.col("process_type").isNull() | _process_is("main")),
-    "startup_crashes": lambda _: rules.flag(F.col("startup_crash_flag") == "1"),
+    "startup_crashes": lambda _: rules.flag(F.col("startup_crash")),
     "content_crashes": lambda _: rules.flag(_process_is("content") & ~_shutdown_kill()),
     "content_shutdown_crashes": lambda _: rules.flag(_process_is("content") & _shutdown_kill()),
+    "oom_crashes": lambda _: rules.flag(F.col("oom_crash")),
+    "shutdown_hang_crashes": lambda _: rules.flag(F.col("shutdown_hang_crash")),
+    "background_task_crashes": lambda _: rules.flag(F.col("background_task_crash")),
 }
-PER_PING = {"main": MAIN_PING, "crash": CRASH_PING}
+# Both crash formats read into the same crash columns (lib.transform.classify.with_crash_details).
+PER_PING = {"main": MAIN_PING, "crash": CRASH_PING, "glean_crash": CRASH_PING}
+REASON_GRAIN = (
+    "submission_date",
+    "channel",
+    "display_version",
+    "os",
+    "process_type",
+    "crash_type",
+    "crashing_module",
+    "moz_crash_reason",
+)
 PING_MEASURES = ("ping_count", "usage_seconds", *CRASH_MEASURES)
 
 
@@ -73,14 +87,22 @@ def measures() -> list[Column]:
     ]
 
 
+def _of(classified: DataFrame, doc_type: str) -> DataFrame:
+    return classified.where(F.col("doc_type") == doc_type)
+
+
 def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
     """Aggregated pings of one doc type: the dimensions, and what each ping adds to each measure."""
     own = PER_PING[doc_type]
-    return classified.where(F.col("disposition") == AGGREGATED).select(
-        F.lit(day).alias("submission_date"),
-        *DIMENSIONS[1:],
-        *ATTRIBUTES,
-        *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
+    return (
+        _of(classified, doc_type)
+        .where(F.col("disposition") == AGGREGATED)
+        .select(
+            F.lit(day).alias("submission_date"),
+            *DIMENSIONS[1:],
+            *ATTRIBUTES,
+            *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
+        )
     )
 
 
@@ -89,10 +111,20 @@ def to_crash_aggregates(ping_measures: DataFrame) -> DataFrame:
     return ping_measures.groupBy(*DIMENSIONS).agg(*[F.first(a).alias(a) for a in ATTRIBUTES], *measures())
 
 
-def to_quarantine(classified: DataFrame, doc_type: str, day: date) -> DataFrame:
+def to_crash_reasons(classified: DataFrame, day: date) -> DataFrame:
+    """Changes the grain to what the crashes were: aggregated crash pings of both formats
+    (after de-duplication) per crash type, crashing module and ``MozCrashReason``."""
+    crashes = classified.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & (F.col("disposition") == AGGREGATED))
+    return (
+        crashes.withColumn("submission_date", F.lit(day)).groupBy(*REASON_GRAIN).agg(F.count(F.lit(1)).alias("crashes"))
+    )
+
+
+def to_quarantine(classified: DataFrame, day: date) -> DataFrame:
+    """The quarantined lines of every doc type, each with its reason."""
     return classified.where(F.col("disposition") == QUARANTINED).select(
         F.lit(day).alias("submission_date"),
-        F.lit(doc_type).alias("doc_type"),
+        "doc_type",
         "reason",
         "detail",
         "source_file",
@@ -113,6 +145,7 @@ def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limit
     or doubled on the way (the table's CHECK constraint holds it).
     """
     aggregated = F.col("disposition") == AGGREGATED
+    classified = _of(classified, doc_type)
     if doc_type == "main":
         length = F.col("subsession_length")
         capped = _count_where(aggregated & (length > limits.usage_cap_seconds))

@@ -1,57 +1,152 @@
 """Parsed pings to classified pings: every line gets its dimensions and one disposition.
 
-Chain, for one doc type and one submission date::
+Chain, for one doc type and one submission date (:func:`classify_lines`)::
 
-    parsed.transform(with_dimensions)
+    parsed.transform(with_dimensions(doc_type))
+          .transform(with_crash_details(doc_type))
           .transform(with_quarantine_reason)
           .transform(keep_raw_for_quarantine)
           .transform(with_release_dates(calendar, day))
-          .transform(with_disposition(day, limits))
 
-``disposition`` is ``aggregated``, ``duplicate``, ``excluded`` or ``quarantined``,
-so ``input lines = aggregated + duplicates + excluded + quarantined`` holds by
-construction (SPEC section 3).
+then, over the day's doc types (:func:`classify`), ``with_disposition``: main pings
+on their own, the crash pings of both formats together, so one crash sent as a
+legacy and as a Glean ping is counted once. ``disposition`` is ``aggregated``,
+``duplicate``, ``excluded`` or ``quarantined``, one per line; the files' own line
+count is what the job checks the sum against (SPEC sections 3 and 4).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_KEYS, Limits
+from lib.contract.vocabulary import (
+    CRASH_DOC_TYPES,
+    CRASH_KEYS,
+    GLEAN_OS_NAMES,
+    MOZ_CRASH_REASON_LENGTH,
+    OS_NAMES,
+    Limits,
+)
 from lib.transform import rules
 
 AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "excluded", "quarantined"
 # Identifiers a quarantined line must not carry out of the job.
-IDENTIFIER_FIELDS = ("clientId", "profileGroupId")
+IDENTIFIER_FIELDS = ("clientId", "profileGroupId", "client_id")
 
 Transform = Callable[[DataFrame], DataFrame]
 
 
-def with_dimensions(pings: DataFrame) -> DataFrame:
-    """Needs the parsed leaf columns; adds the output dimensions and ``build_date``.
+def _legacy_dimensions() -> dict[str, Column]:
+    version = F.coalesce("app_version", "env_version")
+    return {
+        "channel": rules.channel(F.col("app_channel")),
+        "version": version,
+        "display_version": F.coalesce("app_display_version", "env_display_version", version),
+        "build_id": F.coalesce("app_build_id", "env_build_id"),
+        "os": rules.os_family(F.col("os_name"), OS_NAMES),
+        "architecture": F.coalesce("env_architecture", "app_architecture"),
+    }
+
+
+def _glean_dimensions() -> dict[str, Column]:
+    # The crash.app_* metrics first: the crash is often reported by the next start
+    # of Firefox, maybe an updated build, and client_info describes that reporter.
+    display_version = F.coalesce("crashed_display_version", "reporter_display_version")
+    return {
+        "channel": rules.channel(F.coalesce("crashed_channel", "reporter_channel")),
+        "version": rules.version_of_display(display_version),
+        "display_version": display_version,
+        "build_id": F.coalesce("crashed_build_id", "reporter_build_id"),
+        "os": rules.os_family(F.col("os_name"), GLEAN_OS_NAMES),
+        "architecture": F.col("architecture_raw"),
+    }
+
+
+DIMENSION_SOURCES = {"main": _legacy_dimensions, "crash": _legacy_dimensions, "glean_crash": _glean_dimensions}
+
+
+def with_dimensions(doc_type: str) -> Transform:
+    """Needs the parsed leaf columns of ``doc_type``; adds ``doc_type``, the output
+    dimensions and ``build_date``, each from its format's fields (SPEC section 3).
 
     The parse has already turned empty strings into nulls, so each ``coalesce``
-    falls back on a missing, null or empty field alike (SPEC section 3).
+    falls back on a missing, null or empty field alike.
     """
-    version = F.coalesce("app_version", "env_version")
-    build_id = F.coalesce(F.col("app_build_id"), F.col("env_build_id"))
-    return pings.select(
-        "*",
-        rules.channel(F.col("app_channel")).alias("channel"),
-        version.alias("version"),
-        rules.major_version(version).alias("major_version"),
-        F.coalesce("app_display_version", "env_display_version", version).alias("display_version"),
-        build_id.alias("build_id"),
-        rules.build_date(build_id).alias("build_date"),
-        rules.os_family(F.col("os_name")).alias("os"),
-        rules.os_version(F.col("os_version_raw")).alias("os_version"),
-        F.coalesce("env_architecture", "app_architecture").alias("architecture"),
-        rules.country(F.col("geo_country")).alias("country"),
-    )
+
+    def transform(pings: DataFrame) -> DataFrame:
+        source = DIMENSION_SOURCES[doc_type]()
+        return pings.select(
+            "*",
+            F.lit(doc_type).alias("doc_type"),
+            source["channel"].alias("channel"),
+            source["version"].alias("version"),
+            rules.major_version(source["version"]).alias("major_version"),
+            source["display_version"].alias("display_version"),
+            source["build_id"].alias("build_id"),
+            rules.build_date(source["build_id"]).alias("build_date"),
+            source["os"].alias("os"),
+            rules.os_version(F.col("os_version_raw")).alias("os_version"),
+            source["architecture"].alias("architecture"),
+            rules.country(F.col("geo_country")).alias("country"),
+        )
+
+    return transform
+
+
+def _present(column: str) -> Column:
+    return F.col(column).isNotNull()
+
+
+def _legacy_crash() -> dict[str, Column]:
+    stack = F.col("stack_traces")
+    return {
+        "startup_crash": F.coalesce(F.col("startup_crash_flag") == "1", F.lit(False)),
+        "oom_crash": _present("oom_allocation_size_text"),
+        "shutdown_hang_crash": _present("async_shutdown_timeout_text"),
+        "background_task_crash": _present("background_task_name"),
+        "crash_type": F.try_variant_get(stack, "$.crash_info.type", "string"),
+        "crashing_module": rules.crashing_module(
+            stack, F.try_variant_get(stack, "$.crash_info.crashing_thread", "int")
+        ),
+    }
+
+
+def _glean_crash() -> dict[str, Column]:
+    stack = F.col("stack_traces")
+    return {
+        "startup_crash": F.coalesce(F.col("startup_flag"), F.lit(False)),
+        "oom_crash": _present("oom_allocation_size"),
+        "shutdown_hang_crash": _present("async_shutdown_timeout"),
+        "background_task_crash": _present("background_task_name"),
+        "crash_type": F.try_variant_get(stack, "$.crash_type", "string"),
+        "crashing_module": rules.crashing_module(stack, F.try_variant_get(stack, "$.crash_thread", "int")),
+    }
+
+
+CRASH_SOURCES = {"crash": _legacy_crash, "glean_crash": _glean_crash}
+
+
+def with_crash_details(doc_type: str) -> Transform:
+    """For a crash doc type, needs its parsed leaf columns; adds the crash classes
+    (``startup_crash``, ``oom_crash``, ``shutdown_hang_crash``, ``background_task_crash``,
+    booleans) and what the crash was (``crash_type``, ``crashing_module``,
+    ``moz_crash_reason``), the same names whatever the format. Other doc types pass."""
+
+    def transform(pings: DataFrame) -> DataFrame:
+        if doc_type not in CRASH_SOURCES:
+            return pings
+        details = CRASH_SOURCES[doc_type]()
+        reason = F.substring(F.col("moz_crash_reason_raw"), 1, MOZ_CRASH_REASON_LENGTH)
+        return pings.select(
+            "*", *[column.alias(name) for name, column in details.items()], reason.alias("moz_crash_reason")
+        )
+
+    return transform
 
 
 def _negative_crash_sum(pings: DataFrame) -> Column:
@@ -78,7 +173,7 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
         ("not_json_object", F.col("json_error").isNotNull(), F.col("json_error")),
         ("wrong_type", F.col("type_error").isNotNull(), F.col("type_error")),
         ("missing_id", F.col("doc_id").isNull(), F.lit(None)),
-        ("missing_channel", F.col("app_channel").isNull(), F.lit(None)),
+        ("missing_channel", F.col("channel").isNull(), F.lit(None)),
         ("missing_version", F.col("version").isNull(), F.lit(None)),
         ("missing_build_id", F.col("build_id").isNull(), F.lit(None)),
         ("malformed_build_id", F.col("build_date").isNull(), F.col("build_id")),
@@ -129,27 +224,45 @@ def submitted_at(timestamp: Column) -> Column:
     return timestamp.try_cast("timestamp")
 
 
-def with_disposition(day: date, limits: Limits) -> Transform:
-    """Needs ``reason``, ``doc_id`` and ``build_date``; adds ``disposition``.
+def first_copy_order() -> list[Column]:
+    """Which copy of a ping is kept (SPEC section 3): the earliest instant, then the legacy
+    format, then the smallest document id; file and line content make a re-run pick the same."""
+    return [
+        submitted_at(F.col("submission_timestamp")).asc_nulls_last(),
+        F.when(F.col("doc_type") == "glean_crash", 1).otherwise(0),
+        F.col("doc_id"),
+        F.col("source_file"),
+        F.col("line_hash"),
+    ]
 
-    Quarantine comes first; among the remaining pings, the first of each document
-    id (earliest submission timestamp, then file and line content, so a re-run
-    picks the same one) is kept and the others are duplicates; a kept ping built
-    more than ``max_build_age_days`` before the submission date, or more than
-    ``max_build_lead_days`` after it, is excluded.
+
+def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) -> Transform:
+    """Needs ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and ``minidump_hash``
+    with ``by_minidump_hash``); adds ``disposition``.
+
+    Quarantine comes first; among the remaining pings, the first copy of each
+    document id within a doc type, and (crash pings, across formats) of each
+    non-empty minidump hash, is kept and the others are duplicates of their own doc
+    type; a kept ping built more than ``max_build_age_days`` before the submission
+    date, or more than ``max_build_lead_days`` after it, is excluded.
     """
 
     def transform(pings: DataFrame) -> DataFrame:
         quarantined = F.col("reason").isNotNull()
-        first_copy = Window.partitionBy(quarantined, F.col("doc_id")).orderBy(
-            submitted_at(F.col("submission_timestamp")).asc_nulls_last(), "source_file", "line_hash"
-        )
+        by_id = Window.partitionBy(quarantined, "doc_type", "doc_id").orderBy(*first_copy_order())
+        duplicate = F.row_number().over(by_id) > 1
+        if by_minidump_hash:
+            # A ping without a hash is its own group (a unique key), so no partition collects them all.
+            own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
+            crash = F.coalesce(F.col("minidump_hash"), own_key)
+            by_hash = Window.partitionBy(quarantined, crash).orderBy(*first_copy_order())
+            duplicate = duplicate | (F.row_number().over(by_hash) > 1)
         build_age = F.datediff(F.lit(day), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
         return pings.withColumn(
             "disposition",
             F.when(quarantined, F.lit(QUARANTINED))
-            .when(F.row_number().over(first_copy) > 1, F.lit(DUPLICATE))
+            .when(duplicate, F.lit(DUPLICATE))
             .when(out_of_range, F.lit(EXCLUDED))
             .otherwise(F.lit(AGGREGATED)),
         )
@@ -157,11 +270,20 @@ def with_disposition(day: date, limits: Limits) -> Transform:
     return transform
 
 
+# A JSON value the redaction can replace: a string, a number or literal, or an object or
+# array without nested brackets. A deeper value is not matched, and the line is withheld.
+_JSON_VALUE = r'"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|true|false|null|\{[^{}]*\}|\[[^\[\]]*\]'
+_IDENTIFIER = "|".join(IDENTIFIER_FIELDS)
+WITHHELD = "<line withheld: a client identifier in it could not be redacted>"
+
+
 def redact_identifiers(raw: Column) -> Column:
-    """The raw line with client identifiers blanked: quarantine keeps lines, not people."""
-    for field in IDENTIFIER_FIELDS:
-        raw = F.regexp_replace(raw, rf'("{field}"\s*:\s*)"[^"]*"', '$1"<redacted>"')
-    return raw
+    """The raw line with client identifiers replaced by ``"<redacted>"``, whatever their
+    JSON type: quarantine keeps lines, not people. A line where an identifier is left
+    (a value nested deeper than the pattern reads) is withheld whole."""
+    redacted = F.regexp_replace(raw, rf'("(?:{_IDENTIFIER})"\s*:\s*)(?:{_JSON_VALUE})', '$1"<redacted>"')
+    left = redacted.rlike(rf'"(?:{_IDENTIFIER})"\s*:\s*(?!"<redacted>")')
+    return F.when(left, F.lit(WITHHELD)).otherwise(redacted)
 
 
 def keep_raw_for_quarantine(pings: DataFrame) -> DataFrame:
@@ -170,12 +292,28 @@ def keep_raw_for_quarantine(pings: DataFrame) -> DataFrame:
     return pings.withColumn("raw", F.when(F.col("reason").isNotNull(), redact_identifiers(F.col("raw"))))
 
 
-def classify(parsed: DataFrame, calendar: DataFrame, day: date, limits: Limits) -> DataFrame:
-    """All of the above, in order."""
+def classify_lines(parsed: DataFrame, doc_type: str, calendar: DataFrame, day: date) -> DataFrame:
+    """One doc type's parsed lines with everything but their disposition, in order."""
     return (
-        parsed.transform(with_dimensions)
+        parsed.transform(with_dimensions(doc_type))
+        .transform(with_crash_details(doc_type))
         .transform(with_quarantine_reason)
         .transform(keep_raw_for_quarantine)
         .transform(with_release_dates(calendar, day))
-        .transform(with_disposition(day, limits))
     )
+
+
+def _union(frames: list[DataFrame]) -> DataFrame:
+    return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+
+
+def classify(parsed: Mapping[str, DataFrame], calendar: DataFrame, day: date, limits: Limits) -> DataFrame:
+    """The day's parsed lines of every doc type (``{doc_type: parsed}``), classified: one
+    frame with ``doc_type``. Crash pings of both formats are de-duplicated together."""
+    lines = {doc_type: classify_lines(frame, doc_type, calendar, day) for doc_type, frame in parsed.items()}
+    crashes = [lines[d] for d in CRASH_DOC_TYPES if d in lines]
+    others = [frame for d, frame in lines.items() if d not in CRASH_DOC_TYPES]
+    decided = [frame.transform(with_disposition(day, limits)) for frame in others]
+    if crashes:
+        decided.append(_union(crashes).transform(with_disposition(day, limits, by_minidump_hash=True)))
+    return _union(decided)

@@ -6,6 +6,8 @@ They stay in the JVM and pass nulls through; the transforms in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
@@ -32,9 +34,11 @@ def major_version(version: Column) -> Column:
     return F.regexp_extract(version, r"^([0-9]+)", 1).try_cast("int")
 
 
-def os_family(name: Column) -> Column:
-    """``Windows_NT`` is Windows, ``Darwin`` is Mac, ...; anything else, or missing, is Other."""
-    mapping = F.create_map(*[F.lit(x) for pair in OS_NAMES.items() for x in pair])
+def os_family(name: Column, names: Mapping[str, str] = OS_NAMES) -> Column:
+    """``Windows_NT`` is Windows, ``Darwin`` is Mac, ...; anything else, or missing, is Other.
+
+    ``names`` maps the raw names of the ping's format to the families."""
+    mapping = F.create_map(*[F.lit(x) for pair in names.items() for x in pair])
     return F.coalesce(mapping[name], F.lit(OTHER))
 
 
@@ -64,6 +68,23 @@ def usage_seconds(subsession_seconds: Column, cap_seconds: int) -> Column:
     """
     capped = F.least(subsession_seconds, F.lit(cap_seconds))
     return F.when(subsession_seconds.isNotNull(), capped).otherwise(F.lit(0))
+
+
+def version_of_display(display_version: Column) -> Column:
+    """A Glean ping's version: its display version without a beta suffix
+    (``"147.0b3"`` is ``"147.0"``; ``"148.0a1"`` and ``"146.0.1"`` stay)."""
+    return F.regexp_replace(display_version, r"b[0-9]+$", "")
+
+
+def crashing_module(stack_traces: Column, crashing_thread: Column) -> Column:
+    """The file name of the module holding the first frame of the crashing thread, from a
+    stack-traces variant; null wherever the traces are malformed or point nowhere."""
+    threads = F.try_variant_get(stack_traces, "$.threads", "array<variant>")
+    thread = F.when(crashing_thread >= 0, F.try_element_at(threads, crashing_thread + 1))
+    module_index = F.try_variant_get(thread, "$.frames[0].module_index", "int")
+    modules = F.try_variant_get(stack_traces, "$.modules", "array<variant>")
+    module = F.when(module_index >= 0, F.try_element_at(modules, module_index + 1))
+    return blank_to_null(F.try_variant_get(module, "$.filename", "string"))
 
 
 def flag(condition: Column) -> Column:

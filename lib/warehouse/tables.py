@@ -11,6 +11,7 @@ number can be traced to how it was made.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from lib.warehouse.storage import qualified
 PARTITION_COLUMN = "submission_date"
 SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
 # Every table the nightly run writes, each with a contract in schemas/tables/.
-TABLES = ("crash_aggregates", "quarantine", "dq_metrics", "dq_results")
+TABLES = ("crash_aggregates", "crash_reasons", "quarantine", "dq_metrics", "dq_results")
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,8 @@ def _create(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[str
 
 def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[str, float]) -> None:
     """Add whatever an existing table lacks of its contract: a table created by an older
-    version in several commits, and killed half-way, is repaired by the next run.
+    version in several commits, and killed half-way, is repaired by the next run, and
+    a table of an older schema version gains the new columns and constraints.
 
     A constraint bound only widens (the rows of other dates were written under the
     old one); the constraint is replaced, and DROP and ADD are two commits, so a run
@@ -124,6 +126,12 @@ def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[s
     detail = DeltaTable.forPath(spark, path).detail().first()
     assert detail is not None
     properties: dict[str, str] = dict(detail["properties"])
+    comments = {f.name: f.metadata.get("comment") for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+    added = [c for c in spec.columns if c.name not in comments]
+    if added:  # a newer schema version: Delta adds them, nullable, null in the rows written before
+        columns = ", ".join(f"{c.name} {c.type} COMMENT {_sql_string(c.description)}" for c in added)
+        spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
+        comments |= {c.name: c.description for c in added}
     current = {n: float(properties[_bound_property(n)]) for n in bounds if _bound_property(n) in properties}
     widest = {n: max(value, current.get(n, value)) for n, value in bounds.items()}
     changed = {f"'{_bound_property(n)}' = '{v:g}'" for n, v in widest.items() if n not in current or current[n] != v}
@@ -135,15 +143,19 @@ def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[s
         spark.sql(f"ALTER TABLE {table} SET TBLPROPERTIES ({', '.join(sorted(changed))})")
     for name, expression in spec.constraint_expressions(widest).items():
         existing = properties.get(f"delta.constraints.{name}")
-        if existing == expression:
+        if existing is not None and _same_sql(existing, expression):
             continue
         if existing is not None:
             spark.sql(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
         spark.sql(f"ALTER TABLE {table} ADD CONSTRAINT {name} CHECK ({expression})")
-    comments = {f.name: f.metadata.get("comment") for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
     for column in spec.columns:
         if comments.get(column.name) != column.description:
             spark.sql(f"ALTER TABLE {table} ALTER COLUMN {column.name} COMMENT {_sql_string(column.description)}")
+
+
+def _same_sql(stored: str, declared: str) -> bool:
+    """Delta keeps a constraint added by ALTER TABLE as tokens (``coalesce ( x , 0 )``)."""
+    return re.sub(r"\s+", "", stored) == re.sub(r"\s+", "", declared)
 
 
 def _sql_string(text: str) -> str:
@@ -172,8 +184,8 @@ def ensure_table(
         except Exception as error:  # a concurrent creator's commit, or a real failure: look again
             if attempt == CREATE_ATTEMPTS:
                 raise TableCreationFailed(
-                    f"could not create or complete table {spec.name} at {path} after {attempt} attempts "
-                    f"(another run creating it at the same time?): {one_line(error)}"
+                    f"could not create or complete table {spec.name} at {path} after {attempt} attempts: "
+                    f"{one_line(error)}"
                 ) from error
             time.sleep(0.5 * attempt)
     raise AssertionError("unreachable")

@@ -39,7 +39,7 @@ ROW = {
 
 def classified(spark, *pings, doc_type):
     calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
-    return classify(parse_pings(lines(spark, *pings), doc_type), calendar, DAY, LIMITS)
+    return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar, DAY, LIMITS)
 
 
 def aggregates(spark, main=(), crash=()) -> DataFrame:

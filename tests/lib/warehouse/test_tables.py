@@ -4,12 +4,18 @@ safe when two runs create them at once, with constraints that follow the run's f
 from __future__ import annotations
 
 import threading
+from datetime import date
 
 from delta.tables import DeltaTable
 
 from lib.warehouse.tables import SCHEMA_VERSION, ensure_table, table_spec
 
 SPEC = table_spec("crash_aggregates")
+DAY = date(2026, 11, 20)
+
+
+def conform_schema(spec) -> str:
+    return ", ".join(f"{c.name} {c.type}" for c in spec.columns)
 
 
 def contract_state(spark, path: str) -> dict:
@@ -18,7 +24,10 @@ def contract_state(spark, path: str) -> dict:
     return {
         "description": detail.description,
         "version": detail.properties.get(SCHEMA_VERSION),
-        "constraints": {k: v for k, v in detail.properties.items() if k.startswith("delta.constraints.")},
+        # Delta keeps a constraint added by ALTER TABLE as spaced tokens: compare without spaces.
+        "constraints": {
+            k: v.replace(" ", "") for k, v in detail.properties.items() if k.startswith("delta.constraints.")
+        },
         "comments": {f.name: f.metadata.get("comment") for f in table.toDF().schema.fields},
     }
 
@@ -28,9 +37,10 @@ def expected_state(cap: str) -> dict:
         "description": SPEC.description,
         "version": str(SPEC.version),
         "constraints": {
-            "delta.constraints.non_negative_counts": SPEC.constraints["non_negative_counts"],
-            "delta.constraints.non_negative_hours": "usage_hours >= 0",
-            "delta.constraints.hours_need_pings": f"usage_hours <= ping_count * {cap}",
+            "delta.constraints.non_negative_counts": SPEC.constraints["non_negative_counts"].replace(" ", ""),
+            "delta.constraints.non_negative_classes": SPEC.constraints["non_negative_classes"].replace(" ", ""),
+            "delta.constraints.non_negative_hours": "usage_hours>=0",
+            "delta.constraints.hours_need_pings": f"usage_hours<=ping_count*{cap}",
         },
         "comments": {c.name: c.description for c in SPEC.columns},
     }
@@ -40,6 +50,15 @@ def test_a_new_table_is_created_whole_in_one_commit(spark, tmp_path):
     path = ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
     assert contract_state(spark, path) == expected_state("24")
     assert [r.version for r in DeltaTable.forPath(spark, path).history().collect()] == [0]
+
+
+def test_a_complete_table_is_left_as_it_is(spark, tmp_path):
+    path = ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
+    spark.sql(f"ALTER TABLE delta.`{path}` DROP CONSTRAINT non_negative_classes")
+    ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})  # adds it back, spaced by Delta
+    versions = len(DeltaTable.forPath(spark, path).history().collect())
+    ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
+    assert len(DeltaTable.forPath(spark, path).history().collect()) == versions
 
 
 def test_a_table_left_half_made_by_a_killed_run_is_completed_by_the_next(spark, tmp_path):
@@ -81,3 +100,28 @@ def test_two_runs_creating_the_same_table_at_once_both_succeed(spark, tmp_path):
     assert errors == []
     assert len(paths) == 2 and paths[0] == paths[1]
     assert contract_state(spark, paths[0]) == expected_state("24")
+
+
+def test_a_table_of_the_previous_schema_version_gains_the_new_columns(spark, tmp_path):
+    from dataclasses import replace
+
+    from lib.contract.vocabulary import CRASH_CLASS_MEASURES
+
+    new = set(CRASH_CLASS_MEASURES)
+    version_1 = replace(
+        SPEC,
+        version=1,
+        columns=tuple(c for c in SPEC.columns if c.name not in new),
+        constraints={k: v for k, v in SPEC.constraints.items() if k != "non_negative_classes"},
+    )
+    path = ensure_table(spark, str(tmp_path), version_1, {"usage_cap_hours": 24.0})
+    row = {c.name: 0 for c in version_1.columns}
+    row |= {"submission_date": DAY, "channel": "release", "version": "1.0", "display_version": "1.0"}
+    row |= {"build_id": "2026111000", "os": "Linux", "country": "??", "release_date": DAY}
+    row |= {"release_date_source": "build_id", "usage_hours": 0.0, "os_version": None, "architecture": None}
+    spark.createDataFrame([row], conform_schema(version_1)).write.format("delta").mode("append").save(path)
+
+    ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
+    assert contract_state(spark, path) == expected_state("24")
+    old = DeltaTable.forPath(spark, path).toDF().first()
+    assert [old[m] for m in CRASH_CLASS_MEASURES] == [None, None, None]
