@@ -8,6 +8,8 @@ import pytest
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from lib.contract.vocabulary import CRASH_REASON_DIMENSIONS
+
 MEASURES = (
     "ping_count",
     "main_crashes",
@@ -37,16 +39,11 @@ def assert_aggregates_match_truth(crash_aggregates: DataFrame, truth: dict[date,
             assert got["usage_hours"] == pytest.approx(cell.get("usage_seconds", 0) / 3600, abs=1e-6)
 
 
-REASON_COLUMNS = ("channel", "display_version", "os", "process_type", "crash_type", "crashing_module", "moz_crash_reason")
-
-
 def assert_reasons_match_truth(crash_reasons: DataFrame, truth: dict[date, dict]) -> None:
     """Every (day, what the crash was) the generator counted is a row with its count, and no other row."""
-    actual = {
-        (r.submission_date, *(r[c] for c in REASON_COLUMNS)): r.crashes for r in crash_reasons.collect()
-    }
+    actual = {(r.submission_date, *(r[c] for c in CRASH_REASON_DIMENSIONS)): r.crashes for r in crash_reasons.collect()}
     expected = {
-        (day, *(row[c] for c in REASON_COLUMNS)): row["crashes"]
+        (day, *(row[c] for c in CRASH_REASON_DIMENSIONS)): row["crashes"]
         for day, day_truth in truth.items()
         for row in day_truth["crash_reasons"]
     }

@@ -47,6 +47,16 @@ HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
 CRASH_CLASS_MEASURES = ("oom_crashes", "shutdown_hang_crashes", "background_task_crashes")
 CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES + CRASH_CLASS_MEASURES
 MOZ_CRASH_REASON_LENGTH = 200
+# What a crash was: the grain of crash_reasons, besides submission_date.
+CRASH_REASON_DIMENSIONS = (
+    "channel",
+    "display_version",
+    "os",
+    "process_type",
+    "crash_type",
+    "crashing_module",
+    "moz_crash_reason",
+)
 
 
 class InvalidLimits(ValueError):

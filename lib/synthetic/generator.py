@@ -34,7 +34,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from lib.contract.vocabulary import DOC_TYPES, OS_NAMES, SECONDS_PER_HOUR, Limits
+from lib.contract.vocabulary import CRASH_REASON_DIMENSIONS, DOC_TYPES, OS_NAMES, SECONDS_PER_HOUR, Limits
 
 ANCHOR_MAJOR, ANCHOR_DATE = 147, date(2026, 1, 13)
 CYCLE_DAYS = 28
@@ -275,9 +275,6 @@ class Padding:
         return "{" + ",".join(parts) + "}"
 
 
-REASON_KEYS = ("channel", "display_version", "os", "process_type", "crash_type", "crashing_module", "moz_crash_reason")
-
-
 @dataclass
 class DayTruth:
     """What the job must find for one submission date, built as the lines are written."""
@@ -304,7 +301,8 @@ class DayTruth:
                 for (c, v, o), counts in sorted(self.cells.items())
             ],
             "crash_reasons": [
-                dict(zip(REASON_KEYS, key, strict=True), crashes=n) for key, n in sorted(self.reasons.items(), key=repr)
+                dict(zip(CRASH_REASON_DIMENSIONS, key, strict=True), crashes=n)
+                for key, n in sorted(self.reasons.items(), key=repr)
             ],
             "expected_main_crashes": [
                 {

@@ -13,7 +13,14 @@ from datetime import date
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_DOC_TYPES, CRASH_KEYS, CRASH_MEASURES, SECONDS_PER_HOUR, Limits
+from lib.contract.vocabulary import (
+    CRASH_DOC_TYPES,
+    CRASH_KEYS,
+    CRASH_MEASURES,
+    CRASH_REASON_DIMENSIONS,
+    SECONDS_PER_HOUR,
+    Limits,
+)
 from lib.transform import rules
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
@@ -65,16 +72,7 @@ CRASH_PING: dict[str, Callable[[Limits], Column]] = {
 }
 # Both crash formats read into the same crash columns (lib.transform.classify.with_crash_details).
 PER_PING = {"main": MAIN_PING, "crash": CRASH_PING, "glean_crash": CRASH_PING}
-REASON_GRAIN = (
-    "submission_date",
-    "channel",
-    "display_version",
-    "os",
-    "process_type",
-    "crash_type",
-    "crashing_module",
-    "moz_crash_reason",
-)
+REASON_GRAIN = ("submission_date", *CRASH_REASON_DIMENSIONS)
 PING_MEASURES = ("ping_count", "usage_seconds", *CRASH_MEASURES)
 
 
