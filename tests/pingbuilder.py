@@ -40,10 +40,11 @@ CRASH: dict[str, Any] = {
 
 
 def build(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """``build(MAIN, **{"payload.info.subsessionLength": -1, "meta": DELETE})``."""
+    """``build(MAIN, **{"payload.info.subsessionLength": -1, "meta": DELETE})``; a path whose
+    keys hold dots (Glean's metric names) is written with slashes: ``"metrics/string/crash.startup"``."""
     ping = copy.deepcopy(base)
     for dotted, value in changes.items():
-        *parents, leaf = dotted.split(".")
+        *parents, leaf = dotted.split("/") if "/" in dotted else dotted.split(".")
         node = ping
         for key in parents:
             node = node.setdefault(key, {})
@@ -56,6 +57,34 @@ def build(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
 
 DELETE = _MISSING
 
+GLEAN_CRASH: dict[str, Any] = {
+    "$schema": "moz://mozilla.org/schemas/glean/ping/1",
+    "client_info": {
+        "client_id": "11111111-2222-4333-8444-555555555555",
+        "app_channel": "release",
+        "app_display_version": "145.0",
+        "app_build": BUILD,
+        "os": "Windows",
+        "os_version": "10.0.19045",
+        "architecture": "x86-64",
+    },
+    "ping_info": {"seq": 3, "reason": "crash"},
+    "metrics": {
+        "string": {
+            "crash.app_channel": "release",
+            "crash.app_display_version": "145.0",
+            "crash.app_build": BUILD,
+            "crash.process_type": "main",
+        },
+        "boolean": {"crash.startup": False},
+    },
+    "meta": {
+        "documentId": "00000000-0000-4000-8000-0000000000aa",
+        "submissionTimestamp": "2026-11-20T09:00:00.000Z",
+        "geoCountry": "CA",
+    },
+}
+
 
 def main_ping(**changes: Any) -> dict[str, Any]:
     return build(MAIN, **changes)
@@ -63,6 +92,10 @@ def main_ping(**changes: Any) -> dict[str, Any]:
 
 def crash_ping(**changes: Any) -> dict[str, Any]:
     return build(CRASH, **changes)
+
+
+def glean_crash_ping(**changes: Any) -> dict[str, Any]:
+    return build(GLEAN_CRASH, **changes)
 
 
 def lines(spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json") -> DataFrame:

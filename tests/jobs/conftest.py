@@ -28,6 +28,9 @@ SETTINGS = Settings(
         "platform_drop": frozenset({DROPPED}),
         "clock_skew": frozenset({DROPPED}),
     },
+    # The transition: legacy crash pings, then both formats (the faulty day), then Glean only.
+    crash_formats="legacy",
+    format_changes=((FAULTY, "both"), (DROPPED, "glean")),
 )
 
 

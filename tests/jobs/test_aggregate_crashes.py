@@ -8,9 +8,10 @@ from collections import defaultdict
 import pytest
 from pyspark.sql import functions as F
 
+from lib.contract.vocabulary import DOC_TYPES
 from lib.warehouse.tables import read_table
 from tests.jobs.conftest import CLEAN, DAYS, DROPPED, FAULTY
-from tests.truth import assert_aggregates_match_truth
+from tests.truth import assert_aggregates_match_truth, assert_reasons_match_truth
 
 pytestmark = pytest.mark.slow
 LINE_COUNTS = ("input_lines", "aggregated", "duplicates", "excluded", "quarantined")
@@ -19,10 +20,11 @@ LINE_COUNTS = ("input_lines", "aggregated", "duplicates", "excluded", "quarantin
 def test_dq_metrics_account_for_every_line_as_the_generator_wrote_it(spark, warehouse, truth):
     rows = read_table(spark, str(warehouse), "dq_metrics").collect()
     actual = {(r.submission_date, r.doc_type): {k: r[k] for k in LINE_COUNTS} for r in rows}
+    # A crash source not sent that day has no partition, and a row of zeros.
     expected = {
-        (day, doc_type): {k: truth[day]["lines"][doc_type].get(k, 0) for k in LINE_COUNTS}
+        (day, doc_type): {k: truth[day]["lines"].get(doc_type, {}).get(k, 0) for k in LINE_COUNTS}
         for day in DAYS
-        for doc_type in ("main", "crash")
+        for doc_type in DOC_TYPES
     }
     assert actual == expected
     for counts in actual.values():
@@ -70,8 +72,20 @@ def test_quarantined_raw_lines_carry_no_client_id(spark, warehouse, truth):
     assert raw.where(F.col("raw").rlike(r'"clientId":"[0-9a-f]{8}-')).count() == 0
 
 
+def test_the_days_span_the_crash_ping_transition(truth):
+    assert [truth[day]["crash_formats"] for day in DAYS] == ["legacy", "both", "glean"]
+    both = truth[FAULTY]["lines"]
+    assert min(both["crash"]["aggregated"], both["glean_crash"]["aggregated"]) > 10
+    assert min(both["crash"]["duplicates"], both["glean_crash"]["duplicates"]) > 10
+    assert "crash" not in truth[DROPPED]["lines"] and "glean_crash" not in truth[CLEAN]["lines"]
+
+
 def test_aggregates_match_the_generated_cells_exactly(spark, warehouse, truth):
     assert_aggregates_match_truth(read_table(spark, str(warehouse), "crash_aggregates"), truth)
+
+
+def test_crash_reasons_match_what_the_generated_crashes_were(spark, warehouse, truth):
+    assert_reasons_match_truth(read_table(spark, str(warehouse), "crash_reasons"), truth)
 
 
 def test_crash_rates_recover_the_models_rates_within_sampling_error(spark, warehouse, truth):

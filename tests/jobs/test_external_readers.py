@@ -11,18 +11,22 @@ from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
 from lib.warehouse.tables import read_table, table_spec
-from tests.jobs.conftest import CLEAN, DAYS
+from tests.conftest import REPO
+from tests.jobs.conftest import CLEAN, DAYS, FAULTY
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("name", ["crash_aggregates", "quarantine", "dq_metrics"])
-def test_delta_rs_reads_what_spark_wrote(spark, warehouse, name):
+@pytest.mark.parametrize(
+    ("name", "dates"),
+    [("crash_aggregates", DAYS), ("crash_reasons", DAYS), ("quarantine", (FAULTY,)), ("dq_metrics", DAYS)],
+)
+def test_delta_rs_reads_what_spark_wrote(spark, warehouse, name, dates):
     arrow = DeltaTable(f"{warehouse}/{name}").to_pyarrow_table()
     spark_rows = read_table(spark, str(warehouse), name)
     assert arrow.num_rows == spark_rows.count()
     assert arrow.column_names == table_spec(name).column_names
-    assert set(arrow.column("submission_date").to_pylist()) == set(DAYS)
+    assert set(arrow.column("submission_date").to_pylist()) == set(dates)
 
 
 def test_duckdb_computes_the_same_rate_as_spark(spark, warehouse):
@@ -44,7 +48,37 @@ def test_duckdb_computes_the_same_rate_as_spark(spark, warehouse):
 
 def test_polars_reads_one_partition(warehouse):
     frame = pl.read_delta(f"{warehouse}/dq_metrics").filter(pl.col("submission_date") == CLEAN)
-    assert sorted(frame["doc_type"].to_list()) == ["crash", "main"]
+    assert sorted(frame["doc_type"].to_list()) == ["crash", "glean_crash", "main"]
+
+
+def readme_sql(after: str) -> str:
+    """The first SQL block of the README after the line starting with ``after``."""
+    text = (REPO / "README.md").read_text()
+    return text[text.index(after) :].split("```sql\n", 1)[1].split("```", 1)[0]
+
+
+def test_the_readmes_top_crashing_modules_query_answers_from_the_tables(spark, warehouse, truth):
+    crash_reasons = DeltaTable(f"{warehouse}/crash_reasons").to_pyarrow_dataset()  # noqa: F841 (read by DuckDB)
+    crash_aggregates = DeltaTable(f"{warehouse}/crash_aggregates").to_pyarrow_dataset()  # noqa: F841
+    rows = duckdb.sql(readme_sql("**Top crashing modules of the newest release on Windows")).fetchall()
+
+    released = {
+        r.display_version: r.released
+        for r in read_table(spark, str(warehouse), "crash_aggregates")
+        .where("channel = 'release' AND os = 'Windows'")
+        .groupBy("display_version")
+        .agg(F.min("release_date").alias("released"))
+        .collect()
+    }
+    newest, previous = sorted(released, key=released.get, reverse=True)[:2]
+    expected: dict[str, list[int]] = {}
+    for day in DAYS:
+        for row in truth[day]["crash_reasons"]:
+            if row["channel"] == "release" and row["os"] == "Windows" and row["display_version"] in (newest, previous):
+                counts = expected.setdefault(row["crashing_module"], [0, 0])
+                counts[row["display_version"] == previous] += row["crashes"]
+    assert {(m, n, p) for m, _, n, _, p in rows} == {(m, n, p) for m, (n, p) in expected.items()}
+    assert {(new, old) for _, new, _, old, _ in rows} <= {(newest, previous), (None, previous), (newest, None)}
 
 
 def test_negative_counts_are_refused_by_a_check_constraint(spark, warehouse):
