@@ -21,7 +21,14 @@ from pyspark.sql import SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.errors import JobError
-from lib.quality.checks import AGGREGATE_INDEX_COLUMNS, aggregate_checks, calendar_frame, day_frame, volume_frame
+from lib.quality.checks import (
+    AGGREGATE_INDEX_COLUMNS,
+    aggregate_checks,
+    calendar_frame,
+    crash_rate_frame,
+    day_frame,
+    volume_frame,
+)
 from lib.quality.publish import publish
 from lib.quality.runner import run_checks
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
@@ -43,7 +50,12 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
         raise JobError(f"no dq_metrics for {day} in {warehouse}: run aggregate_crashes for that date first")
     aggregates = read_table(spark, warehouse, "crash_aggregates")
     today = day_frame(aggregates, day).persist()
-    frames = {"day": today, "volume": volume_frame(aggregates, day), "calendar": calendar_frame(today)}
+    frames = {
+        "day": today,
+        "volume": volume_frame(aggregates, day),
+        "crash_rate": crash_rate_frame(aggregates, day),
+        "calendar": calendar_frame(today),
+    }
     progress(f"checking {today.count():,} aggregate rows")
     results = run_checks(
         spark, "aggregates", day, frames, aggregate_checks(metrics[0]["aggregated"]), AGGREGATE_INDEX_COLUMNS

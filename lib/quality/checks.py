@@ -19,7 +19,7 @@ import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, UNKNOWN_COUNTRY, Limits
+from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, OTHER, UNKNOWN_COUNTRY, Limits
 from lib.quality.runner import Check, dq_config
 from lib.transform.aggregate import DIMENSIONS
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
@@ -48,7 +48,8 @@ def raw_check_frame(classified: DataFrame, day: date) -> DataFrame:
     return classified.select(
         "doc_type",
         F.when(disposition.isin(AGGREGATED, EXCLUDED), F.concat_ws(":", "doc_type", "doc_id")).alias("kept_document"),
-        (disposition == DUPLICATE).alias("is_duplicate"),
+        # Copies of a document id: a crash sent in both formats during the transition is not one.
+        ((disposition == DUPLICATE) & F.col("same_document")).alias("is_duplicate"),
         (disposition == QUARANTINED).alias("is_quarantined"),
         (disposition == EXCLUDED).alias("is_excluded"),
         "client_id",
@@ -167,65 +168,102 @@ def _median(column: str) -> Column:
     return F.percentile(F.col(column), 0.5)
 
 
-def volume_frame(aggregates: DataFrame, day: date) -> DataFrame:
-    """Per (channel, os, measure) judged: today against the same weekday of past weeks.
-
-    Robust statistics, because history has outliers of its own: the median of the
-    past weeks, and the median absolute deviation (MAD) to widen the band for
-    noisy series (nightly is small and noisy, release large and steady).
-    """
-    cfg = dq_config()["aggregates"]["volume_vs_history"]
-    past_days = [day - timedelta(days=7 * week) for week in range(1, cfg["weeks"] + 1)]
-    daily = (
+def _daily(aggregates: DataFrame, day: date, weeks: int) -> DataFrame:
+    """Per (submission_date, channel, os) of ``day`` and the same weekday of past weeks:
+    pings, hours and the crashes a crash source feeds (main and content)."""
+    past_days = [day - timedelta(days=7 * week) for week in range(1, weeks + 1)]
+    return (
         aggregates.where(F.col("submission_date").isin(day, *past_days))
         .groupBy("submission_date", "channel", "os")
-        .agg(F.sum("ping_count").cast("double").alias("pings"), F.sum("usage_hours").alias("hours"))
-        .unpivot(["submission_date", "channel", "os"], ["pings", "hours"], "measure", "value")
+        .agg(
+            F.sum("ping_count").cast("double").alias("pings"),
+            F.sum("usage_hours").alias("hours"),
+            F.sum(F.col("main_crashes") + F.col("content_crashes")).cast("double").alias("crashes"),
+        )
     )
+
+
+def _against_history(daily: DataFrame, day: date, cfg: dict, size: str, two_sided: bool) -> DataFrame:
+    """Per (channel, os, measure) judged: today against the same weekday of past weeks.
+
+    ``daily`` has submission_date, channel, os, measure, value and ``size`` (what must
+    be large enough, on median, for the series to be judged: ``cfg["min_<size>"]``).
+    Robust statistics, because history has outliers of its own: the median of the
+    past weeks, and the median absolute deviation (MAD) to widen the band for noisy
+    series (nightly is small and noisy, release large and steady). One-sided bands
+    judge drops only; two-sided ones, rises too.
+    """
+    keys = ["channel", "os", "measure"]
     past = daily.where(F.col("submission_date") != F.lit(day))
-    typical = past.groupBy("channel", "os", "measure").agg(
-        _median("value").alias("median"), F.count("*").alias("weeks")
+    typical = past.groupBy(*keys).agg(
+        _median("value").alias("median"), _median(size).alias("median_size"), F.count("*").alias("weeks")
     )
     spread = (
-        past.join(typical, ["channel", "os", "measure"])
+        past.join(typical, keys)
         .withColumn("deviation", F.abs(F.col("value") - F.col("median")))
-        .groupBy("channel", "os", "measure")
+        .groupBy(*keys)
         .agg(_median("deviation").alias("mad"))
     )
-    today = daily.where(F.col("submission_date") == F.lit(day)).select(
-        "channel", "os", "measure", F.col("value").alias("today")
-    )
-    pings_median = typical.where(F.col("measure") == "pings").select(
-        "channel", "os", F.col("median").alias("median_pings")
-    )
-    limits = F.create_map(*[F.lit(x) for pair in cfg["max_drop"].items() for x in pair])
+    today = daily.where(F.col("submission_date") == F.lit(day)).select(*keys, F.col("value").alias("today"))
+    limits = F.create_map(*[F.lit(x) for pair in cfg["max_change"].items() for x in pair])
     allowed = F.greatest(
-        F.coalesce(limits[F.col("channel")], limits[F.lit("Other")]),
+        F.coalesce(limits[F.col("channel")], limits[F.lit(OTHER)]),
         F.lit(cfg["mad_factor"] * MAD_TO_SIGMA) * F.col("mad") / F.col("median"),
     )
     judged = (
-        typical.join(spread, ["channel", "os", "measure"])
-        .join(pings_median, ["channel", "os"])
-        .join(today, ["channel", "os", "measure"], "left")
-        .where((F.col("weeks") >= cfg["min_weeks"]) & (F.col("median_pings") >= cfg["min_pings"]))
-        # A platform with no pings at all today is the worst drop, not a missing row.
+        typical.join(spread, keys)
+        .join(today, keys, "left")
+        .where((F.col("weeks") >= cfg["min_weeks"]) & (F.col("median_size") >= cfg[f"min_{size}"]))
+        # A platform with nothing at all today is the worst drop, not a missing row.
         .withColumn("today", F.coalesce("today", F.lit(0.0)))
-        .withColumn("allowed_drop", F.least(allowed, F.lit(1.0)))
+        .withColumn("allowed", F.least(allowed, F.lit(1.0)) if not two_sided else allowed)
         .withColumn("change", F.col("today") / F.col("median") - 1)
     )
+    within = F.col("change") >= -F.col("allowed")
+    if two_sided:
+        within = within & (F.col("change") <= F.col("allowed"))
     shown = ("channel", "os", "measure", "today", "median", "weeks")
     return judged.select(
         *shown,
-        "allowed_drop",
+        "allowed",
         "change",
-        (F.col("change") >= -F.col("allowed_drop")).alias("within_band"),
+        within.alias("within_band"),
         F.format_string(
-            "%s %s %s: %,.0f today vs median %,.0f over %d weeks (%+.0f%%, allowed -%.0f%%)",
+            f"%s %s %s: %,.{2 if two_sided else 0}f today vs median %,.{2 if two_sided else 0}f over %d weeks "
+            f"(%+.0f%%, allowed {'±' if two_sided else '-'}%.0f%%)",
             *shown,
             F.col("change") * 100,
-            F.col("allowed_drop") * 100,
+            F.col("allowed") * 100,
         ).alias("summary"),
     )
+
+
+def volume_frame(aggregates: DataFrame, day: date) -> DataFrame:
+    """Pings and usage hours per channel and platform against the same weekday of past weeks:
+    a drop beyond the band fails (a platform whose telemetry stopped arriving)."""
+    cfg = dq_config()["aggregates"]["volume_vs_history"]
+    daily = (
+        _daily(aggregates, day, cfg["weeks"])
+        .withColumn("size", F.col("pings"))
+        .unpivot(["submission_date", "channel", "os", "size"], ["pings", "hours"], "measure", "value")
+    )
+    return _against_history(daily, day, cfg, "size", two_sided=False).withColumnRenamed("allowed", "allowed_drop")
+
+
+def crash_rate_frame(aggregates: DataFrame, day: date) -> DataFrame:
+    """Main and content crashes per 1,000 usage hours per channel and platform against the
+    same weekday of past weeks, both ways: a crash source that goes silent (a format
+    Firefox stopped sending, a lost partition) or doubles (counted twice) fails."""
+    cfg = dq_config()["aggregates"]["crash_rate_vs_history"]
+    daily = _daily(aggregates, day, cfg["weeks"]).select(
+        "submission_date",
+        "channel",
+        "os",
+        F.lit("crashes per 1000 h").alias("measure"),
+        F.when(F.col("hours") > 0, 1000 * F.col("crashes") / F.col("hours")).alias("value"),
+        F.col("crashes").alias("size"),
+    )
+    return _against_history(daily, day, cfg, "size", two_sided=True)
 
 
 def calendar_frame(day_rows: DataFrame) -> DataFrame:
@@ -276,7 +314,15 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             "volume_vs_history",
             "volume",
             "drop no larger than the channel's limit or 4 MADs: "
-            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["volume_vs_history"]["max_drop"].items()),
+            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["volume_vs_history"]["max_change"].items()),
+            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
+        ),
+        _check(
+            "aggregates",
+            "crash_rate_vs_history",
+            "crash_rate",
+            "change either way no larger than the channel's limit or 4 MADs: "
+            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["crash_rate_vs_history"]["max_change"].items()),
             lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
         ),
         _check(
@@ -289,4 +335,8 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
     ]
 
 
-AGGREGATE_INDEX_COLUMNS = {"volume": ["summary"], "calendar": ["channel", "display_version", "pings"]}
+AGGREGATE_INDEX_COLUMNS = {
+    "volume": ["summary"],
+    "crash_rate": ["summary"],
+    "calendar": ["channel", "display_version", "pings"],
+}

@@ -238,7 +238,8 @@ def first_copy_order() -> list[Column]:
 
 def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) -> Transform:
     """Needs ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and ``minidump_hash``
-    with ``by_minidump_hash``); adds ``disposition``.
+    with ``by_minidump_hash``); adds ``disposition`` and ``same_document`` (true for a
+    duplicate of a document id, as against one crash in two formats).
 
     Quarantine comes first; among the remaining pings, the first copy of each
     document id within a doc type, and (crash pings, across formats) of each
@@ -250,7 +251,8 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
     def transform(pings: DataFrame) -> DataFrame:
         quarantined = F.col("reason").isNotNull()
         by_id = Window.partitionBy(quarantined, "doc_type", "doc_id").orderBy(*first_copy_order())
-        duplicate = F.row_number().over(by_id) > 1
+        same_document = F.row_number().over(by_id) > 1
+        duplicate = F.col("same_document")
         if by_minidump_hash:
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
             own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
@@ -259,7 +261,9 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
         build_age = F.datediff(F.lit(day), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
-        return pings.withColumn(
+        # same_document: a copy of a document id already seen (a duplicate storm shows here);
+        # the other duplicates are one crash sent in both formats, as the transition does.
+        return pings.withColumn("same_document", ~quarantined & same_document).withColumn(
             "disposition",
             F.when(quarantined, F.lit(QUARANTINED))
             .when(duplicate, F.lit(DUPLICATE))

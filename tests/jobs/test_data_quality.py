@@ -48,6 +48,12 @@ def month(tmp_path_factory):
         clients=900,
         ping_size="small",
         faults={name: frozenset({day}) for name, day in FAULT_DAYS.items()},
+        # Enough crashes a day for the crash-rate check to judge the big channels.
+        rate_scale=5.0,
+        # The transition the crash-rate check must not mistake for a change: legacy crash
+        # pings, then both formats, then Glean only for the last week.
+        crash_formats="legacy",
+        format_changes=((LAST - timedelta(days=13), "both"), (LAST - timedelta(days=6), "glean")),
     )
     generate(settings, out, compress=False, files=1)
     return out
@@ -138,6 +144,50 @@ def test_a_platform_whose_pings_drop_fails_the_volume_check(spark, warehouse):
     )
     assert (row.success, row.severity) == (False, "critical")
     assert "Mac" in row.details and "Windows" not in row.details
+
+
+def check_row(spark, warehouse, day, check):
+    return (
+        read_table(spark, str(warehouse), "dq_results")
+        .where((F.col("submission_date") == F.lit(day)) & (F.col("check") == check))
+        .first()
+    )
+
+
+def test_crash_rates_hold_steady_across_the_switch_to_glean_crash_pings(spark, warehouse):
+    with pytest.raises(CriticalChecksFailed):  # the platform drop of that day
+        validate_aggregates.run(spark, LAST, str(warehouse))
+    row = check_row(spark, warehouse, LAST, "crash_rate_vs_history")
+    assert (row.success, row.severity) == (True, "critical")
+
+
+def glean_lines_again(text: str) -> str:
+    """The same crashes once more, as new pings: new document ids and minidump hashes."""
+    pings = [json.loads(line) for line in text.splitlines() if line]
+    for ping in pings:
+        ping["meta"]["documentId"] += "-again"
+        metrics = ping["metrics"]["string"]
+        if "crash.minidump_sha256_hash" in metrics:
+            metrics["crash.minidump_sha256_hash"] += "-again"
+    return "".join(json.dumps(p) + "\n" for p in pings)
+
+
+@pytest.mark.parametrize("source", ["silent", "doubled"])
+def test_a_crash_source_gone_silent_or_doubled_fails_the_crash_rate_check(spark, month, warehouse, tmp_path, source):
+    raw, own = tmp_path / "raw", tmp_path / "warehouse"
+    shutil.copytree(month / "raw", raw)
+    shutil.copytree(warehouse, own)
+    glean = raw / "glean_crash" / f"submission_date={LAST}"
+    for part in glean.glob("part-*"):
+        text = part.read_text()
+        part.write_text("" if source == "silent" else text + glean_lines_again(text))
+    aggregate(spark, Config(LAST, str(raw), str(own), str(month / "releases")))
+    with pytest.raises(CriticalChecksFailed, match="crash_rate_vs_history"):
+        validate_aggregates.run(spark, LAST, str(own))
+    row = check_row(spark, own, LAST, "crash_rate_vs_history")
+    assert (row.success, row.severity) == (False, "critical")
+    assert "release Windows crashes per 1000 h" in row.details
+    assert ("(-100%" in row.details) == (source == "silent")
 
 
 def test_an_ordinary_day_with_history_passes_every_aggregate_check(spark, warehouse):

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import zipfile
 
+import pytest
+
 from lib.contract.deploy import build_code_zip
 from lib.contract.vocabulary import CRASH_KEYS, CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, OS_NAMES, OTHER
 from lib.quality.runner import dq_config
@@ -37,8 +39,9 @@ def test_the_main_ping_schema_reads_exactly_the_declared_crash_keys():
     assert tuple(keys) == CRASH_KEYS
 
 
-def test_the_volume_check_has_a_limit_for_every_channel_the_rules_produce():
-    limits = dq_config()["aggregates"]["volume_vs_history"]["max_drop"]
+@pytest.mark.parametrize("check", ["volume_vs_history", "crash_rate_vs_history"])
+def test_the_history_checks_have_a_limit_for_every_channel_the_rules_produce(check):
+    limits = dq_config()["aggregates"][check]["max_change"]
     assert set(limits) == {*KNOWN_CHANNELS, OTHER}
 
 
