@@ -1,14 +1,21 @@
 """
 # crash_rates_nightly
 
-Every night, for one **submission date**: wait until both landing partitions
-(`main` and `crash`) carry their `_SUCCESS` marker, check the raw pings, aggregate
-them into the Delta tables, check the aggregates, then compact the day's files.
+Every night, for one **submission date**: wait until the landing partitions (`main`
+and the configured crash sources) carry their `_SUCCESS` marker, check the raw pings,
+aggregate them into the Delta tables, check the aggregates, then compact the day's
+files.
 
 ```
-submission_date ─┬─ wait_for_main ──┬─ validate_raw ─ aggregate_crashes ─ validate_aggregates ─ housekeeping
-                 └─ wait_for_crash ─┘
+submission_date ─┬─ wait_for_main ──────────┬─ validate_raw ─ aggregate_crashes ─ validate_aggregates ─ housekeeping
+                 └─ wait_for_crash_sources ─┘
 ```
+
+**Crash sources.** Firefox sent crashes as the legacy Telemetry `crash` ping, and
+sends them today as the Glean `crash` ping (`glean_crash`); during the transition it
+sent both. The Variable `crash_rates_crash_sources` says which to wait for:
+`glean` (the default, today's Firefox), `legacy` (older data) or `both`. The jobs
+read whichever partitions exist and count a crash sent twice once.
 
 **Which date.** A run processes the UTC date of its *logical date*. The schedule
 is a `CronDataIntervalTimetable` at 00:00 UTC, so the run for 2026-11-20 has logical
@@ -33,7 +40,8 @@ link and, for data quality, the day's report.
 
 **Configuration** (Airflow Variables and connections, nothing in code):
 `crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
-`crash_rates_alert_to`; optional `crash_rates_spark_mode` (`submit` or
+`crash_rates_alert_to`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
+`both`), `crash_rates_spark_mode` (`submit` or
 `in_process`), `crash_rates_spark_packages`, `crash_rates_spark_conf` (JSON);
 connections `spark_default` and `smtp_default`. See the README's deployment section.
 """
@@ -48,13 +56,14 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, task
 
 from airflow_dags.alerts import OnCallAlert
 from airflow_dags.dates import submission_date as date_of_run
-from airflow_dags.sensors import LandingPartitionSensor
+from airflow_dags.sensors import CrashSourcesSensor, LandingPartitionSensor
 from airflow_dags.spark_jobs import CrashRatesJob
-from lib.contract.layout import DOC_TYPES
+from lib.contract.vocabulary import DEFAULT_CRASH_SOURCES
 
 RAW = "{{ var.value.crash_rates_raw }}"
 WAREHOUSE = "{{ var.value.crash_rates_warehouse }}"
 RELEASES = "{{ var.value.crash_rates_releases }}"
+CRASH_SOURCES = "{{ var.value.get('crash_rates_crash_sources', '" + DEFAULT_CRASH_SOURCES + "') }}"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "crash-rates",
@@ -86,10 +95,10 @@ with DAG(
 ) as dag:
     day = submission_date()
     landed = [
-        LandingPartitionSensor(
-            task_id=f"wait_for_{doc_type}", raw=RAW, doc_type=doc_type, day=day, timeout=timedelta(hours=12)
-        )
-        for doc_type in DOC_TYPES
+        LandingPartitionSensor(task_id="wait_for_main", raw=RAW, doc_type="main", day=day, timeout=timedelta(hours=12)),
+        CrashSourcesSensor(
+            task_id="wait_for_crash_sources", raw=RAW, sources=CRASH_SOURCES, day=day, timeout=timedelta(hours=12)
+        ),
     ]
     validate_raw = CrashRatesJob(
         task_id="validate_raw",

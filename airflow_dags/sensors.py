@@ -1,8 +1,9 @@
 """Waiting for a landing partition to be complete, without holding a worker slot.
 
 Ingestion writes an empty ``_SUCCESS`` into a partition once it is complete (SPEC
-section 1). :class:`LandingPartitionSensor` looks once; if the marker is not there
-it defers to :class:`SuccessMarkerTrigger`, which polls from the triggerer (one
+section 1). :class:`LandingPartitionSensor` (one doc type) and
+:class:`CrashSourcesSensor` (the configured crash sources) look once; while a marker
+is missing they defer to :class:`SuccessMarkerTrigger`, which polls from the triggerer (one
 async loop for thousands of waits), and the task resumes only when the marker
 appears or the sensor's timeout passes.
 """
@@ -19,6 +20,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_dags import object_store
 from lib.contract.layout import success_marker_path
+from lib.contract.vocabulary import CRASH_SOURCES
 
 
 class SuccessMarkerTrigger(BaseTrigger):
@@ -51,7 +53,7 @@ class LandingPartitionSensor(BaseSensorOperator):
     ``raw`` and ``day`` are templated (``day`` is an ISO date, e.g. an XComArg).
     """
 
-    template_fields = ("raw", "day")
+    template_fields: tuple[str, ...] = ("raw", "day")
     ui_color = "#f0e4ec"
 
     def __init__(self, *, raw: str, doc_type: str, day: str, **kwargs: Any) -> None:
@@ -62,22 +64,48 @@ class LandingPartitionSensor(BaseSensorOperator):
         self.day = day
 
     @property
-    def marker(self) -> str:
-        return success_marker_path(self.raw, self.doc_type, date.fromisoformat(str(self.day)))
+    def doc_types(self) -> tuple[str, ...]:
+        return (self.doc_type,)
+
+    @property
+    def markers(self) -> list[str]:
+        day = date.fromisoformat(str(self.day))
+        return [success_marker_path(self.raw, doc_type, day) for doc_type in self.doc_types]
 
     def poke(self, context: Any) -> bool:
-        return object_store.exists(self.marker)
+        return all(object_store.exists(marker) for marker in self.markers)
 
     def execute(self, context: Any) -> None:
-        if self.poke(context):
-            self.log.info("landing partition complete: %s", self.marker)
+        missing = [marker for marker in self.markers if not object_store.exists(marker)]
+        if not missing:
+            self.log.info("landing partitions complete: %s", ", ".join(self.markers))
             return
-        self.log.info("waiting for %s (deferred, polling every %.0f s)", self.marker, self.poke_interval)
+        self.log.info("waiting for %s (deferred, polling every %.0f s)", missing[0], self.poke_interval)
         self.defer(
-            trigger=SuccessMarkerTrigger(self.marker, self.poke_interval),
+            trigger=SuccessMarkerTrigger(missing[0], self.poke_interval),
             method_name="execute_complete",
             timeout=timedelta(seconds=self.timeout),
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> None:
-        self.log.info("landing partition complete: %s", (event or {}).get("marker", self.marker))
+        """One marker appeared; look again, and wait for the next one still missing."""
+        self.log.info("landing partition complete: %s", (event or {}).get("marker"))
+        self.execute(context)
+
+
+class CrashSourcesSensor(LandingPartitionSensor):
+    """Succeeds once the partitions of the configured crash sources are complete:
+    ``legacy`` (``crash``), ``glean`` (``glean_crash``) or ``both``. ``sources`` is
+    templated, so a Variable can switch it without touching the DAG."""
+
+    template_fields = ("raw", "day", "sources")
+
+    def __init__(self, *, raw: str, sources: str, day: str, **kwargs: Any) -> None:
+        super().__init__(raw=raw, doc_type="crash", day=day, **kwargs)
+        self.sources = sources
+
+    @property
+    def doc_types(self) -> tuple[str, ...]:
+        if self.sources not in CRASH_SOURCES:
+            raise ValueError(f"crash sources must be one of {', '.join(CRASH_SOURCES)}, not {self.sources!r}")
+        return CRASH_SOURCES[self.sources]

@@ -13,6 +13,10 @@ from dataclasses import dataclass
 # main and crash pings, and the Glean crash ping that replaced the legacy one.
 DOC_TYPES = ("main", "crash", "glean_crash")
 CRASH_DOC_TYPES = ("crash", "glean_crash")
+# What the nightly DAG waits for, by the crash sources a deployment is configured for
+# (the Airflow Variable crash_rates_crash_sources): today's Firefox sends Glean only.
+CRASH_SOURCES = {"legacy": ("crash",), "glean": ("glean_crash",), "both": ("crash", "glean_crash")}
+DEFAULT_CRASH_SOURCES = "glean"
 
 KNOWN_CHANNELS = ("release", "beta", "nightly", "esr", "aurora")
 # Aurora (Developer Edition's old channel) is still recognised, but no longer shipped: not compared.

@@ -20,7 +20,7 @@ def test_the_dag_folder_imports_cleanly_and_every_task_is_owned_and_retried(airf
     assert bag.import_errors == {}
     assert list(bag.dag_ids) == [DAG_ID]
     dag = bag.get_dag(DAG_ID)
-    assert {"submission_date", "wait_for_main", "wait_for_crash"} | SPARK_TASKS == set(dag.task_ids)
+    assert {"submission_date", "wait_for_main", "wait_for_crash_sources"} | SPARK_TASKS == set(dag.task_ids)
     for task in dag.tasks:
         assert task.owner == "crash-rates", task.task_id
         assert task.retries >= 1, task.task_id

@@ -69,6 +69,33 @@ def test_the_sensor_defers_while_the_marker_is_missing_and_passes_once_it_is_the
     assert sensor.execute({}) is None
 
 
+@pytest.mark.parametrize(
+    ("sources", "doc_types"), [("legacy", ["crash"]), ("glean", ["glean_crash"]), ("both", ["crash", "glean_crash"])]
+)
+def test_the_crash_sources_sensor_waits_for_each_configured_source_in_turn(airflow_db, tmp_path, sources, doc_types):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from airflow_dags.sensors import CrashSourcesSensor
+
+    sensor = CrashSourcesSensor(task_id="wait_for_crash_sources", raw=str(tmp_path), sources=sources, day=str(DAY))
+    for doc_type in doc_types:
+        with pytest.raises(TaskDeferred) as deferred:
+            sensor.execute({})
+        marker = Path(deferred.value.trigger.marker)
+        assert marker == Path(success_marker_path(str(tmp_path), doc_type, DAY))
+        marker.parent.mkdir(parents=True)
+        marker.touch()
+    assert sensor.execute_complete({}, {"marker": str(marker)}) is None
+
+
+def test_an_unknown_crash_source_is_an_error(airflow_db, tmp_path):
+    from airflow_dags.sensors import CrashSourcesSensor
+
+    sensor = CrashSourcesSensor(task_id="wait_for_crash_sources", raw=str(tmp_path), sources="glaen", day=str(DAY))
+    with pytest.raises(ValueError, match="crash sources must be one of legacy, glean, both, not 'glaen'"):
+        sensor.execute({})
+
+
 def test_the_trigger_fires_when_ingestion_writes_the_marker_on_disk(airflow_db, tmp_path):
     from airflow_dags.sensors import SuccessMarkerTrigger
 
