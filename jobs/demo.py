@@ -2,8 +2,11 @@
 
 1. ``jobs.generate_pings`` writes 14 days of landing data (realistic ping sizes,
    gzip) around the release of a new major version, with its release calendar;
+   Firefox sends crashes as legacy crash pings, then in both formats, then as Glean
+   crash pings only (the legacy ping stops);
 2. ``jobs.aggregate_crashes`` runs once per submission date, as the nightly DAG
-   would (one Spark session here, to save the JVM start-ups);
+   would (one Spark session here, to save the JVM start-ups), and the crash rates
+   of each stretch of the transition are printed side by side: they do not move;
 3. ``jobs.compare_releases`` prints the newest release against the previous one
    at the same release age, per channel and platform;
 4. ``jobs.validate_raw`` and ``jobs.validate_aggregates`` check a clean night, then
@@ -20,7 +23,8 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 import jobs.validate_aggregates as validate_aggregates
 import jobs.validate_raw as validate_raw
@@ -56,6 +60,8 @@ def command(argv: list[str]) -> str:
         clients=args.clients,
         regression=("Darwin", 0, 3.0),
         faults={"duplicates": frozenset({faulty}), "platform_drop": frozenset({faulty})},
+        crash_formats="legacy",
+        format_changes=((args.start + timedelta(days=4), "both"), (args.start + timedelta(days=9), "glean")),
     )
     print(f"== 1. generating {args.days} days (and one faulty night) into {args.out}/raw", flush=True)
     totals = generate(settings, args.out, compress=True)
@@ -66,9 +72,12 @@ def command(argv: list[str]) -> str:
     for day in settings.dates:
         print(run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True)
 
+    aggregates = read_table(spark, warehouse, "crash_aggregates")
+    print("\n   The switch to Glean crash pings, release channel: the rates do not move", flush=True)
+    print(_transition(spark, aggregates, settings), flush=True)
+
     last = faulty - timedelta(days=1)
     print(f"\n== 3. the morning report for {last}\n", flush=True)
-    aggregates = read_table(spark, warehouse, "crash_aggregates")
     print(format_report(compare_releases(aggregates, last), last), flush=True)
     print(
         f"\nPlanted by the generator: Firefox {current_major(last)} on Mac crashes 3x as often as the"
@@ -82,10 +91,35 @@ def command(argv: list[str]) -> str:
     print("\n== 4. data quality: a clean night, then a faulty one", flush=True)
     for day in (last, faulty):
         _validate(spark, day, args.out, warehouse)
+    pings = ", ".join(f"{n:,} {doc_type}" for doc_type, n in totals.items())
     return (
-        f"{JOB}: generated {totals['main']:,} main and {totals['crash']:,} crash pings over "
-        f"{len(settings.dates)} days, aggregated them and printed the report in {time.monotonic() - started:.0f}s"
+        f"{JOB}: generated {pings} pings over {len(settings.dates)} days, "
+        f"aggregated them and printed the report in {time.monotonic() - started:.0f}s"
     )
+
+
+def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings) -> str:
+    """Main and content crashes per 1,000 hours of the release channel, per stretch of the
+    crash-ping transition (days sending legacy, both or Glean crash pings), with counts."""
+    stretches = spark.createDataFrame(
+        [(day, settings.formats_on(day)) for day in settings.dates], "submission_date date, crash_pings string"
+    )
+    rows = (
+        aggregates.where(F.col("channel") == "release")
+        .join(stretches, "submission_date")
+        .groupBy("crash_pings")
+        .agg(
+            F.countDistinct("submission_date").alias("days"),
+            F.sum(F.col("main_crashes") + F.col("content_crashes")).alias("crashes"),
+            F.sum("usage_hours").alias("hours"),
+        )
+        .collect()
+    )
+    lines = [f"   {'crash pings sent':<18}{'days':>5}{'crashes':>10}{'hours':>12}{'per 1,000 h':>13}"]
+    for row in sorted(rows, key=lambda r: ["legacy", "both", "glean"].index(r.crash_pings)):
+        rate = 1000 * row.crashes / row.hours
+        lines.append(f"   {row.crash_pings:<18}{row.days:>5}{row.crashes:>10,}{row.hours:>12,.0f}{rate:>13.2f}")
+    return "\n".join(lines)
 
 
 def _validate(spark: SparkSession, day: date, out: Path, warehouse: str) -> None:
