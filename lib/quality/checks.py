@@ -283,6 +283,18 @@ def calendar_frame(day_rows: DataFrame) -> DataFrame:
 def aggregate_checks(expected_pings: int) -> list[Check]:
     cfg = dq_config()["aggregates"]
     calendar = cfg["busy_version_missing_from_calendar"]
+
+    def history_check(name: str, frame: str, what: str) -> Check:
+        """Every judged (channel, os) of ``frame`` within its band (see :func:`_against_history`)."""
+        limits = ", ".join(f"{k} {_pct(v)}" for k, v in cfg[name]["max_change"].items())
+        return _check(
+            "aggregates",
+            name,
+            frame,
+            f"{what} no larger than the channel's limit or {cfg[name]['mad_factor']:g} MADs: {limits}",
+            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
+        )
+
     return [
         _check(
             "aggregates",
@@ -309,22 +321,8 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
                 column="ping_count", min_value=expected_pings, max_value=expected_pings, severity=s
             ),
         ),
-        _check(
-            "aggregates",
-            "volume_vs_history",
-            "volume",
-            "drop no larger than the channel's limit or 4 MADs: "
-            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["volume_vs_history"]["max_change"].items()),
-            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
-        ),
-        _check(
-            "aggregates",
-            "crash_rate_vs_history",
-            "crash_rate",
-            "change either way no larger than the channel's limit or 4 MADs: "
-            + ", ".join(f"{k} {_pct(v)}" for k, v in cfg["crash_rate_vs_history"]["max_change"].items()),
-            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
-        ),
+        history_check("volume_vs_history", "volume", "drop"),
+        history_check("crash_rate_vs_history", "crash_rate", "change either way"),
         _check(
             "aggregates",
             "busy_version_missing_from_calendar",
