@@ -91,7 +91,7 @@ def _count_and_check(
     with progress.heartbeat(spark, "reading and classifying"):
         if bad := files_not_json_lines(classified):
             raise UnreadableInput(f"not JSON lines: {', '.join(bad)}")
-        lines = {d: count_lines(spark, partitions[d]) for d in DOC_TYPES}
+        lines = count_lines(spark, partitions.values())
         metrics = _union([to_dq_metrics(classified, d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
         counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
     for doc_type, row in counts.items():

@@ -12,8 +12,10 @@ opens a line is not part of it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -130,9 +132,18 @@ def read_lines(spark: SparkSession, partition: Partition) -> DataFrame:
     )
 
 
-def count_lines(spark: SparkSession, partition: Partition) -> int:
-    """The partition's lines, counted on their own from the files, before any parse or join:
-    the left side of the accounting identity (SPEC section 4)."""
-    if not partition.files:
-        return 0
-    return spark.read.option("lineSep", "\n").text([f.path for f in partition.files]).count()
+def count_lines(spark: SparkSession, partitions: Iterable[Partition]) -> dict[str, int]:
+    """Each doc type's lines, counted on their own from the files, before any parse or
+    join (one Spark job for every partition): the left side of the accounting identity
+    (SPEC section 4)."""
+    partitions = list(partitions)
+    counts = dict.fromkeys((p.doc_type for p in partitions), 0)
+    scans = [
+        spark.read.option("lineSep", "\n").text([f.path for f in p.files]).select(F.lit(p.doc_type).alias("doc_type"))
+        for p in partitions
+        if p.files
+    ]
+    if scans:
+        lines = reduce(DataFrame.unionByName, scans)
+        counts |= {row.doc_type: row["count"] for row in lines.groupBy("doc_type").count().collect()}
+    return counts

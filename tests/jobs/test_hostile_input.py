@@ -65,7 +65,9 @@ def test_a_file_that_is_not_json_lines_fails_naming_it_and_writes_nothing(spark,
     land(tmp_path / "raw", main=[main_ping()])
     binary = tmp_path / "raw" / "main" / f"submission_date={DAY}" / "part-1.parquet"
     binary.write_bytes(b"PAR1\x15\x00\x15\x1c\xff\xfe\x00\n\x89\x00\x01\x02PAR1")
-    with pytest.raises(UnreadableInput, match=r"not JSON lines \(main\): file:.*/part-1\.parquet"):
+    with pytest.raises(
+        UnreadableInput, match=r"not JSON lines: file:.*/main/submission_date=2026-11-20/part-1\.parquet"
+    ):
         run(spark, tmp_path / "raw", tmp_path / "wh")
     assert not (tmp_path / "wh").exists()
 
