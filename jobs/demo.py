@@ -5,8 +5,9 @@
    Firefox sends crashes as legacy crash pings, then in both formats, then as Glean
    crash pings only (the legacy ping stops);
 2. ``jobs.aggregate_crashes`` runs once per submission date, as the nightly DAG
-   would (one Spark session here, to save the JVM start-ups), and the crash rates
-   of each stretch of the transition are printed side by side: they do not move;
+   would (one Spark session here, to save the JVM start-ups), and the main crashes
+   of each stretch of the transition are printed beside what the generator's model
+   expects for the same hours and release ages: each ratio's interval holds 1;
 3. ``jobs.compare_releases`` prints the newest release against the previous one
    at the same release age, per channel and platform;
 4. ``jobs.validate_raw`` and ``jobs.validate_aggregates`` check a clean night, then
@@ -19,6 +20,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -31,6 +33,7 @@ import jobs.validate_raw as validate_raw
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
 from lib.analysis.compare import compare_releases, format_report
+from lib.analysis.stats import poisson_interval
 from lib.quality.publish import CriticalChecksFailed
 from lib.runtime.cli import iso_date, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
@@ -73,8 +76,8 @@ def command(argv: list[str]) -> str:
         print(run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True)
 
     aggregates = read_table(spark, warehouse, "crash_aggregates")
-    print("\n   The switch to Glean crash pings, release channel: the rates do not move", flush=True)
-    print(_transition(spark, aggregates, settings), flush=True)
+    print("\n   The switch to Glean crash pings, release channel: the counts follow the model", flush=True)
+    print(_transition(spark, aggregates, settings, args.out), flush=True)
 
     last = faulty - timedelta(days=1)
     print(f"\n== 3. the morning report for {last}\n", flush=True)
@@ -98,9 +101,15 @@ def command(argv: list[str]) -> str:
     )
 
 
-def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings) -> str:
-    """Main and content crashes per 1,000 hours of the release channel, per stretch of the
-    crash-ping transition (days sending legacy, both or Glean crash pings), with counts."""
+def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings, out: Path) -> str:
+    """Main crashes of the release channel per stretch of the crash-ping transition (days
+    sending legacy, both or Glean crash pings), against what the generator's model expects
+    for the same hours and release ages: the ratio stays at 1 whatever format carried them."""
+    expected: dict[str, float] = {}
+    for day in settings.dates:
+        truth = json.loads((out / "truth" / f"{day}.json").read_text())
+        cells = [c for c in truth["expected_main_crashes"] if c["channel"] == "release"]
+        expected[truth["crash_formats"]] = expected.get(truth["crash_formats"], 0.0) + sum(c["expected"] for c in cells)
     stretches = spark.createDataFrame(
         [(day, settings.formats_on(day)) for day in settings.dates], "submission_date date, crash_pings string"
     )
@@ -110,15 +119,22 @@ def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings) 
         .groupBy("crash_pings")
         .agg(
             F.countDistinct("submission_date").alias("days"),
-            F.sum(F.col("main_crashes") + F.col("content_crashes")).alias("crashes"),
+            F.sum("main_crashes").alias("crashes"),
             F.sum("usage_hours").alias("hours"),
         )
         .collect()
     )
-    lines = [f"   {'crash pings sent':<18}{'days':>5}{'crashes':>10}{'hours':>12}{'per 1,000 h':>13}"]
+    header = (
+        f"{'crash pings sent':<18}{'days':>5}{'hours':>10}{'main crashes':>14}{'model expects':>15}"
+        f"  ratio [95% Poisson interval]"
+    )
+    lines = ["   " + header]
     for row in sorted(rows, key=lambda r: ["legacy", "both", "glean"].index(r.crash_pings)):
-        rate = 1000 * row.crashes / row.hours
-        lines.append(f"   {row.crash_pings:<18}{row.days:>5}{row.crashes:>10,}{row.hours:>12,.0f}{rate:>13.2f}")
+        model, interval = expected[row.crash_pings], poisson_interval(row.crashes)
+        lines.append(
+            f"   {row.crash_pings:<18}{row.days:>5}{row.hours:>10,.0f}{row.crashes:>14,}{model:>15,.1f}"
+            f"  {row.crashes / model:.2f} [{interval.low / model:.2f}, {interval.high / model:.2f}]"
+        )
     return "\n".join(lines)
 
 
