@@ -251,7 +251,9 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
     def transform(pings: DataFrame) -> DataFrame:
         quarantined = F.col("reason").isNotNull()
         by_id = Window.partitionBy(quarantined, "doc_type", "doc_id").orderBy(*first_copy_order())
-        same_document = F.row_number().over(by_id) > 1
+        # same_document: a later copy of a document id (a duplicate storm shows here); the
+        # other duplicates are one crash sent in both formats, as the transition does.
+        pings = pings.withColumn("same_document", ~quarantined & (F.row_number().over(by_id) > 1))
         duplicate = F.col("same_document")
         if by_minidump_hash:
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
@@ -261,9 +263,7 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
         build_age = F.datediff(F.lit(day), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
-        # same_document: a copy of a document id already seen (a duplicate storm shows here);
-        # the other duplicates are one crash sent in both formats, as the transition does.
-        return pings.withColumn("same_document", ~quarantined & same_document).withColumn(
+        return pings.withColumn(
             "disposition",
             F.when(quarantined, F.lit(QUARANTINED))
             .when(duplicate, F.lit(DUPLICATE))
