@@ -1,9 +1,10 @@
 """Data-quality checks on one day of raw pings, before aggregation.
 
-**Checks** the day's parsed and classified main and crash pings (suite ``raw`` of
-``schemas/dq_checks.yaml``): duplicates, quarantine and exclusion shares, client
-and build id formats, known channels and platforms, plausible subsession lengths,
-clock skew, and the presence of the fields the aggregation needs.
+**Checks** the day's parsed and classified main, legacy crash and Glean crash pings
+(suite ``raw`` of ``schemas/dq_checks.yaml``): duplicates, quarantine and exclusion
+shares, client and build id formats, known channels, platforms and countries,
+fields of the right type, plausible subsession lengths, clock skew, and the
+presence of the fields the aggregation needs.
 
 **Writes** the results to ``<warehouse>/dq_results`` (replacing the day's ``raw``
 rows) and the day's report to ``<reports>/<date>.html``; on a critical failure,
