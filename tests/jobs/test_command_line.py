@@ -70,6 +70,9 @@ def test_a_missing_partition_exits_1_with_one_line_and_creates_no_table(tmp_path
         f"aggregate_crashes: error: missing main partition: {tmp_path}/raw/main/submission_date=2026-11-20"
     )
     assert not (tmp_path / "wh").exists()
+    # Progress goes to stdout; stderr holds the error line (after the JVM's own start-up lines).
+    assert "aggregate_crashes 2026-11-20 [" in result.stdout and "release calendar" in result.stdout
+    assert "aggregate_crashes 2026-11-20 [" not in result.stderr
 
 
 def test_an_unreadable_file_exits_1_naming_it(tmp_path):
