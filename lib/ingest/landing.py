@@ -118,11 +118,16 @@ def open_day(spark: SparkSession, raw: str, day: date) -> dict[str, Partition]:
     return {d: partitions[d] for d in DOC_TYPES}
 
 
+def _text(spark: SparkSession, partition: Partition) -> DataFrame:
+    """The partition's files as lines (``value``), split at ``\\n`` only."""
+    return spark.read.option("lineSep", "\n").text([f.path for f in partition.files])
+
+
 def read_lines(spark: SparkSession, partition: Partition) -> DataFrame:
     """One row per input line: ``source_file``, ``line_hash`` and ``raw`` (the text)."""
     if not partition.files:
         return spark.createDataFrame([], LINE_COLUMNS)
-    text = spark.read.option("lineSep", "\n").text([f.path for f in partition.files])
+    text = _text(spark, partition)
     value = F.col("value")
     raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, 1 << 30)).otherwise(value)
     return text.select(
@@ -138,11 +143,7 @@ def count_lines(spark: SparkSession, partitions: Iterable[Partition]) -> dict[st
     (SPEC section 4)."""
     partitions = list(partitions)
     counts = dict.fromkeys((p.doc_type for p in partitions), 0)
-    scans = [
-        spark.read.option("lineSep", "\n").text([f.path for f in p.files]).select(F.lit(p.doc_type).alias("doc_type"))
-        for p in partitions
-        if p.files
-    ]
+    scans = [_text(spark, p).select(F.lit(p.doc_type).alias("doc_type")) for p in partitions if p.files]
     if scans:
         lines = reduce(DataFrame.unionByName, scans)
         counts |= {row.doc_type: row["count"] for row in lines.groupBy("doc_type").count().collect()}
