@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 from datetime import date
-from functools import reduce
 
 from pyspark.sql import DataFrame, SparkSession
 
@@ -43,7 +42,7 @@ from lib.transform.aggregate import (
     to_ping_measures,
     to_quarantine,
 )
-from lib.transform.classify import classify
+from lib.transform.classify import classify, union_all
 from lib.warehouse.tables import replace_partition, table_spec
 
 JOB = "aggregate_crashes"
@@ -71,10 +70,6 @@ def _accounting(counts: dict[str, int]) -> str:
     return ", ".join(f"{counts[key]:,} {key}" for key in ACCOUNTING)
 
 
-def _union(frames: list[DataFrame]) -> DataFrame:
-    return reduce(DataFrame.unionByName, frames)
-
-
 class LinesUnaccounted(JobError):
     """The lines classified do not add up to the lines in the files: a bug, never data."""
 
@@ -92,7 +87,7 @@ def _count_and_check(
         if bad := files_not_json_lines(classified):
             raise UnreadableInput(f"not JSON lines: {', '.join(bad)}")
         lines = count_lines(spark, partitions.values())
-        metrics = _union([to_dq_metrics(classified, d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
+        metrics = union_all([to_dq_metrics(classified, d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
         counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
     for doc_type, row in counts.items():
         progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
@@ -124,7 +119,7 @@ def _write(
     }
     outputs = {
         "crash_aggregates": to_crash_aggregates(
-            _union([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
+            union_all([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
         ),
         "crash_reasons": to_crash_reasons(classified, config.day),
         "quarantine": to_quarantine(classified, config.day),

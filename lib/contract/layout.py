@@ -12,10 +12,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from lib.contract.vocabulary import DOC_TYPES
-
-__all__ = ["DOC_TYPES", "partition_path", "report_path", "success_marker_path"]
-
 SUCCESS_MARKER = "_SUCCESS"
 
 

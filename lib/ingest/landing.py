@@ -64,9 +64,9 @@ class Partition:
     @property
     def warnings(self) -> list[str]:
         """What the on-call engineer should know before trusting the day's numbers."""
-        found = []
         if not self.exists:
             return [f"no {self.doc_type} partition: read as an empty input"]
+        found = []
         if not self.complete:
             found.append(f"{self.doc_type} partition has no _SUCCESS marker; reading what is there")
         found += [
@@ -75,10 +75,6 @@ class Partition:
             if f.is_gzip and f.size == 0
         ]
         return found
-
-
-def is_input(name: str) -> bool:
-    return not name.startswith(("_", "."))
 
 
 def open_partition(spark: SparkSession, raw: str, doc_type: str, day: date) -> Partition:
@@ -92,7 +88,8 @@ def open_partition(spark: SparkSession, raw: str, doc_type: str, day: date) -> P
     path = partition_path(raw, doc_type, day)
     if not path_exists(spark, path):
         raise MissingPartition(f"missing {doc_type} partition: {path}")
-    files = tuple(LandingFile(p, size) for p, size in list_files(spark, path) if is_input(p.rsplit("/", 1)[-1]))
+    listed = (LandingFile(p, size) for p, size in list_files(spark, path))
+    files = tuple(f for f in listed if not f.name.startswith(("_", ".")))  # Hadoop's and Spark's own files
     for file in files:
         if file.is_gzip and not file.name.endswith(".gz"):
             raise UnreadableInput(

@@ -307,7 +307,8 @@ def classify_lines(parsed: DataFrame, doc_type: str, calendar: DataFrame, day: d
     )
 
 
-def _union(frames: list[DataFrame]) -> DataFrame:
+def union_all(frames: list[DataFrame]) -> DataFrame:
+    """The rows of every frame, by column name; a column some frames lack is null there."""
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
@@ -319,5 +320,5 @@ def classify(parsed: Mapping[str, DataFrame], calendar: DataFrame, day: date, li
     others = [frame for d, frame in lines.items() if d not in CRASH_DOC_TYPES]
     decided = [frame.transform(with_disposition(day, limits)) for frame in others]
     if crashes:
-        decided.append(_union(crashes).transform(with_disposition(day, limits, by_minidump_hash=True)))
-    return _union(decided)
+        decided.append(union_all(crashes).transform(with_disposition(day, limits, by_minidump_hash=True)))
+    return union_all(decided)
