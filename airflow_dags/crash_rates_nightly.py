@@ -2,12 +2,13 @@
 # crash_rates_nightly
 
 Every night, for one **submission date**: wait until the landing partitions (`main`
-and the configured crash sources) carry their `_SUCCESS` marker, check the raw pings,
-aggregate them into the Delta tables, check the aggregates, then compact the day's
-files.
+and the configured crash sources) carry their `_SUCCESS` marker; read and parse the
+raw day once, check the raw pings and, unless a critical check failed, aggregate them
+into the Delta tables (`aggregate_crashes`); check the aggregates, then compact the
+day's files.
 
 ```
-submission_date ─┬─ wait_for_main ──────────┬─ validate_raw ─ aggregate_crashes ─ validate_aggregates ─ housekeeping
+submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ housekeeping
                  └─ wait_for_crash_sources ─┘
 ```
 
@@ -100,12 +101,6 @@ with DAG(
             task_id="wait_for_crash_sources", raw=RAW, sources=CRASH_SOURCES, day=day, timeout=timedelta(hours=12)
         ),
     ]
-    validate_raw = CrashRatesJob(
-        task_id="validate_raw",
-        job="validate_raw",
-        application_args=["--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES],
-        execution_timeout=timedelta(hours=1),
-    )
     aggregate = CrashRatesJob(
         task_id="aggregate_crashes",
         job="aggregate_crashes",
@@ -124,4 +119,4 @@ with DAG(
         application_args=["--date", day, "--warehouse", WAREHOUSE],
         execution_timeout=timedelta(hours=1),
     )
-    landed >> validate_raw >> aggregate >> validate_aggregates >> housekeeping
+    landed >> aggregate >> validate_aggregates >> housekeeping

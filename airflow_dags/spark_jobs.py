@@ -32,6 +32,8 @@ from lib.contract.errors import EXIT_CHECKS_FAILED, EXIT_USAGE, UsageError, one_
 from lib.contract.layout import report_path
 
 MODES = ("submit", "in_process")
+# The jobs that judge data-quality checks and write the day's report.
+CHECKING_JOBS = ("aggregate_crashes", "validate_raw", "validate_aggregates")
 
 
 class JobFailed(AirflowException):
@@ -72,9 +74,9 @@ class CrashRatesJob(SparkSubmitOperator):
         return args[args.index(flag) + 1] if flag in args[:-1] else None
 
     def report(self) -> str | None:
-        """Where a validate job wrote the day's data-quality report."""
+        """Where a checking job wrote the day's data-quality report."""
         warehouse, day = self.argument("--warehouse"), self.argument("--date")
-        if not (warehouse and day and self.job.startswith("validate_")):
+        if not (warehouse and day and self.job in CHECKING_JOBS):
             return None
         return report_path(warehouse, date.fromisoformat(day), self.argument("--reports"))
 

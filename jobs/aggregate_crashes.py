@@ -1,4 +1,11 @@
-"""Nightly crash aggregates from one day of raw Firefox telemetry.
+"""Nightly crash aggregates from one day of raw Firefox telemetry, checked first.
+
+**One parse per night.** The job reads and parses the raw day once, classifies
+every line, then judges the raw data-quality checks (suite ``raw`` of
+``schemas/dq_checks.yaml``, the same as ``jobs.validate_raw``) on those classified
+lines. A critical failure keeps the day's results in ``dq_results``, writes and
+emails the report, and exits 3 with no aggregate written; otherwise the job writes
+the tables below.
 
 **Produces** four Delta tables under ``<warehouse>``, each partitioned by
 ``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
@@ -17,7 +24,7 @@ in Mozilla's product-details format. One crash sent in both formats counts once.
 the submission date carry ``_SUCCESS``. A run replaces exactly its date's
 partition in every table, so re-runs and backfills are safe in any order.
 
-    python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR]
+    python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
 """
 
 from __future__ import annotations
@@ -35,6 +42,7 @@ from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day
 from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
+from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.transform.aggregate import (
     to_crash_aggregates,
     to_crash_reasons,
@@ -55,11 +63,28 @@ class Config:
     warehouse: str
     releases: str | None = None
     limits: Limits = field(default_factory=Limits)
+    reports: str | None = None
+    raw_checks: str = "enforce"  # see RAW_CHECKS
+
+
+# What the raw checks may do to a run.
+RAW_CHECKS = {
+    "enforce": "judge them; a critical failure stops the run before anything is aggregated (the nightly)",
+    "report": "judge and publish them, and aggregate whatever they find (a fault understood and accepted)",
+    "skip": "do not judge them (re-aggregating a day whose verdict is already in dq_results)",
+}
 
 
 def read_config(argv: list[str]) -> Config:
-    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "limits"), argv)
-    return Config(args.date, args.raw, args.warehouse, args.releases, args.limits)
+    parser = job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "reports", "limits")
+    parser.add_argument(
+        "--raw-checks",
+        choices=RAW_CHECKS,
+        default="enforce",
+        help="; ".join(f"{name}: {what}" for name, what in RAW_CHECKS.items()),
+    )
+    args = parse_args(parser, argv)
+    return Config(args.date, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks)
 
 
 ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")
@@ -98,6 +123,21 @@ def _count_and_check(
                 f"({_accounting(row)}); nothing written"
             )
     return metrics.persist(), counts
+
+
+def _judge(spark: SparkSession, config: Config, classified: DataFrame, progress: Progress) -> None:
+    """The raw checks on the lines already classified, not on a second read of the day;
+    when enforced, a critical failure raises here, before anything is aggregated."""
+    if config.raw_checks == "skip":
+        progress("raw checks skipped (--raw-checks skip)")
+        return
+    with progress.heartbeat(spark, "checking the raw pings"):
+        try:
+            progress(judge_raw(spark, classified, config.day, config.warehouse, config.reports, config.limits))
+        except CriticalChecksFailed as failure:
+            if config.raw_checks == "enforce":
+                raise
+            progress(f"aggregating despite the raw checks (--raw-checks report): {failure}")
 
 
 def _write(
@@ -149,6 +189,7 @@ def run(spark: SparkSession, config: Config) -> str:
     metrics = None
     try:
         metrics, counts = _count_and_check(spark, config, partitions, classified, progress)
+        _judge(spark, config, classified, progress)
         _write(spark, config, calendar, classified, metrics, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
         classified.unpersist()

@@ -1,4 +1,8 @@
-"""Data-quality checks on one day of raw pings, before aggregation.
+"""Data-quality checks on one day of raw pings, on their own: nothing aggregated.
+
+The nightly ``jobs.aggregate_crashes`` judges these same checks on its own parse of
+the day before it writes anything (one parse per night); this job is for checking a
+day by hand, e.g. after ingestion re-delivered it.
 
 **Checks** the day's parsed and classified main, legacy crash and Glean crash pings
 (suite ``raw`` of ``schemas/dq_checks.yaml``): duplicates, quarantine and exclusion
@@ -8,7 +12,7 @@ presence of the fields the aggregation needs.
 
 **Writes** the results to ``<warehouse>/dq_results`` (replacing the day's ``raw``
 rows) and the day's report to ``<reports>/<date>.html``; on a critical failure,
-emails the report and exits 3. **Schedule**: nightly, before ``aggregate_crashes``.
+emails the report and exits 3. **Schedule**: none; on demand.
 
     python -m jobs.validate_raw --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
         [--usage-cap-hours H --max-build-age-days D --max-build-lead-days D: as given to aggregate_crashes]
@@ -24,9 +28,7 @@ from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import read_calendar
 from lib.ingest.landing import open_day
 from lib.ingest.pings import read_pings
-from lib.quality.checks import raw_check_frame, raw_checks
-from lib.quality.publish import publish
-from lib.quality.runner import run_checks
+from lib.quality.publish import judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import classify
@@ -48,13 +50,12 @@ def run(
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
     parsed = {d: read_pings(spark, partition) for d, partition in open_day(spark, raw, day).items()}
-    classified = classify(parsed, calendar, day, limits)
-    frame = raw_check_frame(classified, day).persist()
-    progress(f"checking {frame.count():,} lines")
-    results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks(limits))
-    frame.unpersist()
-    progress(f"{sum(not r.success for r in results)} of {len(results)} checks failed")
-    return publish(spark, warehouse, reports, day, "raw", results)
+    classified = classify(parsed, calendar, day, limits).persist()
+    try:
+        progress(f"checking {classified.count():,} lines")
+        return judge_raw(spark, classified, day, warehouse, reports, limits)
+    finally:
+        classified.unpersist()
 
 
 def command(argv: list[str]) -> str:

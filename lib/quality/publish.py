@@ -1,4 +1,4 @@
-"""What both validate jobs do with their results: keep them, show them, and raise the alarm.
+"""What the checking jobs do with their results: keep them, show them, and raise the alarm.
 
 1. replace the day's rows of this suite in the Delta table ``dq_results``;
 2. render the day's report (both suites) to ``<reports>/<date>.html``;
@@ -11,15 +11,17 @@ import logging
 from collections.abc import Sequence
 from datetime import date
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.deploy import code_version
 from lib.contract.errors import EXIT_CHECKS_FAILED, JobError
 from lib.contract.layout import report_attachment_name, report_path
+from lib.contract.vocabulary import Limits
+from lib.quality.checks import raw_check_frame, raw_checks
 from lib.quality.notify import SmtpSettings, send_report
 from lib.quality.report import headline, render_html, render_text
-from lib.quality.runner import CheckResult, results_frame
+from lib.quality.runner import CheckResult, results_frame, run_checks
 from lib.warehouse.storage import write_text
 from lib.warehouse.tables import read_table, replace_partition, table_spec
 
@@ -82,3 +84,13 @@ def publish(
         log.info("validate_%s %s: emailed the report to %s", suite, day, ", ".join(settings.recipients))
     names = ", ".join(r.check for r in failed)
     raise CriticalChecksFailed(f"{len(failed)} critical check(s) failed for {day} ({suite}): {names}; report {report}")
+
+
+def judge_raw(
+    spark: SparkSession, classified: DataFrame, day: date, warehouse: str, reports: str | None, limits: Limits
+) -> str:
+    """The ``raw`` suite on a day's classified lines (see :func:`lib.transform.classify.classify`),
+    published; returns the summary or raises :class:`CriticalChecksFailed`."""
+    frame = raw_check_frame(classified, day)
+    results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks(limits))
+    return publish(spark, warehouse, reports, day, "raw", results)

@@ -2,7 +2,7 @@
 
 Three generated days: two clean, then one with a duplicate storm. The clean nights
 run one by one, then again as the backfill Airflow's own command plans; the faulty
-night must stop at ``validate_raw`` and email the on-call list the report.
+night must stop at ``aggregate_crashes`` (its raw checks) with nothing aggregated and email the on-call list the report.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from tests.delta_state import snapshot, versions
 
 pytestmark = pytest.mark.slow
 
-SPARK_TASKS = ("validate_raw", "aggregate_crashes", "validate_aggregates", "housekeeping")
+SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "housekeeping")
 
 
 def night(dag, airflow_env, landing, day, warehouse):
@@ -94,21 +94,21 @@ def parts(message: Message) -> tuple[str, list[Message]]:
     return body.get_payload(decode=True).decode(), attachments
 
 
-def test_a_faulty_night_stops_at_validate_raw_and_emails_the_report(spark, dag, airflow_env, landing, inbox, tmp_path):
+def test_a_faulty_night_stops_at_the_raw_checks_and_emails_the_report(spark, dag, airflow_env, landing, inbox, tmp_path):
     inbox.messages.clear()
 
     run = night(dag, airflow_env, landing, FAULTY, tmp_path)
 
     states = task_states(run)
     assert str(run.state) == "failed"
-    assert states["validate_raw"] == "failed"
-    assert {states[t] for t in ("aggregate_crashes", "validate_aggregates", "housekeeping")} == {"upstream_failed"}
+    assert states["aggregate_crashes"] == "failed"
+    assert {states[t] for t in ("validate_aggregates", "housekeeping")} == {"upstream_failed"}
     assert not table_exists(spark, str(tmp_path), "crash_aggregates")
     (message,) = inbox.messages
-    assert message["Subject"] == f"[crash-rates] {FAULTY} validate_raw data quality failed"
+    assert message["Subject"] == f"[crash-rates] {FAULTY} aggregate_crashes data quality failed"
     assert message["To"] == ALERT_TO
     body, (attachment,) = parts(message)
-    assert str(FAULTY) in body and "validate_raw (try 1)" in body
+    assert str(FAULTY) in body and "aggregate_crashes (try 1)" in body
     assert "duplicate_share" in body
     assert re.search(r"<th align='left'>Log</th><td>https?://\S+</td>", body)
     assert report_path(str(tmp_path), FAULTY) in body
@@ -125,8 +125,8 @@ def test_a_broken_setting_fails_the_first_job_at_once_and_emails_why(dag, airflo
         airflow_env.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_MODE", "in_process")
 
     assert str(run.state) == "failed"
-    assert task_states(run)["validate_raw"] == "failed"
+    assert task_states(run)["aggregate_crashes"] == "failed"
     (message,) = inbox.messages
-    assert message["Subject"] == f"[crash-rates] {FIRST} validate_raw failed"
+    assert message["Subject"] == f"[crash-rates] {FIRST} aggregate_crashes failed"
     body, attachments = parts(message)
     assert "crash_rates_spark_mode must be one of" in body and attachments == []

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 import pytest
 from pyspark.sql import functions as F
 
+import jobs.aggregate_crashes as aggregate_crashes
 import jobs.validate_aggregates as validate_aggregates
 import jobs.validate_raw as validate_raw
 from jobs.aggregate_crashes import Config
@@ -21,7 +22,7 @@ from jobs.generate_pings import generate
 from lib.quality.publish import CriticalChecksFailed
 from lib.quality.runner import dq_config
 from lib.synthetic.generator import Settings
-from lib.warehouse.tables import read_table
+from lib.warehouse.tables import read_table, table_exists
 from tests.smtp_server import smtp_server
 
 pytestmark = pytest.mark.slow
@@ -63,8 +64,8 @@ def month(tmp_path_factory):
 def warehouse(spark, month, tmp_path_factory):
     """The last day and the same weekday of the four weeks before, aggregated."""
     path = tmp_path_factory.mktemp("dq_warehouse")
-    for day in SAME_WEEKDAY:
-        aggregate(spark, Config(day, str(month / "raw"), str(path), str(month / "releases")))
+    for day in SAME_WEEKDAY:  # the raw checks of these days are judged by `validated`
+        aggregate(spark, Config(day, str(month / "raw"), str(path), str(month / "releases"), raw_checks="skip"))
     return path
 
 
@@ -229,13 +230,28 @@ def test_a_critical_failure_emails_the_report(spark, month, warehouse, smtp):
     assert b"duplicate_share" in attachment.get_payload(decode=True)
 
 
-def test_a_critical_failure_exits_3_so_a_scheduler_does_not_retry_it(month, warehouse, capsys):
+def test_the_nightly_aggregation_stops_at_a_critical_raw_failure_and_exits_3(spark, month, tmp_path, capsys):
+    """One parse per night: aggregate_crashes judges the raw checks itself, and a critical
+    failure leaves the verdict in dq_results, nothing aggregated, and exit 3 (no retry)."""
     day = FAULT_DAYS["duplicates"]
-    argv = ["--date", str(day), "--raw", str(month / "raw"), "--warehouse", str(warehouse)]
-    status = validate_raw.main([*argv, "--releases", str(month / "releases")])
+    argv = ["--date", str(day), "--raw", str(month / "raw"), "--warehouse", str(tmp_path / "wh")]
+    status = aggregate_crashes.main([*argv, "--releases", str(month / "releases")])
     assert status == 3
     (line,) = capsys.readouterr().err.strip().splitlines()[-1:]
-    assert line.startswith("validate_raw: error:") and "duplicate_share" in line
+    assert line.startswith("aggregate_crashes: error:") and "duplicate_share" in line
+    assert not table_exists(spark, str(tmp_path / "wh"), "crash_aggregates")
+    row = check_row(spark, tmp_path / "wh", day, "duplicate_share")
+    assert (row.success, row.severity) == (False, "critical")
+
+
+def test_raw_checks_report_publishes_the_verdict_and_aggregates_anyway(spark, month, tmp_path):
+    day = FAULT_DAYS["duplicates"]
+    summary = aggregate(
+        spark, Config(day, str(month / "raw"), str(tmp_path / "wh"), str(month / "releases"), raw_checks="report")
+    )
+    assert summary.startswith(f"aggregate_crashes {day}: read")
+    assert read_table(spark, str(tmp_path / "wh"), "crash_aggregates").count() > 0
+    assert not check_row(spark, tmp_path / "wh", day, "duplicate_share").success
 
 
 def test_a_clean_day_sends_no_email(spark, month, warehouse, smtp):

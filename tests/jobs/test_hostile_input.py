@@ -31,7 +31,7 @@ def land(raw, day=DAY, main=(), crash=()):
 
 
 def run(spark, raw, warehouse, day=DAY, limits=None):
-    return job.run(spark, job.Config(day, str(raw), str(warehouse), None, limits or Limits()))
+    return job.run(spark, job.Config(day, str(raw), str(warehouse), None, limits or Limits(), raw_checks="skip"))
 
 
 def metrics(spark, warehouse, day=DAY) -> dict:
