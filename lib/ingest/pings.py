@@ -1,5 +1,9 @@
 """Raw ping lines to one typed row per line: the run's only JSON parse.
 
+Two paths give the same rows: the *exact* parse below (Spark's ``from_json``) and the
+*fast* one (:mod:`lib.ingest.fastparse`, simdjson in ``mapInArrow``), which hands the
+lines it cannot decide to the exact parse. Every job reads through the fast one.
+
 The fields the job reads, their types and their flat column names (``"as"``) are
 contracts in ``schemas/pings/`` (legacy pings: ``common.json`` plus one payload
 file per doc type; Glean pings: one file each). Parsing is strict about those
@@ -16,13 +20,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DataType, StringType, StructField, StructType, VariantType
+from pyspark.sql.types import BooleanType, DataType, StringType, StructField, StructType, VariantType
 
+from lib.ingest.fastparse import UNDECIDED, FastLeaf, Plan, parse_batches
 from lib.ingest.landing import Partition, read_lines
 from lib.transform.rules import blank_to_null
 
@@ -175,8 +180,48 @@ def _json_error(not_an_object: Column) -> Column:
     )
 
 
+def _parse_schema(schema: StructType) -> StructType:
+    return StructType([*_with_variant_leaves(schema).fields, StructField(CORRUPT, StringType())])
+
+
+def _from_json(schema: StructType) -> Column:
+    return F.from_json("raw", schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+
+
+PARSED = "_p"
+
+
+def _exact_columns(doc_type: str) -> dict[str, Column]:
+    """Every output column of the exact parse, over ``raw`` and its ``from_json`` in ``_p``."""
+    schema = ping_schema(doc_type)
+    parsed = F.col(PARSED)
+    unparsed = parsed.isNull() | parsed[CORRUPT].isNotNull()
+    # Only lines Spark could not fit to the schema pay for these second looks at the raw text.
+    not_an_object = unparsed & F.json_object_keys("raw").isNull()
+    object_errors = [
+        F.when(
+            unparsed & _field(parsed, path).isNull() & F.get_json_object("raw", _json_path(path)).isNotNull(),
+            F.lit(f"{_display(path)} is not an object"),
+        )
+        for path in objects(schema)
+    ]
+    typed: dict[str, Column] = {}
+    errors: dict[bool, list[Column]] = {False: [], True: []}
+    for leaf in leaves(schema):
+        column, error = _typed(leaf, _field(parsed, leaf.path), unparsed)
+        typed[leaf.column] = column
+        errors[leaf.check_only].append(error)
+    return {
+        "json_error": _json_error(not_an_object),
+        "type_error": F.when(~not_an_object, F.coalesce(*object_errors, *errors[False])),
+        "check_field_error": F.when(~not_an_object, F.coalesce(*errors[True])),
+        **typed,
+    }
+
+
 def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
-    """Parse the ``raw`` column of ``lines`` (see :func:`lib.ingest.landing.read_lines`).
+    """The exact parse: Spark's own, of the ``raw`` column of ``lines`` (see
+    :func:`lib.ingest.landing.read_lines`).
 
     Keeps every input column and adds, for every line, whatever it could read:
     one column per leaf of :func:`ping_schema` (named by its ``"as"``), plus
@@ -184,34 +229,73 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
     aggregation reads has which wrong type) and ``check_field_error`` (the same for
     a field only the checks read). All three are null for a well-formed ping.
     """
-    schema = ping_schema(doc_type)
-    parse_schema = StructType([*_with_variant_leaves(schema).fields, StructField(CORRUPT, StringType())])
-    parsed = lines.withColumn(
-        "_p",
-        F.from_json("raw", parse_schema, {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT}),
+    exact = _exact_columns(doc_type)
+    return lines.withColumn(PARSED, _from_json(_parse_schema(ping_schema(doc_type)))).select(
+        *lines.columns, *[column.alias(name) for name, column in exact.items()]
     )
-    unparsed = F.col("_p").isNull() | F.col(f"_p.{CORRUPT}").isNotNull()
-    # Only lines Spark could not fit to the schema pay for these second looks at the raw text.
-    not_an_object = unparsed & F.json_object_keys("raw").isNull()
-    object_errors = [
-        F.when(
-            unparsed & _field(F.col("_p"), path).isNull() & F.get_json_object("raw", _json_path(path)).isNotNull(),
-            F.lit(f"{_display(path)} is not an object"),
-        )
-        for path in objects(schema)
-    ]
-    typed: list[Column] = []
-    errors: dict[bool, list[Column]] = {False: [], True: []}
-    for leaf in leaves(schema):
-        column, error = _typed(leaf, _field(F.col("_p"), leaf.path), unparsed)
-        typed.append(column)
-        errors[leaf.check_only].append(error)
-    return parsed.select(
+
+
+def _fast_plan(doc_type: str) -> tuple[Plan, list[Leaf], list[Leaf]]:
+    """The fast path's plan for ``doc_type``, its typed leaves and its variant leaves."""
+    all_leaves = leaves(ping_schema(doc_type))
+    typed = [leaf for leaf in all_leaves if not isinstance(leaf.data_type, VariantType)]
+    variants = [leaf for leaf in all_leaves if isinstance(leaf.data_type, VariantType)]
+    plan = Plan(
+        tuple(FastLeaf(leaf.path, leaf.data_type.simpleString()) for leaf in typed),
+        tuple(leaf.path for leaf in variants),
+    )
+    return plan, typed, variants
+
+
+def _variant_only_schema(variants: list[Leaf]) -> StructType:
+    """The parse schema of just the variant leaves: Jackson skips everything else."""
+    schema = StructType([])
+    for leaf in variants:
+        node = schema
+        for part in leaf.path[:-1]:
+            if part not in node.fieldNames():
+                node.add(part, StructType([]))
+            node = node[part].dataType
+        node.add(leaf.path[-1], VariantType())
+    return StructType([*schema.fields, StructField(CORRUPT, StringType())])
+
+
+def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
+    """The same rows as :func:`parse_pings`, most of them parsed by simdjson.
+
+    :func:`lib.ingest.fastparse.parse_batches` decides the lines it can and marks the
+    rest ``_undecided``; one projection then takes, line by line, the fast values or
+    the exact parse, and Spark evaluates ``from_json`` on the undecided lines only.
+    Variant leaves (stack traces) come from a ``from_json`` of those leaves alone, and
+    a line Jackson refuses there (a repeated key inside) is undecided too.
+    """
+    plan, typed, variants = _fast_plan(doc_type)
+    fast_schema = StructType(
+        [
+            *lines.schema.fields,
+            StructField(UNDECIDED, BooleanType()),
+            *(StructField(f"_fast_{i}", leaf.data_type) for i, leaf in enumerate(typed)),
+        ]
+    )
+    staged = lines.mapInArrow(partial(parse_batches, plan=plan), fast_schema)
+    undecided = F.col(UNDECIDED)
+    fast: dict[str, Column] = {}
+    for i, leaf in enumerate(typed):
+        value = F.col(f"_fast_{i}")
+        fast[leaf.column] = blank_to_null(value) if isinstance(leaf.data_type, StringType) else value
+    if variants:
+        staged = staged.withColumn("_v", F.when(~undecided, _from_json(_variant_only_schema(variants))))
+        undecided = undecided | F.col(f"_v.{CORRUPT}").isNotNull()
+        staged = staged.withColumn(UNDECIDED, undecided)
+        undecided = F.col(UNDECIDED)
+        for leaf in variants:
+            value = _field(F.col("_v"), leaf.path)
+            fast[leaf.column] = F.when(~F.is_variant_null(value), value)
+    staged = staged.withColumn(PARSED, F.when(undecided, _from_json(_parse_schema(ping_schema(doc_type)))))
+    exact = _exact_columns(doc_type)
+    return staged.select(
         *lines.columns,
-        _json_error(not_an_object).alias("json_error"),
-        F.when(~not_an_object, F.coalesce(*object_errors, *errors[False])).alias("type_error"),
-        F.when(~not_an_object, F.coalesce(*errors[True])).alias("check_field_error"),
-        *typed,
+        *[F.when(undecided, column).otherwise(fast.get(name)).alias(name) for name, column in exact.items()],
     )
 
 
@@ -230,7 +314,7 @@ def files_not_json_lines(parsed: DataFrame) -> list[str]:
 def read_pings(spark: SparkSession, partition: Partition) -> DataFrame:
     """The reading path, in one place: a landing partition's lines, parsed.
 
-    Every job that reads raw pings calls this; a faster reader (another parser)
-    replaces it without touching the rules.
+    Every job that reads raw pings calls this, for every doc type: the fast parse,
+    exact by construction (see :func:`fast_parse_pings`).
     """
-    return parse_pings(read_lines(spark, partition), partition.doc_type)
+    return fast_parse_pings(read_lines(spark, partition), partition.doc_type)

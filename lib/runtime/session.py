@@ -118,6 +118,9 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
             "spark.jars": ",".join(cached_jars()),
             "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
         }
+        # The fast parse runs in Python workers: they need this interpreter's packages
+        # (PySpark takes the workers' interpreter from this variable when the context starts).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf |= extra_conf or {}
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -1,4 +1,8 @@
-"""The one JSON parse: what it reads, and how it names what it cannot read."""
+"""The one JSON parse: what it reads, and how it names what it cannot read.
+
+Every test here runs on both paths, the exact Spark parse and the fast one
+(simdjson, falling back to the exact parse line by line): they must agree.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,27 @@ import json
 
 import pytest
 
-from lib.ingest.pings import leaves, parse_pings, ping_schema
+from lib.ingest.pings import fast_parse_pings, leaves, parse_pings, ping_schema
 from tests.pingbuilder import DELETE, crash_ping, lines, main_ping
 
-
-def parse_one(spark, ping, doc_type="main"):
-    return parse_pings(lines(spark, ping), doc_type).first().asDict()
+PARSERS = {"exact": parse_pings, "fast": fast_parse_pings}
 
 
-def test_a_good_main_ping_reads_every_field_with_its_type(spark):
+@pytest.fixture(params=PARSERS)
+def parse(request):
+    """One of the two paths: every test taking it runs on both."""
+    return PARSERS[request.param]
+
+
+@pytest.fixture
+def parse_one(parse):
+    def parse_one(spark, ping, doc_type="main"):
+        return parse(lines(spark, ping), doc_type).first().asDict()
+
+    return parse_one
+
+
+def test_a_good_main_ping_reads_every_field_with_its_type(spark, parse_one):
     row = parse_one(spark, main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum": 3}))
     assert row["json_error"] is None and row["type_error"] is None
     assert row["doc_id"] == "00000000-0000-4000-8000-000000000001"
@@ -27,7 +43,7 @@ def test_a_good_main_ping_reads_every_field_with_its_type(spark):
     assert row["plugin_crash_sum"] is None
 
 
-def test_a_crash_ping_reads_its_payload(spark):
+def test_a_crash_ping_reads_its_payload(spark, parse_one):
     row = parse_one(
         spark,
         crash_ping(**{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"}),
@@ -63,13 +79,13 @@ def test_a_crash_ping_reads_its_payload(spark):
         ),
     ],
 )
-def test_a_field_of_the_wrong_type_is_named_not_coerced(spark, changes, error):
+def test_a_field_of_the_wrong_type_is_named_not_coerced(spark, changes, error, parse_one):
     row = parse_one(spark, main_ping(**changes))
     assert row["type_error"] == error
     assert row["json_error"] is None
 
 
-def test_json_nulls_and_missing_fields_are_simply_missing(spark):
+def test_json_nulls_and_missing_fields_are_simply_missing(spark, parse_one):
     row = parse_one(
         spark,
         main_ping(**{"payload.info.subsessionLength": None, "meta": DELETE, "application.displayVersion": None}),
@@ -78,20 +94,20 @@ def test_json_nulls_and_missing_fields_are_simply_missing(spark):
     assert (row["subsession_length"], row["geo_country"], row["app_display_version"]) == (None, None, None)
 
 
-def test_fields_the_job_does_not_read_may_have_any_shape(spark):
+def test_fields_the_job_does_not_read_may_have_any_shape(spark, parse_one):
     row = parse_one(spark, main_ping(**{"payload.histograms": "not an object", "environment.addons": 5}))
     assert row["type_error"] is None and row["json_error"] is None
 
 
 @pytest.mark.parametrize("text", ["not json", "", "[1, 2]", '"a string"', "42", '{"id": "x",', "null"])
-def test_a_line_that_is_not_a_json_object_says_so(spark, text):
+def test_a_line_that_is_not_a_json_object_says_so(spark, text, parse_one):
     row = parse_one(spark, text)
     assert row["json_error"] == "not a JSON object"
     assert row["type_error"] is None
 
 
-def test_empty_input_gives_an_empty_frame_with_every_column(spark):
-    parsed = parse_pings(lines(spark, main_ping()).limit(0), "main")
+def test_empty_input_gives_an_empty_frame_with_every_column(spark, parse):
+    parsed = parse(lines(spark, main_ping()).limit(0), "main")
     assert parsed.count() == 0
     assert {leaf.column for leaf in leaves(ping_schema("main"))} <= set(parsed.columns)
 
@@ -109,13 +125,13 @@ def test_every_leaf_has_a_distinct_flat_name():
         ('"subsessionLength":[{"a":1,"a":2}]', "payload.info.subsessionLength has a duplicate key, expected bigint"),
     ],
 )
-def test_a_duplicate_key_in_a_field_the_job_reads_is_a_wrong_type_not_a_missing_field(spark, field, error):
+def test_a_duplicate_key_in_a_field_the_job_reads_is_a_wrong_type_not_a_missing_field(spark, field, error, parse_one):
     text = json.dumps(main_ping(), separators=(",", ":")).replace('"subsessionLength":7200', field)
     row = parse_one(spark, text)
     assert (row["json_error"], row["type_error"], row["subsession_length"]) == (None, error, None)
 
 
-def test_a_duplicate_key_in_a_histogram_sum_is_a_wrong_type(spark):
+def test_a_duplicate_key_in_a_histogram_sum_is_a_wrong_type(spark, parse_one):
     ping = main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.gpu.sum": 3})
     text = json.dumps(ping, separators=(",", ":")).replace('"sum":3', '"sum":{"n":1,"n":2}')
     row = parse_one(spark, text)
@@ -129,17 +145,17 @@ def nested(depth: int) -> str:
     return text[:-1] + ',"deep":' + "[" * (depth - 1) + "]" * (depth - 1) + "}"
 
 
-def test_a_line_nested_deeper_than_the_parser_reads_says_how_deep(spark):
+def test_a_line_nested_deeper_than_the_parser_reads_says_how_deep(spark, parse_one):
     row = parse_one(spark, nested(5001))
     assert row["json_error"] == "not a JSON object: nested 5001 levels deep (the parser reads 1000)"
 
 
-def test_deep_nesting_within_the_parsers_limit_is_read(spark):
+def test_deep_nesting_within_the_parsers_limit_is_read(spark, parse_one):
     row = parse_one(spark, nested(1000))
     assert (row["json_error"], row["type_error"], row["subsession_length"]) == (None, None, 7200)
 
 
-def test_brackets_inside_strings_do_not_count_as_nesting(spark):
+def test_brackets_inside_strings_do_not_count_as_nesting(spark, parse_one):
     # Invalid (a trailing comma) and 1,500 brackets deep, but all inside a string, after an escaped quote.
     text = '{"a":"\\"' + "[" * 1500 + '",}'
     assert parse_one(spark, text)["json_error"] == "not a JSON object"
@@ -152,12 +168,12 @@ def test_brackets_inside_strings_do_not_count_as_nesting(spark):
         ({"creationDate": ["2026-11-20"]}, "creationDate is array, expected string"),
     ],
 )
-def test_a_wrong_type_in_a_field_only_the_checks_read_is_reported_not_quarantined(spark, changes, error):
+def test_a_wrong_type_in_a_field_only_the_checks_read_is_reported_not_quarantined(spark, changes, error, parse_one):
     row = parse_one(spark, main_ping(**changes))
     assert (row["type_error"], row["check_field_error"]) == (None, error)
 
 
-def test_empty_strings_are_read_as_missing(spark):
+def test_empty_strings_are_read_as_missing(spark, parse_one):
     row = parse_one(spark, main_ping(**{"application.buildId": "", "meta.geoCountry": "", "id": ""}))
     assert (row["app_build_id"], row["geo_country"], row["doc_id"]) == (None, None, None)
     assert row["env_build_id"] == "20261110093015"

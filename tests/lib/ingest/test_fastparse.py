@@ -1,0 +1,231 @@
+"""The fast parse against the exact one, row for row, and proof that it is the fast one.
+
+Differential: Mozilla's real pings of every doc type, a generated day with every
+fault switched on, and a corpus of hostile lines each go through both paths; every
+column of every row must be equal. Then, in plain Python, that real and generated
+pings are *decided* by simdjson (a fast path that sent every line to the exact
+parse would pass the differential test and be no faster) and that the hostile ones
+are not.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+import simdjson
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import VariantType
+
+from jobs.generate_pings import generate
+from lib.contract.vocabulary import DOC_TYPES
+from lib.ingest.fastparse import read_line
+from lib.ingest.landing import open_day, read_lines
+from lib.ingest.pings import _fast_plan, fast_parse_pings, parse_pings
+from lib.synthetic.generator import FAULTS, Settings
+from tests.conftest import compact
+from tests.pingbuilder import crash_ping, glean_crash_ping, lines, main_ping
+
+DAY = date(2026, 11, 20)
+
+
+def _flat(ping: dict) -> str:
+    return json.dumps(ping, separators=(",", ":"))
+
+
+def _main_with(old: str, new: str) -> str:
+    text = _flat(main_ping())
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+HOSTILE = {
+    "blank": "",
+    "spaces": "   ",
+    "carriage return": _flat(main_ping()) + "\r",
+    "not json": "this is not json",
+    "array": "[1,2,3]",
+    "string": '"a string"',
+    "number": "42",
+    "null": "null",
+    "truncated": _flat(main_ping())[:-10],
+    "trailing text": _flat(main_ping()) + " tail",
+    "two objects": _flat(main_ping()) + _flat(main_ping()),
+    "NaN in a field read": _main_with('"subsessionLength":7200', '"subsessionLength":NaN'),
+    "NaN in a field not read": _main_with('"info":{', '"info":{"x":NaN,'),
+    "Infinity": _main_with('"subsessionLength":7200', '"subsessionLength":-Infinity'),
+    "huge integer": _main_with('"subsessionLength":7200', '"subsessionLength":123456789012345678901234567890'),
+    "uint64 integer": _main_with('"subsessionLength":7200', '"subsessionLength":18446744073709551615'),
+    "int64 max": _main_with('"subsessionLength":7200', '"subsessionLength":9223372036854775807'),
+    "int64 max + 1": _main_with('"subsessionLength":7200', '"subsessionLength":9223372036854775808'),
+    "int64 min": _main_with('"subsessionLength":7200', '"subsessionLength":-9223372036854775808'),
+    "huge integer not read": _main_with('"info":{', '"info":{"x":123456789012345678901234567890,'),
+    "float where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":7200.0'),
+    "exponent where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":72e2'),
+    "minus zero": _main_with('"subsessionLength":7200', '"subsessionLength":-0'),
+    "string where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":"7200"'),
+    "bool where string": _main_with('"channel":"release"', '"channel":true'),
+    "number where string": _main_with('"buildId":"20261110093015"', '"buildId":20261110093015'),
+    "object where string": _main_with('"channel":"release"', '"channel":{"a":1}'),
+    "array where string": _main_with('"channel":"release"', '"channel":["release"]'),
+    "null where string": _main_with('"channel":"release"', '"channel":null'),
+    "null where object": _main_with('"info":{"subsessionLength":7200}', '"info":null'),
+    "string where object": _main_with('"info":{"subsessionLength":7200}', '"info":"x"'),
+    "empty string": _main_with('"channel":"release"', '"channel":""'),
+    "blank string": _main_with('"channel":"release"', '"channel":"  "'),
+    "duplicate key read": _main_with('"subsessionLength":7200', '"subsessionLength":7200,"subsessionLength":60'),
+    "duplicate key in a path": _main_with('"info":{', '"info":{"x":1,"x":2,'),
+    "duplicate key not read": _main_with('"info":{', '"info":{"x":{"y":1,"y":2},'),
+    "duplicate top key": _flat(main_ping())[:-1] + ',"id":"other"}',
+    "escaped key": _main_with('"channel":"release"', '"ch\\u0061nnel":"release"'),
+    "unicode escapes": _main_with('"channel":"release"', '"channel":"r\\u00e9lease \\ud83d\\ude00"'),
+    "lone surrogate": _main_with('"channel":"release"', '"channel":"\\ud800"'),
+    "nul escape": _main_with('"channel":"release"', '"channel":"rel\\u0000ease"'),
+    "raw control character": _main_with('"channel":"release"', '"channel":"rel\u0001ease"'),
+    "replacement character (invalid UTF-8 in the file)": _main_with('"channel":"release"', '"channel":"r\ufffd"'),
+    "leading zero": _main_with('"subsessionLength":7200', '"subsessionLength":07200'),
+    "single quotes": "{'id': 'x'}",
+    "depth 1000": _flat(main_ping())[:-1] + ',"deep":' + "[" * 999 + "]" * 999 + "}",
+    "depth 1001": _flat(main_ping())[:-1] + ',"deep":' + "[" * 1000 + "]" * 1000 + "}",
+    "depth 1024": _flat(main_ping())[:-1] + ',"deep":' + "[" * 1023 + "]" * 1023 + "}",
+    "depth 1025": _flat(main_ping())[:-1] + ',"deep":' + "[" * 1024 + "]" * 1024 + "}",
+    "many shallow brackets": _flat(main_ping())[:-1] + ',"wide":[' + ",".join(["{}"] * 1500) + "]}",
+    "brackets in strings": _flat(main_ping())[:-1] + ',"s":"' + "[" * 1500 + '"}',
+    "byte-order mark inside": "\ufeff" + _flat(main_ping()),
+}
+
+def _glean_with(stack_traces: str, **replace: str) -> str:
+    """A Glean crash ping whose ``crash.stack_traces`` object metric is the text given."""
+    text = _flat(glean_crash_ping()).replace(
+        '"boolean":{', '"object":{"crash.stack_traces":' + stack_traces + '},"boolean":{', 1
+    )
+    for old, new in replace.items():
+        assert old in text
+        text = text.replace(old, new, 1)
+    return text
+
+
+STACK = '{"crash_type":"EXCEPTION_ACCESS_VIOLATION_READ","crash_thread":0,"modules":[{"filename":"xul.dll"}]}'
+GLEAN_HOSTILE = {
+    "glean: stack traces": _glean_with(STACK),
+    "glean: duplicate key in stack traces": _glean_with('{"crash_type":"A","crash_type":"B"}'),
+    "glean: duplicate key deep in stack traces": _glean_with('{"modules":[{"f":1,"f":2}]}'),
+    "glean: NaN in stack traces": _glean_with('{"crash_thread":NaN}'),
+    "glean: huge integer in stack traces": _glean_with('{"crash_thread":123456789012345678901234567890}'),
+    "glean: stack traces a string": _glean_with('"text"'),
+    "glean: stack traces null": _glean_with("null"),
+    "glean: wrong boolean": _glean_with(STACK, **{'"crash.startup":false': '"crash.startup":"false"'}),
+}
+
+
+def comparable(frame: DataFrame) -> DataFrame:
+    """Variants as JSON text, so rows can be compared as plain values."""
+    return frame.select(
+        *[F.to_json(c.name).alias(c.name) if isinstance(c.dataType, VariantType) else c.name for c in frame.schema]
+    )
+
+
+def assert_same_rows(frame: DataFrame, doc_type: str) -> int:
+    """Both paths over ``frame``'s lines, compared row by row on every column; returns the rows."""
+    exact = comparable(parse_pings(frame, doc_type)).collect()
+    fast = comparable(fast_parse_pings(frame, doc_type)).collect()
+    assert len(exact) == len(fast) == frame.count()
+    key = lambda row: (row.source_file, row.line_hash, row.raw)  # noqa: E731
+    differences = []
+    for want, got in zip(sorted(exact, key=key), sorted(fast, key=key), strict=True):
+        if differing := {k: (want[k], got[k]) for k in want.asDict() if want[k] != got[k]}:
+            differences.append(f"{want.raw[:100]!r}: exact vs fast differ in {differing}")
+    assert not differences, "\n".join(differences)
+    return len(exact)
+
+
+def test_hostile_lines_parse_the_same_on_both_paths(spark):
+    assert_same_rows(lines(spark, *HOSTILE.values()), "main")
+    assert_same_rows(lines(spark, *HOSTILE.values()), "crash")
+    assert_same_rows(lines(spark, *GLEAN_HOSTILE.values(), *HOSTILE.values()), "glean_crash")
+
+
+def test_mozillas_pings_parse_the_same_on_both_paths(spark, fixtures):
+    legacy = sorted((fixtures / "firefox-pings").glob("*.json"))
+    pings = [compact(p) for p in legacy if not p.name.endswith("schema.json")]
+    glean = [line for p in (fixtures / "glean-pings").glob("*.json") for line in [compact(p)]]
+    for doc_type in ("main", "crash"):
+        assert assert_same_rows(lines(spark, *pings), doc_type) == len(pings)
+    assert assert_same_rows(lines(spark, *glean, *pings), "glean_crash") == len(glean) + len(pings)
+
+
+@pytest.fixture(scope="module")
+def faulty_day(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("every_fault")
+    faults = {name: frozenset({DAY}) for name in FAULTS}
+    generate(Settings(start=DAY, days=1, clients=150, ping_size="small", faults=faults, crash_formats="both"), out)
+    return out / "raw"
+
+
+def test_a_generated_day_with_every_fault_parses_the_same_on_both_paths(spark, faulty_day):
+    for doc_type, partition in open_day(spark, str(faulty_day), DAY).items():
+        assert assert_same_rows(read_lines(spark, partition), doc_type) > 0, doc_type
+
+
+# -- decided: the fast path really parses ----------------------------------------------
+
+
+def decided(doc_type: str, line: str) -> bool:
+    plan, typed, _ = _fast_plan(doc_type)
+    kinds = [leaf.kind for leaf in plan.leaves]
+    return read_line(simdjson.Parser(), line.encode(), plan, kinds) is not None
+
+
+def test_mozillas_real_pings_are_decided_by_the_fast_path(fixtures):
+    for path in (fixtures / "firefox-pings").glob("*.pass.json"):
+        doc_type = path.name.split(".")[0]
+        assert decided(doc_type, compact(path)), path.name
+
+
+def test_generated_pings_of_every_doc_type_are_decided(faulty_day):
+    for doc_type in DOC_TYPES:
+        text = [
+            line
+            for part in (faulty_day / doc_type / f"submission_date={DAY}").glob("part-*")
+            for line in part.read_text().splitlines()
+        ]
+        share = sum(decided(doc_type, line) for line in text) / len(text)
+        assert share > 0.8, (doc_type, share)  # the faults are a few percent of lines
+
+
+def test_the_pingbuilders_pings_are_decided():
+    assert decided("main", _flat(main_ping()))
+    assert decided("crash", _flat(crash_ping()))
+    assert decided("glean_crash", _flat(glean_crash_ping()))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "blank",
+        "not json",
+        "array",
+        "NaN in a field not read",
+        "huge integer",
+        "uint64 integer",
+        "int64 max + 1",
+        "float where bigint",
+        "string where bigint",
+        "null where object",
+        "duplicate key read",
+        "duplicate key in a path",
+        "lone surrogate",
+        "depth 1001",
+        "depth 1024",
+    ],
+)
+def test_lines_simdjson_and_jackson_might_read_differently_are_left_to_the_exact_parse(name):
+    assert not decided("main", HOSTILE[name])
+
+
+@pytest.mark.parametrize("name", ["int64 max", "int64 min", "minus zero", "depth 1000", "many shallow brackets"])
+def test_lines_at_the_edges_of_what_both_read_alike_are_decided(name):
+    assert decided("main", HOSTILE[name])
