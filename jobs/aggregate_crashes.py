@@ -40,9 +40,9 @@ from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
 from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day
 from lib.ingest.pings import files_not_json_lines, read_pings
+from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.transform.aggregate import (
     to_crash_aggregates,
     to_crash_reasons,

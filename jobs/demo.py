@@ -96,9 +96,7 @@ def command(argv: list[str]) -> str:
     )
     print("\n== 4. data quality: a clean night, then a faulty one", flush=True)
     _alarm_on_failure(lambda: validate_aggregates.run(spark, last, warehouse))
-    _alarm_on_failure(
-        lambda: run(spark, Config(faulty, str(args.out / "raw"), warehouse, str(args.out / "releases")))
-    )
+    _alarm_on_failure(lambda: run(spark, Config(faulty, str(args.out / "raw"), warehouse, str(args.out / "releases"))))
     pings = ", ".join(f"{n:,} {doc_type}" for doc_type, n in totals.items())
     return (
         f"{JOB}: generated {pings} pings over {len(settings.dates)} days, "

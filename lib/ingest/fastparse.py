@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -118,6 +119,7 @@ def read_line(parser: simdjson.Parser, line: bytes, plan: Plan, kinds: Sequence[
         return None
     deep = line.count(b"{") + line.count(b"[") > JACKSON_MAX_DEPTH
     out: list = [None] * len(kinds)
+    doc: Any = None
     try:
         doc = parser.parse(_OPEN + line + _CLOSE if deep else line)
         if deep:

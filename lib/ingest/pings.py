@@ -22,6 +22,7 @@ import json
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
+from typing import cast
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -255,7 +256,7 @@ def _variant_only_schema(variants: list[Leaf]) -> StructType:
         for part in leaf.path[:-1]:
             if part not in node.fieldNames():
                 node.add(part, StructType([]))
-            node = node[part].dataType
+            node = cast(StructType, node[part].dataType)
         node.add(leaf.path[-1], VariantType())
     return StructType([*schema.fields, StructField(CORRUPT, StringType())])
 

@@ -94,7 +94,9 @@ def parts(message: Message) -> tuple[str, list[Message]]:
     return body.get_payload(decode=True).decode(), attachments
 
 
-def test_a_faulty_night_stops_at_the_raw_checks_and_emails_the_report(spark, dag, airflow_env, landing, inbox, tmp_path):
+def test_a_faulty_night_stops_at_the_raw_checks_and_emails_the_report(
+    spark, dag, airflow_env, landing, inbox, tmp_path
+):
     inbox.messages.clear()
 
     run = night(dag, airflow_env, landing, FAULTY, tmp_path)

@@ -97,6 +97,7 @@ HOSTILE = {
     "byte-order mark inside": "\ufeff" + _flat(main_ping()),
 }
 
+
 def _glean_with(stack_traces: str, **replace: str) -> str:
     """A Glean crash ping whose ``crash.stack_traces`` object metric is the text given."""
     text = _flat(glean_crash_ping()).replace(
@@ -174,7 +175,7 @@ def test_a_generated_day_with_every_fault_parses_the_same_on_both_paths(spark, f
 
 
 def decided(doc_type: str, line: str) -> bool:
-    plan, typed, _ = _fast_plan(doc_type)
+    plan, _, _ = _fast_plan(doc_type)
     kinds = [leaf.kind for leaf in plan.leaves]
     return read_line(simdjson.Parser(), line.encode(), plan, kinds) is not None
 
