@@ -38,7 +38,7 @@ from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
-from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day
+from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day, read_lines
 from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
@@ -145,6 +145,7 @@ def _write(
     config: Config,
     calendar: ReleaseCalendar,
     classified: DataFrame,
+    lines: DataFrame,
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
@@ -162,7 +163,7 @@ def _write(
             union_all([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
         ),
         "crash_reasons": to_crash_reasons(classified, config.day),
-        "quarantine": to_quarantine(classified, config.day),
+        "quarantine": to_quarantine(classified, lines, config.day),
         "dq_metrics": metrics,
     }
     for name, rows in outputs.items():
@@ -185,12 +186,13 @@ def run(spark: SparkSession, config: Config) -> str:
         for warning in partition.warnings:
             progress(f"warning: {warning}")
     parsed = {d: read_pings(spark, partition) for d, partition in partitions.items()}
+    lines = union_all([read_lines(spark, partition) for partition in partitions.values()])
     classified = classify(parsed, calendar.to_frame(spark), config.day, config.limits).persist()
     metrics = None
     try:
         metrics, counts = _count_and_check(spark, config, partitions, classified, progress)
         _judge(spark, config, classified, progress)
-        _write(spark, config, calendar, classified, metrics, progress)
+        _write(spark, config, calendar, classified, lines, metrics, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
         classified.unpersist()
         if metrics is not None:

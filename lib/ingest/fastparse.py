@@ -117,18 +117,24 @@ def read_line(parser: simdjson.Parser, line: bytes, plan: Plan, kinds: Sequence[
     # simdjson's own depth limit refuses exactly what Jackson's would.
     if line.startswith(BYTE_ORDER_MARK):
         return None
-    deep = line.count(b"{") + line.count(b"[") > JACKSON_MAX_DEPTH
+    # A line long enough to nest deeper than Jackson reads is parsed wrapped in the
+    # difference, so that simdjson's own depth limit refuses exactly what Jackson's
+    # would (cheaper than counting brackets); each wrapper must hold exactly one value,
+    # or the line was several values, e.g. '{...}],[{...}'.
+    deep = len(line) > 2 * JACKSON_MAX_DEPTH
     out: list = [None] * len(kinds)
     doc: Any = None
     try:
         doc = parser.parse(_OPEN + line + _CLOSE if deep else line)
         if deep:
             for _ in range(_PAD):
+                if len(doc) != 1:
+                    return None
                 doc = doc[0]
         if type(doc) is not simdjson.Object:
             return None
         _walk(doc, plan.tree, kinds, out)
-    except (ValueError, RuntimeError, Undecided):
+    except (ValueError, RuntimeError, TypeError, Undecided):
         return None
     finally:
         doc = None  # the parser is reused: no proxy into its buffer may outlive the line
@@ -136,7 +142,10 @@ def read_line(parser: simdjson.Parser, line: bytes, plan: Plan, kinds: Sequence[
 
 
 def parse_batches(batches: Iterator[pa.RecordBatch], plan: Plan) -> Iterator[pa.RecordBatch]:
-    """``mapInArrow`` body: each batch with ``_undecided`` and one column per typed leaf added."""
+    """``mapInArrow`` body: each batch with ``_undecided`` and one column per typed leaf added,
+    and ``raw`` kept only on undecided lines unless the plan has variant leaves: sending
+    every main ping's text back to the JVM would double what crosses between the two
+    (measured: half the throughput)."""
     parser = simdjson.Parser()
     kinds = [leaf.kind for leaf in plan.leaves]
     types = [ARROW_TYPES[kind] for kind in kinds]
@@ -151,6 +160,11 @@ def parse_batches(batches: Iterator[pa.RecordBatch], plan: Plan) -> Iterator[pa.
                 continue
             for column, value in zip(columns, values, strict=True):
                 column[row] = value
-        arrays = [pa.array(undecided, pa.bool_()), *(pa.array(c, t) for c, t in zip(columns, types, strict=True))]
+        flags = pa.array(undecided, pa.bool_())
+        # Variant leaves are read by Spark from the text of every line (stack traces, in
+        # crash pings only, a small share of the bytes).
+        raw = batch.column("raw") if plan.variant_paths else pc.if_else(flags, batch.column("raw"), None)
+        kept = [raw if name == "raw" else batch.column(name) for name in batch.schema.names]
+        arrays = [flags, *(pa.array(c, t) for c, t in zip(columns, types, strict=True))]
         names = [UNDECIDED, *(f"_fast_{i}" for i in range(len(kinds)))]
-        yield pa.RecordBatch.from_arrays([*batch.columns, *arrays], names=[*batch.schema.names, *names])
+        yield pa.RecordBatch.from_arrays([*kept, *arrays], names=[*batch.schema.names, *names])

@@ -262,7 +262,9 @@ def _variant_only_schema(variants: list[Leaf]) -> StructType:
 
 
 def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
-    """The same rows as :func:`parse_pings`, most of them parsed by simdjson.
+    """The same rows as :func:`parse_pings`, most of them parsed by simdjson, except that
+    ``raw`` is null on the lines simdjson decided (see
+    :func:`lib.transform.classify.with_quarantined_text` for the few a later rule quarantines).
 
     :func:`lib.ingest.fastparse.parse_batches` decides the lines it can and marks the
     rest ``_undecided``; one projection then takes, line by line, the fast values or
@@ -295,7 +297,7 @@ def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
     staged = staged.withColumn(PARSED, F.when(undecided, _from_json(_parse_schema(ping_schema(doc_type)))))
     exact = _exact_columns(doc_type)
     return staged.select(
-        *lines.columns,
+        *[F.when(undecided, F.col(c)).alias(c) if c == "raw" else F.col(c) for c in lines.columns],
         *[F.when(undecided, column).otherwise(fast.get(name)).alias(name) for name, column in exact.items()],
     )
 
@@ -316,6 +318,7 @@ def read_pings(spark: SparkSession, partition: Partition) -> DataFrame:
     """The reading path, in one place: a landing partition's lines, parsed.
 
     Every job that reads raw pings calls this, for every doc type: the fast parse,
-    exact by construction (see :func:`fast_parse_pings`).
+    exact by construction (see :func:`fast_parse_pings`). ``raw`` is kept only where
+    the parse could not read the line.
     """
     return fast_parse_pings(read_lines(spark, partition), partition.doc_type)

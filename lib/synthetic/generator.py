@@ -33,6 +33,7 @@ from collections import Counter, defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
 from lib.contract.vocabulary import CRASH_REASON_DIMENSIONS, DOC_TYPES, OS_NAMES, SECONDS_PER_HOUR, Limits
 
@@ -124,6 +125,9 @@ class Settings:
     crash_formats: str = "legacy"
     # From a date on, another of the three: ((date, formats), ...), in date order.
     format_changes: tuple[tuple[date, str], ...] = ()
+    # A real main ping (Mozilla's main.4.sample.pass.json) whose histograms fill pings
+    # out to their sizes, instead of generated ones: the benchmark's realistic bytes.
+    filler_source: str | None = None
 
     def fault_on(self, name: str, day: date) -> bool:
         if name not in self.faults:
@@ -241,22 +245,32 @@ def population(settings: Settings) -> list[Client]:
 class Padding:
     """Serialized filler histograms, so ping sizes look like the real thing."""
 
-    def __init__(self, rng: random.Random, total_kb: int = 210) -> None:
+    def __init__(self, rng: random.Random, total_kb: int = 210, source: str | None = None) -> None:
         self.fragments: list[str] = []
         self._cache: dict[int, str] = {}
+        real = self._real_histograms(source) if source else []
         size = 0
         while size < total_kb * 1024:
-            values = {str(2**i): rng.randrange(0, 5000) for i in range(rng.randrange(8, 40))}
-            body = {
-                "bucket_count": 50,
-                "histogram_type": 0,
-                "sum": sum(values.values()),
-                "range": [1, 10000],
-                "values": values,
-            }
+            if real:
+                body = real[len(self.fragments) % len(real)]
+            else:
+                values = {str(2**i): rng.randrange(0, 5000) for i in range(rng.randrange(8, 40))}
+                body = {
+                    "bucket_count": 50,
+                    "histogram_type": 0,
+                    "sum": sum(values.values()),
+                    "range": [1, 10000],
+                    "values": values,
+                }
             fragment = f'"FILLER_{len(self.fragments)}":{json.dumps(body, separators=(",", ":"))}'
             self.fragments.append(fragment)
             size += len(fragment) + 1
+
+    @staticmethod
+    def _real_histograms(source: str) -> list[dict]:
+        """The histograms and keyed histograms of a real main ping, in its order."""
+        payload = json.loads(Path(source).read_text())["payload"]
+        return [*payload.get("histograms", {}).values(), *payload.get("keyedHistograms", {}).values()]
 
     def of_size(self, kb: float) -> str:
         """Filler of about ``kb`` KB (whole KB, cached: there are only 200 sizes)."""
@@ -384,7 +398,7 @@ class Generator:
         for r in sorted(self.releases, key=lambda r: r.released):
             self.by_channel[r.channel].append(r)
         self.clients = population(settings)
-        self.padding = Padding(random.Random(settings.seed + 2))
+        self.padding = Padding(random.Random(settings.seed + 2), source=settings.filler_source)
         self.newest_major = current_major(settings.dates[-1])
 
     # -- the model ------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from lib.contract.vocabulary import (
     Limits,
 )
 from lib.transform import rules
-from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, with_quarantined_text
 
 DIMENSIONS = (
     "submission_date",
@@ -118,15 +118,15 @@ def to_crash_reasons(classified: DataFrame, day: date) -> DataFrame:
     )
 
 
-def to_quarantine(classified: DataFrame, day: date) -> DataFrame:
-    """The quarantined lines of every doc type, each with its reason."""
-    return classified.where(F.col("disposition") == QUARANTINED).select(
-        F.lit(day).alias("submission_date"),
-        "doc_type",
-        "reason",
-        "detail",
-        "source_file",
-        "raw",
+def to_quarantine(classified: DataFrame, lines: DataFrame, day: date) -> DataFrame:
+    """The quarantined lines of every doc type, each with its reason and its text, redacted;
+    ``lines`` are the day's lines (:func:`lib.ingest.landing.read_lines`), read again only
+    for quarantined lines the fast parse kept no text of (:func:`with_quarantined_text`)."""
+    quarantined = classified.where(F.col("disposition") == QUARANTINED).select(
+        "doc_type", "reason", "detail", "source_file", "line_hash", "raw"
+    )
+    return with_quarantined_text(quarantined, lines).select(
+        F.lit(day).alias("submission_date"), "doc_type", "reason", "detail", "source_file", "raw"
     )
 
 

@@ -296,6 +296,25 @@ def keep_raw_for_quarantine(pings: DataFrame) -> DataFrame:
     return pings.withColumn("raw", F.when(F.col("reason").isNotNull(), redact_identifiers(F.col("raw"))))
 
 
+def with_quarantined_text(quarantined: DataFrame, lines: DataFrame) -> DataFrame:
+    """Needs ``source_file``, ``line_hash`` and ``raw``, which the fast parse leaves null on
+    the lines it read (:func:`lib.ingest.pings.fast_parse_pings`); fills it, redacted, from
+    ``lines`` (:func:`lib.ingest.landing.read_lines` of the same partitions).
+
+    For the few rows a rule quarantined after a clean parse (a missing id, a negative
+    length): only their keys are broadcast to the scan of ``lines``, which keeps just
+    the lines they name, and no parse runs again.
+    """
+    keys = ["source_file", "line_hash"]
+    wanted = quarantined.where(F.col("raw").isNull()).select(*keys).distinct()
+    # Identical lines of one file share a key and a text: one of them is enough.
+    found = lines.join(F.broadcast(wanted), keys, "left_semi").dropDuplicates(keys)
+    text = redact_identifiers(F.col("_text"))
+    return quarantined.join(found.withColumnRenamed("raw", "_text"), keys, "left").select(
+        *[F.coalesce("raw", text).alias("raw") if c == "raw" else F.col(c) for c in quarantined.columns]
+    )
+
+
 def classify_lines(parsed: DataFrame, doc_type: str, calendar: DataFrame, day: date) -> DataFrame:
     """One doc type's parsed lines with everything but their disposition, in order."""
     return (

@@ -70,6 +70,11 @@ def test_quarantined_raw_lines_carry_no_client_id(spark, warehouse, truth):
     )
     assert raw.count() == parsed_lines
     assert raw.where(F.col("raw").rlike(r'"clientId":"[0-9a-f]{8}-')).count() == 0
+    # A line the fast parse read cleanly and a rule then quarantined keeps its text too,
+    # looked up again after the parse, and redacted the same way.
+    rule_quarantined = raw.where((F.col("doc_type") == "main") & (F.col("reason") == "malformed_build_id"))
+    assert rule_quarantined.count() > 0
+    assert rule_quarantined.where(~F.col("raw").contains('"clientId":"<redacted>"')).count() == 0
 
 
 def test_the_days_span_the_crash_ping_transition(truth):
