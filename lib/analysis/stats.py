@@ -66,3 +66,75 @@ def rate_ratio_interval(count_a: int, hours_a: float, count_b: int, hours_b: flo
         return math.inf if p >= 1 else p / (1 - p) * hours_b / hours_a
 
     return Interval(ratio(share.low), ratio(share.high))
+
+
+# -- when crashes cluster on clients --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClientSums:
+    """Crashes and hours summed over clients, with what a cluster-robust interval needs
+    and no client id: over the clients ``c`` of a cell, ``crashes`` = Σ y_c, ``hours`` =
+    Σ h_c, ``crashes_sq`` = Σ y_c², ``crashes_hours`` = Σ y_c·h_c, ``hours_sq`` = Σ h_c²,
+    and ``clients`` the number of clients. Sums of cells add up to the sums of their union
+    (taking a client on two days as two clients: see the README)."""
+
+    crashes: int
+    hours: float
+    crashes_sq: float
+    crashes_hours: float
+    hours_sq: float
+    clients: int
+
+    def __add__(self, other: ClientSums) -> ClientSums:
+        return ClientSums(
+            self.crashes + other.crashes,
+            self.hours + other.hours,
+            self.crashes_sq + other.crashes_sq,
+            self.crashes_hours + other.crashes_hours,
+            self.hours_sq + other.hours_sq,
+            self.clients + other.clients,
+        )
+
+    @property
+    def rate(self) -> float | None:
+        return rate_per_1000(self.crashes, self.hours)
+
+    def log_rate_variance(self) -> float | None:
+        """The sandwich (cluster-robust) variance of log(crashes / hours), with the
+        small-sample factor n / (n - 1); None where it is undefined (no crash, one client)."""
+        if self.crashes <= 0 or self.hours <= 0 or self.clients < 2:
+            return None
+        ratio = self.crashes / self.hours
+        residuals = self.crashes_sq - 2 * ratio * self.crashes_hours + ratio * ratio * self.hours_sq
+        variance = max(residuals, 0.0) * self.clients / (self.clients - 1) / (self.hours * self.hours)
+        return variance / (ratio * ratio)
+
+
+ROBUST = "cluster-robust (clients), log scale"
+POISSON = "exact Poisson"
+
+
+def robust_rate_interval(sums: ClientSums, z: float = Z95) -> Interval | None:
+    """A 95% interval for crashes per 1,000 hours that stays right when a few clients
+    crash again and again: the sandwich interval on the log scale, never narrower than
+    the exact Poisson one (which is all there is to say about 0 crashes or 1 client)."""
+    poisson = rate_interval(sums.crashes, sums.hours)
+    variance = sums.log_rate_variance()
+    if poisson is None or variance is None:
+        return poisson
+    rate, spread = sums.crashes / sums.hours * 1000, z * math.sqrt(variance)
+    return Interval(min(poisson.low, rate * math.exp(-spread)), max(poisson.high, rate * math.exp(spread)))
+
+
+def robust_ratio_interval(a: ClientSums, b: ClientSums, z: float = Z95) -> Interval | None:
+    """A 95% interval for rate(a) / rate(b), two independent populations of clients: the
+    delta method on the log ratio with each side's sandwich variance, never narrower than
+    the Poisson (conditional binomial) interval; None without hours or crashes."""
+    poisson = rate_ratio_interval(a.crashes, a.hours, b.crashes, b.hours)
+    va, vb = a.log_rate_variance(), b.log_rate_variance()
+    if poisson is None or va is None or vb is None:
+        return poisson
+    ratio = (a.crashes / a.hours) / (b.crashes / b.hours)
+    spread = z * math.sqrt(va + vb)
+    return Interval(min(poisson.low, ratio * math.exp(-spread)), max(poisson.high, ratio * math.exp(spread)))
