@@ -22,7 +22,7 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 # Delta's JVM jars, resolved from Maven Central once into a cache outside the
 # checkout (see lib/runtime/session.py); later runs need no network.
-$(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py
+$(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py lib/contract/deploy.py
 	$(PY) -m lib.runtime.session fetch-jars
 	touch $@
 

@@ -7,8 +7,10 @@ lines. A critical failure keeps the day's results in ``dq_results``, writes and
 emails the report, and exits 3 with no aggregate written; otherwise the job writes
 the tables below.
 
-**Produces** four Delta tables under ``<warehouse>``, each partitioned by
+**Produces** five Delta tables under ``<warehouse>``, each partitioned by
 ``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
+``crash_client_sums`` (at the same grain: clients, and the per-client sums a
+cluster-robust interval needs, no client id),
 ``crash_reasons`` (what the crashes were), ``quarantine`` (lines that could not be
 used, with the reason) and ``dq_metrics`` (where every input line went).
 
@@ -44,6 +46,7 @@ from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.aggregate import (
+    to_client_sums,
     to_crash_aggregates,
     to_crash_reasons,
     to_dq_metrics,
@@ -149,7 +152,7 @@ def _write(
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
-    """Write the four tables, dq_metrics last: a day's dq_metrics commit says the run finished."""
+    """Write the tables, dq_metrics last: a day's dq_metrics commit says the run finished."""
     commit_info = {
         "job": JOB,
         "submission_date": config.day.isoformat(),
@@ -158,10 +161,10 @@ def _write(
         "limits": asdict(config.limits),
         "calendar": calendar.describe(),
     }
+    ping_measures = union_all([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
     outputs = {
-        "crash_aggregates": to_crash_aggregates(
-            union_all([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
-        ),
+        "crash_aggregates": to_crash_aggregates(ping_measures),
+        "crash_client_sums": to_client_sums(ping_measures),
         "crash_reasons": to_crash_reasons(classified, config.day),
         "quarantine": to_quarantine(classified, lines, config.day),
         "dq_metrics": metrics,

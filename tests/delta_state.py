@@ -25,3 +25,13 @@ def versions(spark, warehouse) -> dict[str, int]:
         name: DeltaTable.forPath(spark, table_spec(name).path(str(warehouse))).history(1).first().version
         for name in tables_in(spark, warehouse)
     }
+
+
+def night_rows(table, day) -> list[tuple]:
+    """One night's rows of a delta-rs ``DeltaTable``, comparable across stores and runs:
+    a quarantined line's file by its name only (``file:/...`` here, ``s3a://...`` there)."""
+    found = [r for r in table.to_pyarrow_table().to_pylist() if r["submission_date"] == day]
+    for row in found:
+        if "source_file" in row:
+            row["source_file"] = row["source_file"].rsplit("/", 1)[-1]
+    return sorted((tuple(r.items()) for r in found), key=repr)

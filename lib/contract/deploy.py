@@ -18,6 +18,16 @@ from pathlib import Path
 
 # The jar that matches pyspark 4.1 (Delta publishes one artifact per Spark minor).
 DELTA_PACKAGE = "io.delta:delta-spark_4.1_2.13:4.4.0"
+# s3a: hadoop-aws of pyspark's own Hadoop (3.4.2), with the AWS SDK v2 modules it uses
+# instead of the SDK's "bundle" (some 600 MB: every AWS service), at the bundle's version
+# that Hadoop 3.4.2 was built against.
+AWS_SDK_VERSION = "2.29.52"
+S3_PACKAGES = (
+    "org.apache.hadoop:hadoop-aws:3.4.2",
+    *(f"software.amazon.awssdk:{module}:{AWS_SDK_VERSION}" for module in ("s3", "sts", "s3-transfer-manager")),
+)
+S3_EXCLUDES = ("software.amazon.awssdk:bundle",)
+JVM_PACKAGES = (DELTA_PACKAGE, *S3_PACKAGES)
 
 # What the jobs import or read at run time; tests, the DAG and docs stay behind.
 CODE_PACKAGES = ("jobs", "lib", "schemas")

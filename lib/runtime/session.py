@@ -3,8 +3,8 @@
 Two ways to run, same jobs:
 
 * **Embedded local Spark** (the default: the demo, the tests, a laptop). Master,
-  memory, shuffle width and Delta's jars are set here, tuned for a small machine.
-  Delta's jars are resolved from Maven Central once, by ``python -m
+  memory, shuffle width and the jars (Delta's, and s3a's) are set here, tuned for a
+  small machine. The jars are resolved from Maven Central once, by ``python -m
   lib.runtime.session fetch-jars``, into a cache outside the checkout; every later
   session loads the cached files and needs no network.
 * **Under spark-submit** (YARN, Kubernetes, EMR). spark-submit already started the
@@ -14,14 +14,17 @@ Two ways to run, same jobs:
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from lib.contract.deploy import DELTA_PACKAGE
+from lib.contract.deploy import JVM_PACKAGES, S3_EXCLUDES
 
 log = logging.getLogger(__name__)
 
@@ -58,39 +61,78 @@ def jar_cache_dir() -> Path:
 
 
 def _marker(cache: Path) -> Path:
-    return cache / f"resolved-{DELTA_PACKAGE.replace(':', '_')}"
+    """One marker per set of packages: a new package resolves again into the same cache."""
+    digest = hashlib.sha256("\n".join((*JVM_PACKAGES, *S3_EXCLUDES)).encode()).hexdigest()[:12]
+    return cache / f"resolved-{digest}"
 
 
 def cached_jars(cache: Path | None = None) -> list[str]:
-    """The cached jar files for :data:`DELTA_PACKAGE`; an error if never fetched."""
+    """The cached jar files for :data:`lib.contract.deploy.JVM_PACKAGES`; an error if never fetched."""
     cache = cache or jar_cache_dir()
     if not _marker(cache).exists():
         raise RuntimeError(
-            f"Delta jars are not cached in {cache}: run "
+            f"the JVM jars (Delta, s3a) are not cached in {cache}: run "
             "`.venv/bin/python -m lib.runtime.session fetch-jars` (make setup does)"
         )
-    return sorted(str(jar) for jar in (cache / "jars").glob("*.jar"))
+    listed = _marker(cache).read_text().split()
+    return [str(cache / "jars" / name) for name in listed]
 
 
 def fetch_jars(cache: Path | None = None) -> list[str]:
-    """Resolve :data:`DELTA_PACKAGE` and its dependencies from Maven Central, once."""
+    """Resolve :data:`lib.contract.deploy.JVM_PACKAGES` and their dependencies from Maven
+    Central, once; the marker lists the jars, so another resolution in the same cache
+    adds none of its own to this session."""
     cache = cache or jar_cache_dir()
     if _marker(cache).exists():
-        log.info("Delta jars already cached in %s", cache)
+        log.info("JVM jars already cached in %s", cache)
         return cached_jars(cache)
     cache.mkdir(parents=True, exist_ok=True)
-    log.info("resolving %s from Maven Central into %s", DELTA_PACKAGE, cache)
+    log.info("resolving %s from Maven Central into %s", ", ".join(JVM_PACKAGES), cache)
     session = (
         SparkSession.builder.master("local[1]")
-        .appName("fetch-delta-jars")
-        .config("spark.jars.packages", DELTA_PACKAGE)
+        .appName("fetch-jars")
+        .config("spark.jars.packages", ",".join(JVM_PACKAGES))
+        .config("spark.jars.excludes", ",".join(S3_EXCLUDES))
         .config("spark.jars.ivy", str(cache))
         .config("spark.ui.enabled", "false")
         .getOrCreate()
     )
+    resolved = session.conf.get("spark.jars", "") or ""
     session.stop()
-    _marker(cache).write_text(DELTA_PACKAGE + "\n")
+    names = {Path(jar.removeprefix("file:")).name for jar in resolved.split(",") if jar}
+    # hadoop-aws also pulls jars pyspark ships (Hadoop's client, Jackson, Parquet, log4j),
+    # some at older versions: Spark's own must be the only ones loaded.
+    kept = sorted(name for name in names if _artifact(name.split("_", 1)[-1]) not in _spark_artifacts())
+    _marker(cache).write_text("\n".join(kept) + "\n")
     return cached_jars(cache)
+
+
+def _artifact(jar_name: str) -> str:
+    """``jackson-core-2.13.5.jar`` -> ``jackson-core``."""
+    match = re.match(r"(.+?)-\d", jar_name)
+    return match.group(1) if match else jar_name
+
+
+def _spark_artifacts() -> set[str]:
+    import pyspark  # noqa: PLC0415 - only where jars are fetched
+
+    return {_artifact(jar.name) for jar in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
+
+
+def s3_conf(environ: Mapping[str, str]) -> dict[str, str]:
+    """Spark settings for s3a from the standard AWS variables: where ``AWS_ENDPOINT_URL_S3``
+    (or ``AWS_ENDPOINT_URL``) names an S3-compatible endpoint, use it, path-style, in
+    ``AWS_REGION`` (default us-east-1). Credentials stay with s3a's default provider chain
+    (the ``AWS_*`` variables, then the instance's role); nothing secret is set here."""
+    endpoint = environ.get("AWS_ENDPOINT_URL_S3") or environ.get("AWS_ENDPOINT_URL")
+    if not endpoint:
+        return {}
+    return {
+        "spark.hadoop.fs.s3a.endpoint": endpoint,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.endpoint.region": environ.get("AWS_REGION", "us-east-1"),
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": str(endpoint.startswith("https:")).lower(),
+    }
 
 
 def under_spark_submit() -> bool:
@@ -109,7 +151,7 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
     if active is not None:
         return active
     builder = SparkSession.builder.appName(app_name)
-    conf = dict(DELTA_CONF)
+    conf = dict(DELTA_CONF) | s3_conf(os.environ)
     if not under_spark_submit():
         conf |= LOCAL_CONF
         conf |= {
@@ -133,7 +175,7 @@ def main(argv: list[str]) -> int:
         print("usage: python -m lib.runtime.session fetch-jars", file=sys.stderr)
         return 2
     jars = fetch_jars()
-    print(f"Delta jars ready: {len(jars)} files in {jar_cache_dir()}")
+    print(f"JVM jars ready (Delta, s3a): {len(jars)} files in {jar_cache_dir()}")
     return 0
 
 

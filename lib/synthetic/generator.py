@@ -107,6 +107,9 @@ class Client:
     country: str
     eagerness: float
     activity: float
+    # Multiplies the client's crash rate: 1 for everyone, or gamma-distributed with mean 1
+    # (Settings.proneness_shape), so a few clients crash again and again, as in real data.
+    proneness: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,10 @@ class Settings:
     crash_formats: str = "legacy"
     # From a date on, another of the three: ((date, formats), ...), in date order.
     format_changes: tuple[tuple[date, str], ...] = ()
+    # Crashes cluster on clients: each client's rate is multiplied by a gamma draw of this
+    # shape and mean 1 (small: heavy-tailed; 0.05 makes some 3% of clients crash at all
+    # and 1% hold most crashes). None: every client alike (crashes are Poisson).
+    proneness_shape: float | None = None
     # A real main ping (Mozilla's main.4.sample.pass.json) whose histograms fill pings
     # out to their sizes, instead of generated ones: the benchmark's realistic bytes.
     filler_source: str | None = None
@@ -225,6 +232,9 @@ def _choice(rng: random.Random, shares: dict[str, float]) -> str:
 
 def population(settings: Settings) -> list[Client]:
     rng = random.Random(settings.seed)
+    # A stream of its own, so populations without clustering stay as they were.
+    prone = random.Random(settings.seed + 3)
+    shape = settings.proneness_shape
     clients = []
     for _ in range(settings.clients):
         os_name = _choice(rng, OS_SHARE)
@@ -237,6 +247,7 @@ def population(settings: Settings) -> list[Client]:
                 country=rng.choice(COUNTRIES),
                 eagerness=rng.random(),
                 activity=rng.uniform(0.4, 0.95),
+                proneness=prone.gammavariate(shape, 1 / shape) if shape else 1.0,
             )
         )
     return clients
@@ -300,6 +311,11 @@ class DayTruth:
     formats: str = "legacy"
     # (channel, display_version, os family) -> measure -> value, over aggregated pings only
     cells: dict[tuple[str, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    # (channel, display_version, os family) -> "active" / "crashing" -> client ids (aggregated
+    # main pings; aggregated main or content crashes)
+    clients: dict[tuple[str, str, str], dict[str, set[str]]] = field(
+        default_factory=lambda: defaultdict(lambda: {"active": set(), "crashing": set()})
+    )
     # (channel, display_version, os family, true release age) -> [usage hours, expected main crashes]
     expected: dict[tuple[str, str, str, int], list[float]] = field(
         default_factory=lambda: defaultdict(lambda: [0.0, 0.0])
@@ -313,6 +329,10 @@ class DayTruth:
             "cells": [
                 {"channel": c, "display_version": v, "os": o, **counts}
                 for (c, v, o), counts in sorted(self.cells.items())
+            ],
+            "clients": [
+                {"channel": c, "display_version": v, "os": o, **{k: len(ids) for k, ids in people.items()}}
+                for (c, v, o), people in sorted(self.clients.items())
             ],
             "crash_reasons": [
                 dict(zip(CRASH_REASON_DIMENSIONS, key, strict=True), crashes=n)
@@ -509,8 +529,13 @@ class Generator:
                 ping["creationDate"] = skewed.strftime("%Y-%m-%dT%H:%M:%S.000Z")
             lines[doc_type].append(self._serialize(ping, doc_type))
             truth.lines[doc_type]["aggregated"] += 1
-            cell = truth.cells[(client.channel, release.display_version, OS_NAMES[client.os_name])]
-            cell.update(measures)
+            cell_key = (client.channel, release.display_version, OS_NAMES[client.os_name])
+            truth.cells[cell_key].update(measures)
+            people = truth.clients[cell_key]
+            if doc_type == "main":
+                people["active"].add(client.client_id)
+            elif measures.get("main_crashes") or measures.get("content_crashes"):
+                people["crashing"].add(client.client_id)
             if fault == "duplicates":
                 copy = dict(ping, meta=dict(ping["meta"], submissionTimestamp=f"{day}T23:59:59.999Z"))
                 lines[doc_type].append(self._serialize(copy, doc_type))
@@ -554,8 +579,9 @@ class Generator:
                 created = datetime.combine(day, time()) + timedelta(seconds=rng.randrange(0, 86000))
                 length = self._subsession_length()
                 hours = min(length or 0, CAP_SECONDS) / SECONDS_PER_HOUR
-                expected = rate * hours / 1000
-                gpu = self._poisson(expected * GPU_FACTOR)
+                expected = rate * hours / 1000  # the population's mean: the truth
+                own = expected * client.proneness  # this client's
+                gpu = self._poisson(own * GPU_FACTOR)
                 ping = self._envelope(client, release, day, created)
                 ping["type"] = "main"
                 info = {"reason": "daily", "sessionLength": length, "subsessionCounter": 1}
@@ -569,9 +595,9 @@ class Generator:
                     truth.expected[key][0] += hours
                     truth.expected[key][1] += expected
                 processes = (
-                    [("main", None)] * self._poisson(expected)
-                    + [("content", None)] * self._poisson(expected * CONTENT_FACTOR)
-                    + [("content", "ShutDownKill")] * self._poisson(expected * SHUTDOWN_FACTOR)
+                    [("main", None)] * self._poisson(own)
+                    + [("content", None)] * self._poisson(own * CONTENT_FACTOR)
+                    + [("content", "ShutDownKill")] * self._poisson(own * SHUTDOWN_FACTOR)
                     + [("gpu", None)] * sum(rng.random() < GPU_PING_SHARE for _ in range(gpu))
                 )
                 for process, ipc_error in processes:

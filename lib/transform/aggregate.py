@@ -89,9 +89,15 @@ def _of(classified: DataFrame, doc_type: str) -> DataFrame:
     return classified.where(F.col("doc_type") == doc_type)
 
 
+CLIENT_KEY = "_client"  # never leaves the job: to_crash_aggregates and to_client_sums drop it
+
+
 def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
-    """Aggregated pings of one doc type: the dimensions, and what each ping adds to each measure."""
+    """Aggregated pings of one doc type: the dimensions, what each ping adds to each
+    measure, and ``_client``, the client the ping came from (a ping without a client id
+    is a client of its own), for :func:`to_client_sums`."""
     own = PER_PING[doc_type]
+    own_key = F.concat_ws(":", F.lit(doc_type), "source_file", F.col("line_hash").cast("string"))
     return (
         _of(classified, doc_type)
         .where(F.col("disposition") == AGGREGATED)
@@ -100,6 +106,7 @@ def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Li
             *DIMENSIONS[1:],
             *ATTRIBUTES,
             *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
+            F.coalesce("client_id", own_key).alias(CLIENT_KEY),
         )
     )
 
@@ -107,6 +114,35 @@ def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Li
 def to_crash_aggregates(ping_measures: DataFrame) -> DataFrame:
     """Changes the grain from one ping to one row per distinct dimensions (main and crash together)."""
     return ping_measures.groupBy(*DIMENSIONS).agg(*[F.first(a).alias(a) for a in ATTRIBUTES], *measures())
+
+
+# Per client, then summed over the clients of a row (lib.analysis.stats.ClientSums).
+# Seconds, not hours, until the end: integer sums are exact in any order, so a re-run
+# writes the same bits.
+ROBUST_MEASURES = ("main_crashes", "content_crashes")
+
+
+def to_client_sums(ping_measures: DataFrame) -> DataFrame:
+    """Changes the grain to crash_aggregates' through each client's own totals in the row:
+    the number of clients and the sums of squares and products a cluster-robust interval
+    needs (table ``crash_client_sums``). The client key is dropped here."""
+    seconds = F.col("usage_seconds")
+    per_client = ping_measures.groupBy(*DIMENSIONS, CLIENT_KEY).agg(
+        F.sum("usage_seconds").alias("usage_seconds"), *[F.sum(m).alias(m) for m in ROBUST_MEASURES]
+    )
+    square = SECONDS_PER_HOUR * SECONDS_PER_HOUR
+    return per_client.groupBy(*DIMENSIONS).agg(
+        F.count(F.lit(1)).alias("clients"),
+        (F.sum(seconds * seconds) / square).alias("hours_sq"),
+        *[
+            column
+            for m in ROBUST_MEASURES
+            for column in (
+                F.sum(F.col(m) * F.col(m)).alias(f"{m}_sq"),
+                (F.sum(F.col(m) * seconds) / SECONDS_PER_HOUR).alias(f"{m}_hours"),
+            )
+        ],
+    )
 
 
 def to_crash_reasons(classified: DataFrame, day: date) -> DataFrame:

@@ -11,7 +11,14 @@ from pyspark.sql import DataFrame
 from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
-from lib.transform.aggregate import DIMENSIONS, PING_MEASURES, to_crash_aggregates, to_dq_metrics, to_ping_measures
+from lib.transform.aggregate import (
+    DIMENSIONS,
+    PING_MEASURES,
+    to_client_sums,
+    to_crash_aggregates,
+    to_dq_metrics,
+    to_ping_measures,
+)
 from lib.transform.classify import classify
 from lib.warehouse.tables import conform, table_spec
 from tests.pingbuilder import DAY, crash_ping, lines, main_ping
@@ -99,6 +106,58 @@ def test_main_and_crash_pings_with_the_same_dimensions_share_one_row(spark):
             },
         ),
     )
+
+
+def client_sums(spark, main=(), crash=()) -> DataFrame:
+    measures = [
+        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, DAY, LIMITS)
+        for doc_type, pings in (("main", main), ("crash", crash))
+    ]
+    return conform(to_client_sums(reduce(DataFrame.unionByName, measures)), table_spec("crash_client_sums"))
+
+
+def expected_sums(spark, **sums) -> DataFrame:
+    spec = table_spec("crash_client_sums")
+    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
+    return spark.createDataFrame([tuple({**ROW, **sums}[c] for c in spec.column_names)], schema)
+
+
+A, B = "aaaaaaaa-0000-4000-8000-000000000000", "bbbbbbbb-0000-4000-8000-000000000000"
+
+
+def test_client_sums_square_each_clients_own_totals_and_keep_no_client_id(spark):
+    main = [
+        main_ping(id="m1", clientId=A, **{"payload.info.subsessionLength": 3600}),
+        main_ping(id="m2", clientId=A, **{"payload.info.subsessionLength": 1800}),
+        main_ping(id="m3", clientId=B, **{"payload.info.subsessionLength": 7200}),
+        main_ping(id="m4", clientId=None, **{"payload.info.subsessionLength": 3600}),  # a client of its own
+    ]
+    crash = [
+        crash_ping(id="c1", clientId=A),
+        crash_ping(id="c2", clientId=A),
+        crash_ping(id="c3", clientId=A, **{"payload.processType": "content"}),
+        crash_ping(id="c4", clientId=B, **{"payload.processType": "content"}),
+    ]
+    actual = client_sums(spark, main, crash)
+    # A: 1.5 h, 2 main crashes, 1 content; B: 2 h, 1 content; the ping without an id: 1 h.
+    assert_df_equality(
+        actual,
+        expected_sums(
+            spark,
+            clients=3,
+            hours_sq=1.5**2 + 2.0**2 + 1.0**2,
+            main_crashes_sq=2**2,
+            main_crashes_hours=2 * 1.5,
+            content_crashes_sq=1 + 1,
+            content_crashes_hours=1 * 1.5 + 1 * 2.0,
+        ),
+        ignore_nullable=True,
+    )
+    assert not {"clientId", "client_id", "_client"} & set(actual.columns)
+
+
+def test_client_sums_of_an_empty_day_are_no_rows(spark):
+    assert client_sums(spark).count() == 0
 
 
 def test_a_row_only_crash_pings_reach_has_no_pings_and_no_hours(spark):
