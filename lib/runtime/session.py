@@ -22,6 +22,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pyspark
 from pyspark.sql import SparkSession
 
 from lib.contract.deploy import JVM_PACKAGES, S3_EXCLUDES
@@ -114,8 +115,6 @@ def _artifact(jar_name: str) -> str:
 
 
 def _spark_artifacts() -> set[str]:
-    import pyspark  # noqa: PLC0415 - only where jars are fetched
-
     return {_artifact(jar.name) for jar in (Path(pyspark.__file__).parent / "jars").glob("*.jar")}
 
 
