@@ -84,7 +84,8 @@ def command(argv: list[str]) -> str:
 
     last = faulty - timedelta(days=1)
     print(f"\n== 3. the morning report for {last}\n", flush=True)
-    print(format_report(compare_releases(aggregates, last), last), flush=True)
+    sums = read_table(spark, warehouse, "crash_client_sums")
+    print(format_report(compare_releases(aggregates, last, client_sums=sums), last), flush=True)
     print(
         f"\nPlanted by the generator: Firefox {current_major(last)} on Mac crashes 3x as often as the"
         " model's base rate on the release channel; every new release is crashier in its first days."

@@ -54,6 +54,11 @@ def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
     parser.add_argument(
         "--format-change", action="append", default=[], type=_format_change, help="DATE=FORMATS: from DATE on"
     )
+    parser.add_argument(
+        "--proneness-shape",
+        type=float,
+        help="crashes cluster on clients: gamma shape of each client's crash-proneness (e.g. 0.05)",
+    )
     args = parse_args(parser, argv)
     settings = Settings(
         args.start,
@@ -64,6 +69,7 @@ def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
         dict(args.fault),
         crash_formats=args.crash_formats,
         format_changes=tuple(sorted(args.format_change)),
+        proneness_shape=args.proneness_shape,
     )
     return settings, args.out, args.gzip, args.files_per_partition
 

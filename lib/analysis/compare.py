@@ -7,6 +7,11 @@ compared with the one released before it, both restricted to the release ages
 first days is not set against an old one in its quiet middle age. Per platform,
 so Windows volume does not hide Mac or Linux, and always with the raw counts and
 95% intervals beside the rates.
+
+The intervals are cluster-robust (``crash_client_sums``: a few clients crashing again
+and again widen them, as they should) wherever the per-client sums cover every day
+compared, for main and content crashes; elsewhere they are exact Poisson, and the
+report names which.
 """
 
 from __future__ import annotations
@@ -15,11 +20,22 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 
-from lib.analysis.stats import Interval, rate_interval, rate_per_1000, rate_ratio_interval
+from lib.analysis.stats import (
+    POISSON,
+    ROBUST,
+    ClientSums,
+    Interval,
+    rate_interval,
+    rate_per_1000,
+    rate_ratio_interval,
+    robust_rate_interval,
+    robust_ratio_interval,
+)
 from lib.contract.vocabulary import REPORTED_CHANNELS
+from lib.transform.aggregate import DIMENSIONS, ROBUST_MEASURES
 
 # Below these, a rate is shown but marked as too thin to act on.
 MIN_CRASHES = 10
@@ -32,6 +48,8 @@ class Side:
     release_date: date
     crashes: int
     hours: float
+    # The per-client sums over the same rows; None where some row has none (see module doc).
+    sums: ClientSums | None = None
 
     @property
     def rate(self) -> float | None:
@@ -39,7 +57,11 @@ class Side:
 
     @property
     def interval(self) -> Interval | None:
-        return rate_interval(self.crashes, self.hours)
+        return robust_rate_interval(self.sums) if self.sums else rate_interval(self.crashes, self.hours)
+
+    @property
+    def method(self) -> str:
+        return ROBUST if self.sums else POISSON
 
     @property
     def small(self) -> bool:
@@ -61,11 +83,18 @@ class Comparison:
         return self.latest.rate / self.previous.rate
 
     @property
+    def method(self) -> str:
+        robust = self.latest.sums and (self.previous is None or self.previous.sums)
+        return ROBUST if robust else POISSON
+
+    @property
     def ratio_interval(self) -> Interval | None:
         if self.previous is None:
             return None
-        p = self.previous
-        return rate_ratio_interval(self.latest.crashes, self.latest.hours, p.crashes, p.hours)
+        latest, p = self.latest, self.previous
+        if latest.sums and p.sums:
+            return robust_ratio_interval(latest.sums, p.sums)
+        return rate_ratio_interval(latest.crashes, latest.hours, p.crashes, p.hours)
 
     @property
     def verdict(self) -> str:
@@ -79,29 +108,55 @@ class Comparison:
         return "CRASHIER" if interval.low > 1.0 else "less crashy"
 
 
-def usage_by_release_age(aggregates: DataFrame, as_of: date, measure: str) -> DataFrame:
-    """Crashes and hours per (channel, os, release, release age), up to ``as_of``."""
+SUMS = ("clients", "hours_sq", "crashes_sq", "crashes_hours")
+
+
+def usage_by_release_age(
+    aggregates: DataFrame, as_of: date, measure: str, client_sums: DataFrame | None = None
+) -> DataFrame:
+    """Crashes and hours per (channel, os, release, release age), up to ``as_of``; with
+    ``client_sums`` (table ``crash_client_sums``) and a measure it covers, their sums too,
+    and ``rows_without_sums`` (rows written before that table, or without a client)."""
+    rows = aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
+    extra = [*(F.lit(None).alias(c) for c in SUMS), F.lit(1).alias("rows_without_sums")]
+    if client_sums is not None and measure in ROBUST_MEASURES:
+        sums = client_sums.select(
+            *DIMENSIONS,
+            "clients",
+            "hours_sq",
+            F.col(f"{measure}_sq").alias("crashes_sq"),
+            F.col(f"{measure}_hours").alias("crashes_hours"),
+        )
+        rows = rows.join(sums, list(DIMENSIONS), "left")
+        extra = [*(F.sum(c).alias(c) for c in SUMS), F.count_if(F.col("clients").isNull()).alias("rows_without_sums")]
     return (
-        aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
-        .groupBy("channel", "os", "display_version", "release_date", "release_age_days")
-        .agg(F.sum(measure).alias("crashes"), F.sum("usage_hours").alias("hours"))
+        rows.groupBy("channel", "os", "display_version", "release_date", "release_age_days")
+        .agg(F.sum(measure).alias("crashes"), F.sum("usage_hours").alias("hours"), *extra)
         .where(F.col("release_age_days") >= 0)
     )
 
 
-def compare_releases(aggregates: DataFrame, as_of: date, measure: str = "main_crashes") -> list[Comparison]:
+def _sums(by_age: dict, ages: list[int]) -> ClientSums | None:
+    """The client sums over the ages compared, or None unless every one of them has them."""
+    rows = [by_age[a] for a in ages if a in by_age]
+    if not rows or any(r.rows_without_sums for r in rows):
+        return None
+    total = ClientSums(0, 0.0, 0.0, 0.0, 0.0, 0)
+    for r in rows:
+        total += ClientSums(int(r.crashes), float(r.hours), r.crashes_sq, r.crashes_hours, r.hours_sq, r.clients)
+    return total
+
+
+def compare_releases(
+    aggregates: DataFrame, as_of: date, measure: str = "main_crashes", client_sums: DataFrame | None = None
+) -> list[Comparison]:
     """One :class:`Comparison` per channel and platform (see the module docstring)."""
     # Thousands of rows at most (channel x os x release x age): fine to bring to the driver.
-    rows = usage_by_release_age(aggregates, as_of, measure).collect()
-    cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, tuple[int, float]]]] = defaultdict(
-        lambda: defaultdict(dict)
-    )
+    rows = usage_by_release_age(aggregates, as_of, measure, client_sums).collect()
+    cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, Row]]] = defaultdict(lambda: defaultdict(dict))
     releases: dict[str, set[tuple[date, str]]] = defaultdict(set)
     for r in rows:
-        cells[(r.channel, r.os)][(r.display_version, r.release_date)][r.release_age_days] = (
-            r.crashes,
-            r.hours,
-        )
+        cells[(r.channel, r.os)][(r.display_version, r.release_date)][r.release_age_days] = r
         releases[r.channel].add((r.release_date, r.display_version))
 
     comparisons = []
@@ -120,12 +175,10 @@ def compare_releases(aggregates: DataFrame, as_of: date, measure: str = "main_cr
             common = sorted(set(latest_ages) & set(previous_ages))
             ages = common or sorted(latest_ages)
 
-            def side(
-                version: str, released: date, by_age: dict[int, tuple[int, float]], ages: list[int] = ages
-            ) -> Side:
-                crashes = sum(by_age[a][0] for a in ages if a in by_age)
-                hours = sum(by_age[a][1] for a in ages if a in by_age)
-                return Side(version, released, int(crashes), float(hours))
+            def side(version: str, released: date, by_age: dict[int, Row], ages: list[int] = ages) -> Side:
+                crashes = sum(by_age[a].crashes for a in ages if a in by_age)
+                hours = sum(by_age[a].hours for a in ages if a in by_age)
+                return Side(version, released, int(crashes), float(hours), _sums(by_age, ages))
 
             comparisons.append(
                 Comparison(
@@ -182,9 +235,11 @@ def format_report(comparisons: list[Comparison], as_of: date, measure: str = "ma
         interval = c.ratio_interval
         ratio = f"{c.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]" if c.ratio and interval else "-"
         lines.append(f"{c.channel:8} {c.os:8} {ages:6} {latest} {earlier} {ratio:22} {c.verdict}")
+    methods = sorted({c.method for c in comparisons})
     lines += [
         "",
         f"A rate on fewer than {MIN_CRASHES} crashes or {MIN_HOURS:,.0f} hours is marked small; "
         "a verdict needs the ratio's interval to exclude 1.",
+        f"Intervals: {' and '.join(methods) or 'none'}.",
     ]
     return "\n".join(lines)

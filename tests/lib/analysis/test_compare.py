@@ -55,3 +55,63 @@ def test_later_submission_dates_are_left_out(spark):
     rows.append((AS_OF + timedelta(days=1), "release", "Windows", "159.0", AS_OF, 1, 5, 10.0))
     (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
     assert comparison.latest.display_version == "158.0"
+
+
+# -- with per-client sums: crashes that cluster on one machine ---------------------------
+
+FULL = (
+    "submission_date date, channel string, version string, display_version string, major_version int, "
+    "build_id string, os string, os_version string, architecture string, country string, release_date date, "
+    "release_age_days int, main_crashes long, usage_hours double"
+)
+SUMS = (
+    "submission_date date, channel string, version string, display_version string, major_version int, "
+    "build_id string, os string, os_version string, architecture string, country string, release_date date, "
+    "release_age_days int, clients long, hours_sq double, main_crashes_sq long, main_crashes_hours double"
+)
+
+
+def day_rows(version, released, crashes, crash_sq, crash_hours):
+    """Three days of one release on Windows: 200 clients of 5 hours a day."""
+    major = int(version.split(".")[0])
+    cell = ("release", version, version, major, "20261110093015", "Windows", "10.0", "x86-64", "CA", released)
+    aggregates, sums = [], []
+    for age in range(3):
+        day = released + timedelta(days=age)
+        aggregates.append((day, *cell, age, crashes, 1000.0))
+        sums.append((day, *cell, age, 200, 200 * 25.0, crash_sq, crash_hours))
+    return aggregates, sums
+
+
+def two_releases(spark, latest_from_one_machine: bool):
+    # 30 crashes a day on the newest release against 20 on the previous: 1.5 times the rate.
+    one_machine = (30 * 30, 30 * 5.0)  # one client crashed 30 times in its 5 hours
+    spread = (30, 30 * 5.0)  # 30 clients crashed once each
+    new = day_rows("158.0", date(2026, 11, 18), 30, *(one_machine if latest_from_one_machine else spread))
+    old = day_rows("157.0", date(2026, 10, 21), 20, 20, 20 * 5.0)
+    aggregates = spark.createDataFrame(new[0] + old[0], FULL)
+    return aggregates, spark.createDataFrame(new[1] + old[1], SUMS)
+
+
+def test_one_machine_crashing_over_and_over_does_not_make_a_release_crashier(spark):
+    aggregates, sums = two_releases(spark, latest_from_one_machine=True)
+    (poisson,) = compare_releases(aggregates, AS_OF)
+    (robust,) = compare_releases(aggregates, AS_OF, client_sums=sums)
+    assert poisson.verdict == "CRASHIER" and "exact Poisson" in format_report([poisson], AS_OF)
+    assert robust.verdict == "no clear difference"
+    assert robust.method == "cluster-robust (clients), log scale"
+    assert "cluster-robust" in format_report([robust], AS_OF)
+    assert robust.latest.crashes == poisson.latest.crashes == 90  # the counts do not change, the certainty does
+
+
+def test_crashes_spread_over_many_clients_keep_their_verdict(spark):
+    aggregates, sums = two_releases(spark, latest_from_one_machine=False)
+    (robust,) = compare_releases(aggregates, AS_OF, client_sums=sums)
+    assert robust.verdict == "CRASHIER"
+
+
+def test_days_without_client_sums_fall_back_to_poisson(spark):
+    aggregates, sums = two_releases(spark, latest_from_one_machine=True)
+    (comparison,) = compare_releases(aggregates, AS_OF, client_sums=sums.where("release_age_days > 0"))
+    assert comparison.method == "exact Poisson"
+    assert comparison.verdict == "CRASHIER"
