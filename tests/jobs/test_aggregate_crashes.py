@@ -9,6 +9,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import DOC_TYPES
+from lib.transform.aggregate import DIMENSIONS
 from lib.warehouse.tables import read_table
 from tests.jobs.conftest import CLEAN, DAYS, DROPPED, FAULTY
 from tests.truth import assert_aggregates_match_truth, assert_reasons_match_truth
@@ -140,3 +141,27 @@ def test_a_dropped_platform_shows_in_the_volume(spark, warehouse):
 def test_no_client_identifier_reaches_the_aggregates(spark, warehouse):
     columns = read_table(spark, str(warehouse), "crash_aggregates").columns
     assert not [c for c in columns if "client" in c.lower()]
+
+
+def test_client_sums_have_the_grain_of_the_aggregates_and_agree_with_the_truths_clients(spark, warehouse, truth):
+    aggregates = read_table(spark, str(warehouse), "crash_aggregates")
+    sums = read_table(spark, str(warehouse), "crash_client_sums")
+    keys = list(DIMENSIONS)
+    assert sums.count() == aggregates.count()
+    joined = aggregates.join(sums, keys, "inner")
+    assert joined.count() == aggregates.count()  # row for row
+    # A square of whole crashes is at least the crashes; no row without a client.
+    assert joined.where((F.col("main_crashes_sq") < F.col("main_crashes")) | (F.col("clients") < 1)).count() == 0
+    for day in DAYS:
+        people = truth[day]["clients"]
+        counted = {
+            (r.channel, r.display_version, r.os): r["sum(clients)"]
+            for r in sums.where(F.col("submission_date") == day)
+            .groupBy("channel", "display_version", "os")
+            .agg(F.sum("clients"))
+            .collect()
+        }
+        for cell in people:
+            key = (cell["channel"], cell["display_version"], cell["os"])
+            # Clients with a main ping, and at most those with only crash pings besides.
+            assert cell["active"] <= counted.get(key, 0) <= cell["active"] + cell["crashing"], (day, key)
