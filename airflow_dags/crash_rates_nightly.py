@@ -4,11 +4,12 @@
 Every night, for one **submission date**: wait until the landing partitions (`main`
 and the configured crash sources) carry their `_SUCCESS` marker; read and parse the
 raw day once, check the raw pings and, unless a critical check failed, aggregate them
-into the Delta tables (`aggregate_crashes`); check the aggregates, then compact the
-day's files.
+into the Delta tables (`aggregate_crashes`); check the aggregates; write the morning's
+verdicts, newest release against the previous one at the same ages
+(`compare_releases`, table `release_comparisons`); then compact the day's files.
 
 ```
-submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ housekeeping
+submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ compare_releases ─ housekeeping
                  └─ wait_for_crash_sources ─┘
 ```
 
@@ -113,10 +114,16 @@ with DAG(
         application_args=["--date", day, "--warehouse", WAREHOUSE],
         execution_timeout=timedelta(hours=1),
     )
+    comparisons = CrashRatesJob(
+        task_id="compare_releases",
+        job="compare_releases",
+        application_args=["--date", day, "--warehouse", WAREHOUSE],
+        execution_timeout=timedelta(hours=1),
+    )
     housekeeping = CrashRatesJob(
         task_id="housekeeping",
         job="housekeeping",
         application_args=["--date", day, "--warehouse", WAREHOUSE],
         execution_timeout=timedelta(hours=1),
     )
-    landed >> aggregate >> validate_aggregates >> housekeeping
+    landed >> aggregate >> validate_aggregates >> comparisons >> housekeeping

@@ -7,10 +7,11 @@ lines. A critical failure keeps the day's results in ``dq_results``, writes and
 emails the report, and exits 3 with no aggregate written; otherwise the job writes
 the tables below.
 
-**Produces** five Delta tables under ``<warehouse>``, each partitioned by
+**Produces** six Delta tables under ``<warehouse>``, each partitioned by
 ``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
 ``crash_client_sums`` (at the same grain: clients, and the per-client sums a
-cluster-robust interval needs, no client id),
+cluster-robust interval needs, no client id), ``client_counts`` (HyperLogLog
+sketches of active and crashing clients per channel, version and platform),
 ``crash_reasons`` (what the crashes were), ``quarantine`` (lines that could not be
 used, with the reason) and ``dq_metrics`` (where every input line went).
 
@@ -46,6 +47,7 @@ from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.aggregate import (
+    to_client_counts,
     to_client_sums,
     to_crash_aggregates,
     to_crash_reasons,
@@ -165,6 +167,7 @@ def _write(
     outputs = {
         "crash_aggregates": to_crash_aggregates(ping_measures),
         "crash_client_sums": to_client_sums(ping_measures),
+        "client_counts": to_client_counts(classified, config.day, config.limits),
         "crash_reasons": to_crash_reasons(classified, config.day),
         "quarantine": to_quarantine(classified, lines, config.day),
         "dq_metrics": metrics,

@@ -1,38 +1,54 @@
-"""The release managers' morning table: newest release against the previous one, same release age.
+"""The release managers' morning verdicts: newest release against the previous one, same release age.
 
-**Reads** ``<warehouse>/crash_aggregates`` up to ``--date``; **prints** per channel
-and platform the crash rate per 1,000 usage hours of the newest release and of the
-release before it, over the release ages both have, with raw crash counts, usage
-hours, 95% intervals (cluster-robust where ``crash_client_sums`` covers the rows) and
-a verdict that refuses to judge thin samples.
+**Reads** ``<warehouse>/crash_aggregates`` (with ``crash_client_sums`` and
+``client_counts`` where they exist) up to ``--date``. **Writes** the night's rows of
+``<warehouse>/release_comparisons`` (replacing that night's), one per channel, platform
+and measure (``main_crashes``, ``content_crashes``, ``crash_incidence``): both
+releases' raw counts, hours and clients, rates with 95% intervals (cluster-robust
+where the client sums cover the rows), the ratio with its interval, the method and a
+verdict (thresholds in ``schemas/verdicts.yaml``); **prints** the same rows. With
+``--measure``, prints the classic text report of that measure instead and writes nothing.
+**Schedule**: nightly, after ``validate_aggregates``.
 
-    python -m jobs.compare_releases --date 2026-11-20 --warehouse WH [--measure main_crashes]
+    python -m jobs.compare_releases --date 2026-11-20 --warehouse WH [--measure gpu_crashes]
 """
 
 from __future__ import annotations
 
+from pyspark.sql import DataFrame, SparkSession
+
 from lib.analysis.compare import compare_releases, format_report
+from lib.analysis.release_comparisons import format_rows, release_comparisons
+from lib.contract.deploy import code_version
 from lib.contract.vocabulary import CRASH_MEASURES
-from lib.runtime.cli import NIGHTLY, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.warehouse.tables import read_table, table_exists
+from lib.warehouse.tables import read_table, replace_partition, table_exists, table_spec
 
 JOB = "compare_releases"
-MEASURES = CRASH_MEASURES
+
+
+def _optional(spark: SparkSession, warehouse: str, name: str) -> DataFrame | None:
+    return read_table(spark, warehouse, name) if table_exists(spark, warehouse, name) else None
 
 
 def command(argv: list[str]) -> str:
     parser = job_parser(JOB, __doc__, *NIGHTLY)
-    parser.add_argument("--measure", choices=MEASURES, default="main_crashes")
+    parser.add_argument("--measure", choices=CRASH_MEASURES, help="print this measure's text report; write nothing")
     args = parse_args(parser, argv)
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
-    sums = (
-        read_table(spark, args.warehouse, "crash_client_sums")
-        if table_exists(spark, args.warehouse, "crash_client_sums")
-        else None
-    )
-    return format_report(compare_releases(aggregates, args.date, args.measure, sums), args.date, args.measure)
+    sums = _optional(spark, args.warehouse, "crash_client_sums")
+    if args.measure:
+        return format_report(compare_releases(aggregates, args.date, args.measure, sums), args.date, args.measure)
+    progress = Progress(JOB, args.date)
+    rows = release_comparisons(spark, aggregates, sums, _optional(spark, args.warehouse, "client_counts"), args.date)
+    commit_info = {"job": JOB, "submission_date": args.date.isoformat(), "code_version": code_version()}
+    replace_partition(spark, args.warehouse, table_spec("release_comparisons"), rows, args.date, commit_info)
+    written = rows.collect()
+    regressions = sum(r.verdict == "regression" for r in written)
+    progress(f"wrote {len(written)} rows of release_comparisons, {regressions} regression(s)")
+    return format_rows(written) + f"\n{JOB} {args.date}: {len(written)} comparisons, {regressions} regression(s)"
 
 
 main = main_wrapper(JOB, command)

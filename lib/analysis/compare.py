@@ -19,7 +19,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
+from importlib import resources
 
+import yaml
 from pyspark.sql import DataFrame, Row
 from pyspark.sql import functions as F
 
@@ -37,9 +40,40 @@ from lib.analysis.stats import (
 from lib.contract.vocabulary import REPORTED_CHANNELS
 from lib.transform.aggregate import DIMENSIONS, ROBUST_MEASURES
 
-# Below these, a rate is shown but marked as too thin to act on.
-MIN_CRASHES = 10
-MIN_HOURS = 1000.0
+REGRESSION, IMPROVEMENT, NO_CLEAR_CHANGE, NOT_ENOUGH_DATA = (
+    "regression",
+    "improvement",
+    "no clear change",
+    "not enough data",
+)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """``schemas/verdicts.yaml``: when a change is news, and when a sample is too thin."""
+
+    materiality: float
+    min_crashes: int
+    min_hours: float
+    min_clients: int
+
+
+@cache
+def thresholds() -> Thresholds:
+    return Thresholds(**yaml.safe_load(resources.files("schemas").joinpath("verdicts.yaml").read_text()))
+
+
+def verdict(interval: Interval | None, enough: bool, materiality: float) -> str:
+    """``regression`` only when the ratio's lower bound exceeds ``materiality`` (a 2% change
+    is not news even when certain), ``improvement`` symmetrically, both only with enough
+    exposure on both sides."""
+    if not enough or interval is None:
+        return NOT_ENOUGH_DATA
+    if interval.low > materiality:
+        return REGRESSION
+    if interval.high < 1 / materiality:
+        return IMPROVEMENT
+    return NO_CLEAR_CHANGE
 
 
 @dataclass(frozen=True)
@@ -65,7 +99,8 @@ class Side:
 
     @property
     def small(self) -> bool:
-        return self.crashes < MIN_CRASHES or self.hours < MIN_HOURS
+        limits = thresholds()
+        return self.crashes < limits.min_crashes or self.hours < limits.min_hours
 
 
 @dataclass(frozen=True)
@@ -98,14 +133,9 @@ class Comparison:
 
     @property
     def verdict(self) -> str:
-        if self.previous is None:
-            return "no earlier release at these ages in the data"
-        if self.latest.small or self.previous.small:
-            return "too little data to judge"
-        interval = self.ratio_interval
-        if interval is None or not interval.excludes(1.0):
-            return "no clear difference"
-        return "CRASHIER" if interval.low > 1.0 else "less crashy"
+        """See :func:`verdict`; no earlier release at the same ages is not enough data."""
+        enough = self.previous is not None and not (self.latest.small or self.previous.small)
+        return verdict(self.ratio_interval, enough, thresholds().materiality)
 
 
 SUMS = ("clients", "hours_sq", "crashes_sq", "crashes_hours")
@@ -236,10 +266,12 @@ def format_report(comparisons: list[Comparison], as_of: date, measure: str = "ma
         ratio = f"{c.ratio:.2f} [{interval.low:.2f}, {interval.high:.2f}]" if c.ratio and interval else "-"
         lines.append(f"{c.channel:8} {c.os:8} {ages:6} {latest} {earlier} {ratio:22} {c.verdict}")
     methods = sorted({c.method for c in comparisons})
+    limits = thresholds()
     lines += [
         "",
-        f"A rate on fewer than {MIN_CRASHES} crashes or {MIN_HOURS:,.0f} hours is marked small; "
-        "a verdict needs the ratio's interval to exclude 1.",
+        f"A rate on fewer than {limits.min_crashes} crashes or {limits.min_hours:,.0f} hours is marked small "
+        f"and gets no verdict; a regression needs the ratio's lower bound above {limits.materiality:g} "
+        "(schemas/verdicts.yaml).",
         f"Intervals: {' and '.join(methods) or 'none'}.",
     ]
     return "\n".join(lines)

@@ -236,7 +236,7 @@ def parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
     )
 
 
-def _fast_plan(doc_type: str) -> tuple[Plan, list[Leaf], list[Leaf]]:
+def fast_plan(doc_type: str) -> tuple[Plan, list[Leaf], list[Leaf]]:
     """The fast path's plan for ``doc_type``, its typed leaves and its variant leaves."""
     all_leaves = leaves(ping_schema(doc_type))
     typed = [leaf for leaf in all_leaves if not isinstance(leaf.data_type, VariantType)]
@@ -272,7 +272,7 @@ def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
     Variant leaves (stack traces) come from a ``from_json`` of those leaves alone, and
     a line Jackson refuses there (a repeated key inside) is undecided too.
     """
-    plan, typed, variants = _fast_plan(doc_type)
+    plan, typed, variants = fast_plan(doc_type)
     fast_schema = StructType(
         [
             *lines.schema.fields,

@@ -34,6 +34,9 @@ DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.session.timeZone": "UTC",
+    # The fast parse hands raw lines to Python in Arrow batches of up to 10,000 records:
+    # of 200 KB pings that is 2 GB in one Python worker. Cap a batch by its bytes instead.
+    "spark.sql.execution.arrow.maxBytesPerBatch": str(64 << 20),
 }
 
 LOCAL_CONF = {

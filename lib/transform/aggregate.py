@@ -145,6 +145,36 @@ def to_client_sums(ping_measures: DataFrame) -> DataFrame:
     )
 
 
+CLIENT_COUNT_GRAIN = ("submission_date", "channel", "display_version", "os")
+HLL_LG_CONFIG_K = 12  # 4,096 registers: about 1.6% standard error, a few KB per sketch
+
+
+def to_client_counts(classified: DataFrame, day: date, limits: Limits) -> DataFrame:
+    """Changes the grain to (submission_date, channel, display_version, os): HyperLogLog
+    sketches of the clients with an aggregated main ping and of those with an aggregated
+    main or content crash (table ``client_counts``), and their estimates. The sketches
+    merge over days and versions (``hll_union_agg``); the client ids stay in the job."""
+    kept = classified.where(F.col("disposition") == AGGREGATED).withColumn("submission_date", F.lit(day))
+    crashed = (CRASH_PING["main_crashes"](limits) + CRASH_PING["content_crashes"](limits)) > 0
+
+    def sketch(rows: DataFrame, name: str) -> DataFrame:
+        return rows.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
+
+    active = sketch(kept.where(F.col("doc_type") == "main"), "active_clients_sketch")
+    crashing = sketch(kept.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & crashed), "crashing_clients_sketch")
+
+    def estimate(name: str) -> Column:
+        return F.coalesce(F.hll_sketch_estimate(f"{name}_sketch"), F.lit(0)).alias(name)
+
+    return active.join(crashing, list(CLIENT_COUNT_GRAIN), "full").select(
+        *CLIENT_COUNT_GRAIN,
+        "active_clients_sketch",
+        "crashing_clients_sketch",
+        estimate("active_clients"),
+        estimate("crashing_clients"),
+    )
+
+
 def to_crash_reasons(classified: DataFrame, day: date) -> DataFrame:
     """Changes the grain to what the crashes were: aggregated crash pings of both formats
     (after de-duplication) per crash type, crashing module and ``MozCrashReason``."""

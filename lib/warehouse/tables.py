@@ -30,7 +30,16 @@ from lib.warehouse.storage import qualified
 PARTITION_COLUMN = "submission_date"
 SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
 # Every table the nightly run writes, each with a contract in schemas/tables/.
-TABLES = ("crash_aggregates", "crash_client_sums", "crash_reasons", "quarantine", "dq_metrics", "dq_results")
+TABLES = (
+    "crash_aggregates",
+    "crash_client_sums",
+    "client_counts",
+    "crash_reasons",
+    "quarantine",
+    "dq_metrics",
+    "dq_results",
+    "release_comparisons",
+)
 
 
 @dataclass(frozen=True)

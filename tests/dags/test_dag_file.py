@@ -9,7 +9,7 @@ from datetime import timedelta
 from tests.conftest import REPO
 from tests.dags.conftest import DAG_ID
 
-SPARK_TASKS = {"aggregate_crashes", "validate_aggregates", "housekeeping"}
+SPARK_TASKS = {"aggregate_crashes", "validate_aggregates", "compare_releases", "housekeeping"}
 
 
 def test_the_dag_folder_imports_cleanly_and_every_task_is_owned_and_retried(airflow_db):

@@ -20,7 +20,7 @@ from tests.delta_state import snapshot, versions
 
 pytestmark = pytest.mark.slow
 
-SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "housekeeping")
+SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "compare_releases", "housekeeping")
 
 
 def night(dag, airflow_env, landing, day, warehouse):
@@ -104,7 +104,7 @@ def test_a_faulty_night_stops_at_the_raw_checks_and_emails_the_report(
     states = task_states(run)
     assert str(run.state) == "failed"
     assert states["aggregate_crashes"] == "failed"
-    assert {states[t] for t in ("validate_aggregates", "housekeeping")} == {"upstream_failed"}
+    assert {states[t] for t in ("validate_aggregates", "compare_releases", "housekeeping")} == {"upstream_failed"}
     assert not table_exists(spark, str(tmp_path), "crash_aggregates")
     (message,) = inbox.messages
     assert message["Subject"] == f"[crash-rates] {FAULTY} aggregate_crashes data quality failed"

@@ -24,7 +24,7 @@ from jobs.generate_pings import generate
 from lib.contract.vocabulary import DOC_TYPES
 from lib.ingest.fastparse import read_line
 from lib.ingest.landing import open_day, read_lines
-from lib.ingest.pings import _fast_plan, fast_parse_pings, parse_pings
+from lib.ingest.pings import fast_parse_pings, fast_plan, parse_pings
 from lib.synthetic.generator import FAULTS, Settings
 from tests.conftest import compact
 from tests.pingbuilder import crash_ping, glean_crash_ping, lines, main_ping
@@ -179,7 +179,7 @@ def test_a_generated_day_with_every_fault_parses_the_same_on_both_paths(spark, f
 
 
 def decided(doc_type: str, line: str) -> bool:
-    plan, _, _ = _fast_plan(doc_type)
+    plan, _, _ = fast_plan(doc_type)
     kinds = [leaf.kind for leaf in plan.leaves]
     return read_line(simdjson.Parser(), line.encode(), plan, kinds) is not None
 

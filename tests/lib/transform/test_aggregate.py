@@ -14,6 +14,7 @@ from lib.ingest.pings import parse_pings
 from lib.transform.aggregate import (
     DIMENSIONS,
     PING_MEASURES,
+    to_client_counts,
     to_client_sums,
     to_crash_aggregates,
     to_dq_metrics,
@@ -262,3 +263,36 @@ def test_dq_metrics_of_an_empty_day_is_one_row_of_zeros(spark):
             "missing_usage": 0,
         }
     ]
+
+
+def client_counts(spark, main=(), crash=()) -> DataFrame:
+    frames = {
+        doc_type: parse_pings(lines(spark, *pings), doc_type) for doc_type, pings in (("main", main), ("crash", crash))
+    }
+    rows = classify(frames, spark.createDataFrame([], CALENDAR_SCHEMA), DAY, LIMITS)
+    return conform(to_client_counts(rows, DAY, LIMITS), table_spec("client_counts"))
+
+
+C = "cccccccc-0000-4000-8000-000000000000"
+
+
+def test_client_counts_sketch_active_and_crashing_clients_per_release_and_platform(spark):
+    main = [main_ping(id=f"m{n}", clientId=client) for n, client in enumerate([A, A, B, C])]
+    crash = [
+        crash_ping(id="c1", clientId=A),
+        crash_ping(id="c2", clientId=A),  # one client crashing twice is one crashing client
+        crash_ping(
+            id="c3",
+            clientId=B,
+            **{"payload.processType": "content", "payload.metadata.ipc_channel_error": "ShutDownKill"},
+        ),
+    ]
+    (row,) = client_counts(spark, main, crash).collect()
+    assert (row.channel, row.display_version, row.os) == ("release", "145.0", "Windows")
+    assert (row.active_clients, row.crashing_clients) == (3, 1)  # B's kill at shutdown is no crash here
+    assert row.active_clients_sketch and row.crashing_clients_sketch  # bytes, mergeable later
+
+
+def test_a_release_without_crashes_has_no_crashing_sketch_and_zero_crashing_clients(spark):
+    (row,) = client_counts(spark, [main_ping(id="m1", clientId=A)]).collect()
+    assert (row.active_clients, row.crashing_clients, row.crashing_clients_sketch) == (1, 0, None)

@@ -1,0 +1,45 @@
+"""The morning verdicts as a job: written to release_comparisons, replaced on a re-run, printed."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import jobs.compare_releases as job
+from lib.warehouse.tables import read_table
+from tests.jobs.conftest import DROPPED
+
+pytestmark = pytest.mark.slow
+
+MEASURES = {"main_crashes", "content_crashes", "crash_incidence"}
+VERDICTS = {"regression", "improvement", "no clear change", "not enough data"}
+
+
+@pytest.fixture(scope="module")
+def own_warehouse(warehouse, tmp_path_factory):
+    """A copy of the three aggregated days: this module writes release_comparisons into it."""
+    path = tmp_path_factory.mktemp("comparisons") / "warehouse"
+    shutil.copytree(warehouse, path)
+    return path
+
+
+def test_the_night_is_written_once_per_channel_platform_and_measure_and_replaced_on_a_rerun(spark, own_warehouse):
+    argv = ["--date", str(DROPPED), "--warehouse", str(own_warehouse)]
+    printed = job.command(argv)
+    first = sorted(map(tuple, read_table(spark, str(own_warehouse), "release_comparisons").collect()))
+    job.command(argv)
+    table = read_table(spark, str(own_warehouse), "release_comparisons")
+    assert sorted(map(tuple, table.collect())) == first  # replaced, not appended
+    rows = table.collect()
+    assert {r.measure for r in rows} == MEASURES
+    assert {r.verdict for r in rows} <= VERDICTS
+    keys = [(r.channel, r.os, r.measure) for r in rows]
+    assert len(keys) == len(set(keys))
+    # Every row keeps its raw counts and hours beside its rate.
+    assert all(r.latest_crashes is not None and r.latest_hours is not None for r in rows)
+    regressions = sum(r.verdict == "regression" for r in rows)
+    assert (
+        printed.splitlines()[-1] == f"compare_releases {DROPPED}: {len(rows)} comparisons, {regressions} regression(s)"
+    )
+    assert all(f"{r.channel:8} {r.os:8} {r.measure:16}" in printed for r in rows)
