@@ -55,7 +55,7 @@ from lib.transform.aggregate import (
     to_ping_measures,
     to_quarantine,
 )
-from lib.transform.classify import classify, union_all
+from lib.transform.classify import checkpointed, classify, union_all
 from lib.warehouse.tables import replace_partition, table_spec
 
 JOB = "aggregate_crashes"
@@ -193,7 +193,7 @@ def run(spark: SparkSession, config: Config) -> str:
             progress(f"warning: {warning}")
     parsed = {d: read_pings(spark, partition) for d, partition in partitions.items()}
     lines = union_all([read_lines(spark, partition) for partition in partitions.values()])
-    classified = classify(parsed, calendar.to_frame(spark), config.day, config.limits).persist()
+    classified = checkpointed(classify(parsed, calendar.to_frame(spark), config.day, config.limits))
     metrics = None
     try:
         metrics, counts = _count_and_check(spark, config, partitions, classified, progress)

@@ -31,7 +31,7 @@ from lib.ingest.pings import read_pings
 from lib.quality.publish import judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.transform.classify import classify
+from lib.transform.classify import checkpointed, classify
 
 JOB = "validate_raw"
 DEFAULT_LIMITS = Limits()
@@ -50,7 +50,7 @@ def run(
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
     parsed = {d: read_pings(spark, partition) for d, partition in open_day(spark, raw, day).items()}
-    classified = classify(parsed, calendar, day, limits).persist()
+    classified = checkpointed(classify(parsed, calendar, day, limits))
     try:
         progress(f"checking {classified.count():,} lines")
         return judge_raw(spark, classified, day, warehouse, reports, limits)
