@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lib.analysis.compare import thresholds, verdict
 from lib.analysis.stats import (
     ClientSums,
     rate_interval,
@@ -105,3 +106,25 @@ def test_where_the_sandwich_is_undefined_the_poisson_interval_stands(sums):
 def test_sums_of_cells_add_up():
     a, b = ClientSums(1, 2.0, 1.0, 2.0, 4.0, 1), ClientSums(3, 4.0, 9.0, 12.0, 16.0, 2)
     assert a + b == ClientSums(4, 6.0, 10.0, 14.0, 20.0, 3)
+
+
+def test_the_ratio_interval_covers_the_true_ratio_and_equal_releases_are_rarely_called_regressions():
+    """Coverage of the true ratio (1.5 here) between 93% and 97%; with equal true rates, the
+    verdict (which needs the lower bound above the 1.1 materiality) says regression in at
+    most 5% of days. The Poisson interval's coverage on the same days, for the record."""
+    a, b = samples(seed=21, shape=SHAPE, rate=1.5 * TRUE_RATE), samples(seed=22, shape=SHAPE)
+    robust = np.mean(
+        [robust_ratio_interval(x, y).low <= 1.5 <= robust_ratio_interval(x, y).high for x, y in zip(a, b, strict=True)]
+    )
+    poisson_intervals = [rate_ratio_interval(x.crashes, x.hours, y.crashes, y.hours) for x, y in zip(a, b, strict=True)]
+    poisson = np.mean([i.low <= 1.5 <= i.high for i in poisson_intervals])
+    assert 0.93 <= robust <= 0.97, robust
+    assert poisson < 0.85, poisson
+    same, other = samples(seed=23, shape=SHAPE), samples(seed=24, shape=SHAPE)
+    regressions = np.mean(
+        [
+            verdict(robust_ratio_interval(x, y), True, thresholds().materiality) == "regression"
+            for x, y in zip(same, other, strict=True)
+        ]
+    )
+    assert regressions <= 0.05, regressions
