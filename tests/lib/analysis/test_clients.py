@@ -12,24 +12,33 @@ from lib.analysis.clients import crash_incidence
 DAY = date(2026, 11, 20)
 
 
+PEOPLE = "submission_date date, channel string, display_version string, os string, client_id string, crashed boolean"
+
+
+def client_counts_of(spark, people: list[tuple]):
+    """client_counts rows sketched from (submission_date, channel, display_version, os,
+    client_id, crashed) rows, as the job sketches them."""
+    pings = spark.createDataFrame(people, PEOPLE)
+    grain = ["submission_date", "channel", "display_version", "os"]
+
+    def sketch(rows, name):
+        return rows.groupBy(*grain).agg(F.hll_sketch_agg("client_id", 12).alias(name))
+
+    return sketch(pings, "active_clients_sketch").join(
+        sketch(pings.where("crashed"), "crashing_clients_sketch"), grain, "full"
+    )
+
+
 def sketches(spark, days: dict[date, tuple[range, range]]):
     """client_counts rows for one release: per day, the active and the crashing client numbers."""
-    rows = [
-        (day, "release", "158.0", "Mac", f"client-{n}", crashed)
-        for day, (active, crashing) in days.items()
-        for n in active
-        for crashed in [n in crashing]
-    ]
-    pings = spark.createDataFrame(
-        rows,
-        "submission_date date, channel string, display_version string, os string, client_id string, crashed boolean",
+    return client_counts_of(
+        spark,
+        [
+            (day, "release", "158.0", "Mac", f"client-{n}", n in crashing)
+            for day, (active, crashing) in days.items()
+            for n in active
+        ],
     )
-    grain = ["submission_date", "channel", "display_version", "os"]
-    active = pings.groupBy(*grain).agg(F.hll_sketch_agg("client_id", 12).alias("active_clients_sketch"))
-    crashing = (
-        pings.where("crashed").groupBy(*grain).agg(F.hll_sketch_agg("client_id", 12).alias("crashing_clients_sketch"))
-    )
-    return active.join(crashing, grain, "full")
 
 
 def test_a_client_on_several_days_is_one_client_and_incidence_is_a_share_of_clients(spark):

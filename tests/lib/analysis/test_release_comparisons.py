@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from pyspark.sql import functions as F
 
 from lib.analysis.release_comparisons import Clients, katz_ratio_interval, release_comparisons
+from tests.lib.analysis.test_clients import client_counts_of
 from tests.lib.analysis.test_compare import FULL, SUMS
 
 # With content crashes too: none here, so their comparison has not enough data.
@@ -41,19 +41,10 @@ def night(spark, new_crashes, old_crashes, hours=10_000.0, clients_per_day=400, 
                 (day, "release", version, "Windows", f"{version}-{n}", n < crashing_clients)
                 for n in range(clients_per_day)
             ]
-    frame = spark.createDataFrame(
-        people,
-        "submission_date date, channel string, display_version string, os string, client_id string, crashed boolean",
-    )
-    grain = ["submission_date", "channel", "display_version", "os"]
-    active = frame.groupBy(*grain).agg(F.hll_sketch_agg("client_id", 12).alias("active_clients_sketch"))
-    crashed = (
-        frame.where("crashed").groupBy(*grain).agg(F.hll_sketch_agg("client_id", 12).alias("crashing_clients_sketch"))
-    )
     return (
         spark.createDataFrame(aggregates, AGGREGATES),
         spark.createDataFrame(sums, CLIENT_SUMS),
-        active.join(crashed, grain, "full"),
+        client_counts_of(spark, people),
     )
 
 
