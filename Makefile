@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 DEMO_DIR ?= demo
 
-.PHONY: setup demo test lint typecheck bench clean
+.PHONY: setup browser demo test lint typecheck bench screenshot clean
 
 setup: $(VENV)/.installed $(VENV)/.jars
 
@@ -26,10 +26,19 @@ $(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py lib/contract/deploy.py
 	$(PY) -m lib.runtime.session fetch-jars
 	touch $@
 
+# The page's browser tests drive Debian's chromium (browsers cannot be downloaded
+# here): installed where this user may (root, apt), else those tests skip and say why.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    { apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	      { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; }; } || \
+	  echo "chromium is not installed and could not be: the browser tests will skip"
+
 demo: setup
 	$(PY) -m jobs.demo --out $(DEMO_DIR)
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
 
 lint: setup
@@ -40,6 +49,11 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m jobs.benchmark
+
+# The README's picture of the page (docs/release-health.png), from the demo's last night.
+screenshot: browser
+	test -d $(DEMO_DIR)/warehouse/release_health || $(MAKE) demo
+	$(PY) -m jobs.screenshot --pages $(DEMO_DIR)/warehouse/release_health --out docs/release-health.png
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -1,16 +1,21 @@
-"""The on-call email for a failed task, through the SMTP provider's ``SmtpNotifier``.
+"""The DAG's emails: the on-call alert for a failed task, and the release managers' regression alert.
 
 Sent once a task has failed for good (after its retries; at once for a data-quality
 verdict), to the addresses in the Variable ``crash_rates_alert_to``, through the
 ``smtp_default`` connection (its extra holds ``from_email``). It says which
 submission date, which task and try, the one-line error, where the log is and, for
 a data-quality failure, carries the day's report as an attachment.
+
+:func:`alert_release_managers` is the other email: the night's regressions, to the
+release managers, with the release-health page attached.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import tempfile
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +24,13 @@ from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow_dags import object_store
 from airflow_dags.dates import submission_date
 from airflow_dags.spark_jobs import DataQualityFailed
-from lib.contract.layout import report_attachment_name
+from lib.contract.layout import (
+    HEALTH_PAGE,
+    HEALTH_SUMMARY,
+    health_attachment_name,
+    health_folder,
+    report_attachment_name,
+)
 
 
 class OnCallAlert(SmtpNotifier):
@@ -60,3 +71,49 @@ def _attach(report: str, local: Path) -> list[str]:
         return []
     local.write_bytes(page)
     return [str(local)]
+
+
+def alert_release_managers(day: str, warehouse: str, out: str | None = None) -> str:
+    """Email the release managers (Variable ``crash_rates_release_managers``) the night's
+    regression verdicts, with the release-health page attached; nothing on a quiet night.
+
+    Reads the ``summary.json`` that ``jobs.release_health`` writes beside the page.
+    A regression with no address to send it to fails the task, so the on-call hears of it.
+    """
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Variable
+    from airflow.sdk.exceptions import AirflowFailException
+
+    night = date.fromisoformat(day)
+    folder = health_folder(warehouse, night, out or None)
+    raw = object_store.read_bytes(f"{folder}/{HEALTH_SUMMARY}")
+    if raw is None:
+        raise AirflowFailException(f"no {HEALTH_SUMMARY} in {folder}: did release_health run for {day}?")
+    summary = json.loads(raw)
+    lines: list[str] = summary["regressions"]
+    if not lines:
+        return f"{day}: no regression, no email"
+    recipients = Variable.get("crash_rates_release_managers", default=None)
+    if not recipients:
+        raise AirflowFailException(
+            f"{day}: {len(lines)} regression(s), but the Variable crash_rates_release_managers is not set"
+        )
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
+    body = (
+        f"<p>The nightly comparison of {day} found {len(lines)} regression(s): the newest release crashes "
+        f"more than the previous one at the same release age, beyond the materiality threshold.</p>"
+        f"<ul>{items}</ul><p>The release-health page is attached; it is also at "
+        f"{html.escape(summary['page'])}.</p>"
+    )
+    platforms = sorted({line.split(",")[0] for line in lines})
+    with tempfile.TemporaryDirectory(prefix="crash_rates_health_") as local:
+        files = _attach(f"{folder}/{HEALTH_PAGE}", Path(local) / health_attachment_name(night))
+        with SmtpHook(smtp_conn_id="smtp_default") as hook:
+            hook.send_email_smtp(
+                to=[r.strip() for r in recipients.split(",") if r.strip()],
+                from_email=hook.from_email,
+                subject=f"[crash-rates] {day}: regression in {', '.join(platforms)}",
+                html_content=body,
+                files=files,
+            )
+    return f"{day}: emailed {len(lines)} regression(s) to {recipients}"

@@ -6,11 +6,16 @@ and the configured crash sources) carry their `_SUCCESS` marker; read and parse 
 raw day once, check the raw pings and, unless a critical check failed, aggregate them
 into the Delta tables (`aggregate_crashes`); check the aggregates; write the morning's
 verdicts, newest release against the previous one at the same ages
-(`compare_releases`, table `release_comparisons`); then compact the day's files.
+(`compare_releases`, table `release_comparisons`); write the release-health page
+(`release_health`) and, when a verdict is a regression, email it to the release
+managers (`alert_release_managers`); then compact the day's files.
 
 ```
-submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ compare_releases ─ housekeeping
-                 └─ wait_for_crash_sources ─┘
+submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ compare_releases ─┐
+                 └─ wait_for_crash_sources ─┘                                                            │
+  ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┘
+  ├─ release_health ─ alert_release_managers
+  └─ housekeeping
 ```
 
 **Crash sources.** Firefox sent crashes as the legacy Telemetry `crash` ping, and
@@ -38,11 +43,12 @@ goes in date order. Missed nights are caught up (`catchup=True`) from `start_dat
 **When it fails.** Jobs retry twice, 5 then 10 minutes later; a critical
 data-quality check fails at once (a verdict on the data, not a flake). The final
 failure emails `crash_rates_alert_to` with the date, the task, the error, the log
-link and, for data quality, the day's report.
+link and, for data quality, the day's report. A regression is news, not a failure:
+it goes to `crash_rates_release_managers`, with the verdict lines and the page.
 
 **Configuration** (Airflow Variables and connections, nothing in code):
 `crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
-`crash_rates_alert_to`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
+`crash_rates_alert_to`, `crash_rates_release_managers`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
 `both`), `crash_rates_spark_mode` (`submit` or
 `in_process`), `crash_rates_spark_packages`, `crash_rates_spark_conf` (JSON);
 connections `spark_default` and `smtp_default`. See the README's deployment section.
@@ -57,6 +63,7 @@ import pendulum
 from airflow.sdk import DAG, CronDataIntervalTimetable, task
 
 from airflow_dags.alerts import OnCallAlert
+from airflow_dags.alerts import alert_release_managers as email_regressions
 from airflow_dags.dates import submission_date as date_of_run
 from airflow_dags.sensors import CrashSourcesSensor, LandingPartitionSensor
 from airflow_dags.spark_jobs import CrashRatesJob
@@ -81,6 +88,13 @@ DEFAULT_ARGS: dict[str, Any] = {
 def submission_date(**context: Any) -> str:
     """The submission date this run processes: the UTC date of its logical date."""
     return date_of_run(context).isoformat()
+
+
+@task
+def alert_release_managers(day: str, warehouse: str) -> str:
+    """Email the night's regressions and the release-health page to `crash_rates_release_managers`;
+    nothing on a quiet night."""
+    return email_regressions(day, warehouse)
 
 
 with DAG(
@@ -120,10 +134,17 @@ with DAG(
         application_args=["--date", day, "--warehouse", WAREHOUSE],
         execution_timeout=timedelta(hours=1),
     )
+    page = CrashRatesJob(
+        task_id="release_health",
+        job="release_health",
+        application_args=["--date", day, "--warehouse", WAREHOUSE],
+        execution_timeout=timedelta(hours=1),
+    )
     housekeeping = CrashRatesJob(
         task_id="housekeeping",
         job="housekeeping",
         application_args=["--date", day, "--warehouse", WAREHOUSE],
         execution_timeout=timedelta(hours=1),
     )
-    landed >> aggregate >> validate_aggregates >> comparisons >> housekeeping
+    landed >> aggregate >> validate_aggregates >> comparisons >> [page, housekeeping]
+    page >> alert_release_managers(day, WAREHOUSE)

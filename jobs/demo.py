@@ -1,21 +1,23 @@
-"""The demo: two weeks of generated Firefox telemetry, aggregated night by night, then the report.
+"""The demo: two weeks of generated Firefox telemetry, aggregated night by night, then the morning page.
 
-1. ``jobs.generate_pings`` writes 14 days of landing data (realistic ping sizes,
-   gzip) around the release of a new major version, with its release calendar;
-   Firefox sends crashes as legacy crash pings, then in both formats, then as Glean
-   crash pings only (the legacy ping stops);
+1. ``jobs.generate_pings`` writes 14 days of landing data (gzip) around the release
+   of a new major version, with its release calendar, from :func:`population`: crashes
+   cluster on a few clients, and the new major crashes 1.5x as often on Mac; Firefox
+   sends crashes as legacy crash pings, then in both formats, then as Glean crash
+   pings only (the legacy ping stops);
 2. ``jobs.aggregate_crashes`` runs once per submission date, as the nightly DAG
    would (one Spark session here, to save the JVM start-ups): it parses the day
    once, judges the raw data-quality checks, then aggregates; the main crashes
    of each stretch of the transition are printed beside what the generator's model
    expects for the same hours and release ages: each ratio's interval holds 1;
-3. ``jobs.compare_releases`` prints the newest release against the previous one
-   at the same release age, per channel and platform;
-4. ``jobs.validate_aggregates`` checks the last clean night; then one more night,
-   with a duplicate storm and Mac pings dropping, goes through ``aggregate_crashes``,
-   whose raw checks stop it before anything is written; the demo says where each
-   night's data-quality report is (the faulty night's would be emailed, were SMTP
-   configured: see README).
+3. ``jobs.compare_releases`` writes and prints the newest release against the
+   previous one at the same release ages, per channel and platform;
+4. ``jobs.validate_aggregates`` checks the last clean night and ``jobs.release_health``
+   writes its page; the demo prints the page's path;
+5. one more night, with a duplicate storm and Mac pings dropping, goes through
+   ``aggregate_crashes``, whose raw checks stop it before anything is written; the
+   demo says where that night's data-quality report is (it would be emailed, were
+   SMTP configured: see README).
 
     python -m jobs.demo --out demo      (what `make demo` runs)
 """
@@ -25,17 +27,20 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+import jobs.compare_releases as compare_releases
+import jobs.release_health as release_health
 import jobs.validate_aggregates as validate_aggregates
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
-from lib.analysis.compare import compare_releases, format_report
 from lib.analysis.stats import poisson_interval
+from lib.contract.layout import HEALTH_PAGE, health_folder
 from lib.quality.publish import CriticalChecksFailed
 from lib.runtime.cli import iso_date, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
@@ -45,6 +50,28 @@ from lib.warehouse.tables import read_table
 JOB = "demo"
 # Firefox 158 ships on 2026-11-17 in the synthetic train: the window ends four days later.
 FIRST_DAY = date(2026, 11, 7)
+# The demo's population, which the tests of what the demo shows generate too.
+CLIENTS = 20_000
+# Crash rates x10: 20,000 simulated clients crash as often as some 200,000 real ones
+# would, enough to tell a 1.5x regression on one platform from noise in four days.
+RATE_SCALE = 10.0
+# Crashes cluster on clients: a gamma crash-proneness of shape 0.5 gives the most
+# crash-prone tenth of clients about 45% of the crashes.
+PRONENESS_SHAPE = 0.5
+REGRESSION = ("Darwin", 0, 1.5)  # the newest major crashes 1.5x as often on Mac, release channel
+
+
+def population(start: date, days: int, clients: int = CLIENTS) -> Settings:
+    """The demo's generated Firefox population (small pings: the benchmark has the realistic bytes)."""
+    return Settings(
+        start=start,
+        days=days,
+        clients=clients,
+        ping_size="small",
+        regression=REGRESSION,
+        rate_scale=RATE_SCALE,
+        proneness_shape=PRONENESS_SHAPE,
+    )
 
 
 def command(argv: list[str]) -> str:
@@ -52,18 +79,14 @@ def command(argv: list[str]) -> str:
     parser.add_argument("--out", type=Path, default=Path("demo"))
     parser.add_argument("--start", type=iso_date, default=FIRST_DAY)
     parser.add_argument("--days", type=int, default=14)
-    parser.add_argument("--clients", type=int, default=5000)
+    parser.add_argument("--clients", type=int, default=CLIENTS)
     args = parse_args(parser, argv)
     started = time.monotonic()
 
-    # A regression planted in the newest major on Mac, for the report to find, and one
-    # extra night after the window with data-collection faults, for the checks to find.
+    # One extra night after the window with data-collection faults, for the checks to find.
     faulty = args.start + timedelta(days=args.days)
-    settings = Settings(
-        start=args.start,
-        days=args.days + 1,
-        clients=args.clients,
-        regression=("Darwin", 0, 3.0),
+    settings = replace(
+        population(args.start, args.days + 1, args.clients),
         faults={"duplicates": frozenset({faulty}), "platform_drop": frozenset({faulty})},
         crash_formats="legacy",
         format_changes=((args.start + timedelta(days=4), "both"), (args.start + timedelta(days=9), "glean")),
@@ -83,25 +106,25 @@ def command(argv: list[str]) -> str:
     print(_transition(spark, aggregates, settings, args.out), flush=True)
 
     last = faulty - timedelta(days=1)
-    print(f"\n== 3. the morning report for {last}\n", flush=True)
-    sums = read_table(spark, warehouse, "crash_client_sums")
-    print(format_report(compare_releases(aggregates, last, client_sums=sums), last), flush=True)
+    print(f"\n== 3. the morning verdicts for {last}\n", flush=True)
+    print(compare_releases.command(["--date", str(last), "--warehouse", warehouse]), flush=True)
     print(
-        f"\nPlanted by the generator: Firefox {current_major(last)} on Mac crashes 3x as often as the"
-        " model's base rate on the release channel; every new release is crashier in its first days."
+        f"\nPlanted by the generator: Firefox {current_major(last)} on Mac crashes {REGRESSION[2]:g}x as often"
+        " on the release channel; every new release is crashier in its first days; crash rates are"
+        f" {RATE_SCALE:g}x Firefox's (see README)."
     )
-    print(
-        f"\nTables: {warehouse}/crash_aggregates, quarantine, dq_metrics (Delta; README has queries)."
-        f"\nThe report for any day: .venv/bin/python -m jobs.compare_releases"
-        f" --date {last} --warehouse {warehouse}"
-    )
-    print("\n== 4. data quality: a clean night, then a faulty one", flush=True)
+    print(f"\n== 4. data quality of {last}, and the release-health page", flush=True)
     _alarm_on_failure(lambda: validate_aggregates.run(spark, last, warehouse))
+    print(release_health.command(["--date", str(last), "--warehouse", warehouse]), flush=True)
+    page = Path(health_folder(warehouse, last)) / HEALTH_PAGE
+    print(f"\nOpen the morning page: {page.resolve()}", flush=True)
+    print("\n== 5. a faulty night", flush=True)
     _alarm_on_failure(lambda: run(spark, Config(faulty, str(args.out / "raw"), warehouse, str(args.out / "releases"))))
     pings = ", ".join(f"{n:,} {doc_type}" for doc_type, n in totals.items())
     return (
         f"{JOB}: generated {pings} pings over {len(settings.dates)} days, "
-        f"aggregated them and printed the report in {time.monotonic() - started:.0f}s"
+        f"aggregated {len(nightly)} nights, checked {last}, wrote its page {page} and stopped the faulty night "
+        f"in {time.monotonic() - started:.0f}s"
     )
 
 

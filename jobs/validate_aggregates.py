@@ -15,22 +15,26 @@ nightly, after ``aggregate_crashes``.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from datetime import date
 
-from pyspark.sql import SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.errors import JobError
 from lib.quality.checks import (
     AGGREGATE_INDEX_COLUMNS,
+    HISTORY_FRAMES,
     aggregate_checks,
     calendar_frame,
     crash_rate_frame,
     day_frame,
+    failing_histories,
     volume_frame,
 )
 from lib.quality.publish import publish
-from lib.quality.runner import run_checks
+from lib.quality.runner import CheckResult, run_checks
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.warehouse.tables import read_table
@@ -61,8 +65,17 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
         spark, "aggregates", day, frames, aggregate_checks(metrics[0]["aggregated"]), AGGREGATE_INDEX_COLUMNS
     )
     today.unpersist()
+    results = [_with_history(r, frames, day) for r in results]
     progress(f"{sum(not r.success for r in results)} of {len(results)} checks failed")
     return publish(spark, warehouse, reports, day, "aggregates", results)
+
+
+def _with_history(result: CheckResult, frames: dict[str, DataFrame], day: date) -> CheckResult:
+    """A failing history check carries the series it judged, for the report's chart."""
+    if result.success or result.check not in HISTORY_FRAMES:
+        return result
+    frame, two_sided = HISTORY_FRAMES[result.check]
+    return replace(result, history=json.dumps(failing_histories(frames[frame], day, two_sided)))
 
 
 def command(argv: list[str]) -> str:

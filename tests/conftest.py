@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -50,3 +52,45 @@ def write_partition(raw: Path, doc_type: str, day: str, lines: list[str], name: 
     (folder / name).write_text("".join(line + "\n" for line in lines))
     (folder / "_SUCCESS").touch()
     return folder
+
+
+@dataclass(frozen=True)
+class ReleaseWindow:
+    """The demo's population around a release, aggregated: see :func:`release_window`."""
+
+    raw: Path
+    warehouse: Path
+    releases: Path
+    nights: tuple[date, ...]
+
+    @property
+    def last(self) -> date:
+        return self.nights[-1]
+
+    def truth(self, night: date) -> dict:
+        """What the generator wrote that night (see lib.synthetic.generator)."""
+        return json.loads((self.raw.parent / "truth" / f"{night}.json").read_text())
+
+
+# Firefox 158 ships on 2026-11-17 in the synthetic train, 157.0.2 on 2026-11-10: the
+# nightly compares their first four days.
+WINDOW_NIGHTS = tuple(date(2026, 11, d) for d in (10, 11, 12, 13, 17, 18, 19, 20))
+
+
+@pytest.fixture(scope="session")
+def release_window(spark, tmp_path_factory) -> ReleaseWindow:
+    """The demo's population (its clients, crash rates, clustered crashes and 1.5x slower
+    Mac release) over the demo's fortnight, its nights around two releases aggregated and
+    the last night's verdicts written: what the morning page and the regression alert read."""
+    from jobs.aggregate_crashes import Config, run
+    from jobs.compare_releases import command as compare
+    from jobs.demo import FIRST_DAY, population
+    from jobs.generate_pings import generate
+
+    out = tmp_path_factory.mktemp("release_window")
+    generate(population(FIRST_DAY, (WINDOW_NIGHTS[-1] - FIRST_DAY).days + 1), out, compress=True)
+    window = ReleaseWindow(out / "raw", out / "warehouse", out / "releases", WINDOW_NIGHTS)
+    for night in window.nights:  # clean nights: their raw checks have tests of their own
+        run(spark, Config(night, str(window.raw), str(window.warehouse), str(window.releases), raw_checks="skip"))
+    compare(["--date", str(window.last), "--warehouse", str(window.warehouse)])
+    return window

@@ -166,7 +166,7 @@ def usage_by_release_age(
     )
 
 
-def _sums(by_age: dict, ages: list[int]) -> ClientSums | None:
+def sums_over(by_age: dict, ages: list[int]) -> ClientSums | None:
     """The client sums over the ages compared, or None unless every one of them has them."""
     rows = [by_age[a] for a in ages if a in by_age]
     if not rows or any(r.rows_without_sums for r in rows):
@@ -208,7 +208,7 @@ def compare_releases(
             def side(version: str, released: date, by_age: dict[int, Row], ages: list[int] = ages) -> Side:
                 crashes = sum(by_age[a].crashes for a in ages if a in by_age)
                 hours = sum(by_age[a].hours for a in ages if a in by_age)
-                return Side(version, released, int(crashes), float(hours), _sums(by_age, ages))
+                return Side(version, released, int(crashes), float(hours), sums_over(by_age, ages))
 
             comparisons.append(
                 Comparison(

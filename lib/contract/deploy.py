@@ -33,7 +33,13 @@ JVM_PACKAGES = (DELTA_PACKAGE, *S3_PACKAGES)
 CODE_PACKAGES = ("jobs", "lib", "schemas")
 CODE_SUFFIXES = {".py", ".json", ".yaml", ".properties"}
 # Local tools that never run on a cluster: the generator and the commands that use it.
-LOCAL_ONLY = ("lib/synthetic/", "jobs/demo.py", "jobs/generate_pings.py", "jobs/benchmark.py")
+LOCAL_ONLY = (
+    "lib/synthetic/",
+    "jobs/demo.py",
+    "jobs/generate_pings.py",
+    "jobs/benchmark.py",
+    "jobs/screenshot.py",
+)
 
 
 def _package_dir(name: str) -> Path:

@@ -6,6 +6,7 @@ time) and the jobs agree on one layout (SPEC section 1):
     <raw>/<doc_type>/submission_date=YYYY-MM-DD/<files>  (every name not starting with _ or .)
     <raw>/<doc_type>/submission_date=YYYY-MM-DD/_SUCCESS
     <warehouse>/dq_reports/YYYY-MM-DD.html
+    <warehouse>/release_health/YYYY-MM-DD/index.html  (+ a PNG per chart, summary.json)
 """
 
 from __future__ import annotations
@@ -36,3 +37,20 @@ def report_path(warehouse: str, day: date, reports: str | None = None) -> str:
 def report_attachment_name(day: date) -> str:
     """The report's file name in an email, the same from the job and from the DAG's alert."""
     return f"data-quality-{day.isoformat()}.html"
+
+
+HEALTH_PAGE = "index.html"
+HEALTH_SUMMARY = "summary.json"
+
+
+def health_folder(warehouse: str, day: date, out: str | None = None) -> str:
+    """The night's release-health page, its charts' PNGs and its ``summary.json``.
+
+    ``out`` is a folder that replaces the default ``<warehouse>/release_health``.
+    """
+    folder = out or f"{warehouse.rstrip('/')}/release_health"
+    return f"{folder.rstrip('/')}/{day.isoformat()}"
+
+
+def health_attachment_name(day: date) -> str:
+    return f"release-health-{day.isoformat()}.html"

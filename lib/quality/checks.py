@@ -195,8 +195,13 @@ def _against_history(daily: DataFrame, day: date, cfg: dict, size: str, two_side
     """
     keys = ["channel", "os", "measure"]
     past = daily.where(F.col("submission_date") != F.lit(day))
+    # The weeks judged against, kept for the report's chart of a failing series.
+    week = F.struct(F.col("submission_date").cast("string").alias("day"), F.col("value"))
     typical = past.groupBy(*keys).agg(
-        _median("value").alias("median"), _median(size).alias("median_size"), F.count("*").alias("weeks")
+        _median("value").alias("median"),
+        _median(size).alias("median_size"),
+        F.count("*").alias("weeks"),
+        F.sort_array(F.collect_list(week)).alias("history"),
     )
     spread = (
         past.join(typical, keys)
@@ -227,6 +232,7 @@ def _against_history(daily: DataFrame, day: date, cfg: dict, size: str, two_side
         *shown,
         "allowed",
         "change",
+        "history",
         within.alias("within_band"),
         F.format_string(
             f"%s %s %s: %,.{2 if two_sided else 0}f today vs median %,.{2 if two_sided else 0}f over %d weeks "
@@ -331,6 +337,29 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             lambda s: gxe.ExpectColumnValuesToBeBetween(column="share", max_value=calendar["max_share"], severity=s),
         ),
     ]
+
+
+HISTORY_FRAMES = {"volume_vs_history": ("volume", False), "crash_rate_vs_history": ("crash_rate", True)}
+
+
+def failing_histories(frame: DataFrame, day: date, two_sided: bool) -> list[dict]:
+    """The series of a history frame that left their band, for the report's charts: per
+    (channel, os, measure), the past weeks' values, today's, and the band allowed."""
+    series = []
+    for r in frame.where(~F.col("within_band")).orderBy("channel", "os", "measure").collect():
+        allowed = r["allowed"] if "allowed" in r else r["allowed_drop"]
+        points = [{"day": h["day"], "value": h["value"], "today": False} for h in r["history"]]
+        points.append({"day": day.isoformat(), "value": r["today"], "today": True})
+        series.append(
+            {
+                "title": f"{r['channel']} {r['os']} {r['measure']}",
+                "measure": r["measure"],
+                "points": points,
+                "low": r["median"] * (1 - allowed),
+                "high": r["median"] * (1 + allowed) if two_sided else None,
+            }
+        )
+    return series
 
 
 AGGREGATE_INDEX_COLUMNS = {

@@ -1,15 +1,19 @@
 """The data-quality report: a page a person reads in a minute, and its short text form.
 
 Failures first (critical, then warning), each with what was observed against what
-was allowed, and the rows that failed; then what passed.
+was allowed, and the rows that failed; then what passed. A failing history check
+(volume or crash rate against the same weekday of past weeks) shows each series
+that left its band as a small chart: the past weeks, the band allowed, and today.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Sequence
 from datetime import date
 
+from lib.pages import charts
 from lib.quality.runner import CRITICAL, CheckResult
 
 STYLE = """
@@ -18,7 +22,24 @@ h1 { font-size: 1.4em; } .bad { color: #b00020; } .warn { color: #a15c00; } .goo
 table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
 th, td { border-bottom: 1px solid #ddd; padding: 0.4em; text-align: left; vertical-align: top; }
 th { background: #f4f4f4; } td.details { font-family: monospace; font-size: 0.85em; }
+.history { display: flex; flex-wrap: wrap; gap: 0.6em; margin-top: 0.5em; font-family: system-ui, sans-serif; }
+.history figure { margin: 0; } .history svg { max-width: 100%; height: auto; }
 """
+
+
+def _history_charts(result: CheckResult) -> str:
+    """The series a failing history check judged, one small chart each (grey: past weeks;
+    green: the band allowed; red: today)."""
+    if not result.history:
+        return ""
+    figures = []
+    for i, series in enumerate(json.loads(result.history)):
+        values = [p["value"] for p in series["points"] if p["value"] is not None]
+        high = series["high"] if series["high"] is not None else max([*values, series["low"]]) * 1.1
+        chart = charts.history(series["points"], series["low"], high, series["measure"])
+        svg = charts.to_svg(chart, f"{result.check}-{i}")
+        figures.append(f"<figure>{svg}<figcaption>{html.escape(series['title'])}</figcaption></figure>")
+    return f'<div class="history">{"".join(figures)}</div>'
 
 
 def _status(result: CheckResult) -> tuple[str, str]:
@@ -67,7 +88,7 @@ def render_html(day: date, results: Sequence[CheckResult]) -> str:
             f"<td>{html.escape(r.suite)}/{html.escape(r.check)}<br><small>{html.escape(r.description)}</small></td>",
             f"<td>{html.escape(r.observed_value)}</td>",
             f"<td>{html.escape(r.threshold)}</td>",
-            f'<td class="details">{html.escape(r.details)}</td>',
+            f'<td class="details">{html.escape(r.details)}{_history_charts(r)}</td>',
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     title = headline(day, results)

@@ -59,6 +59,9 @@ class CheckResult:
     threshold: str
     details: str
     description: str
+    # For a failing history check: JSON of the series that left their band (see
+    # lib.quality.checks.failing_histories), which the report draws.
+    history: str | None = None
 
     @property
     def failed_critical(self) -> bool:
@@ -161,7 +164,7 @@ def run_checks(
 
 RESULT_SCHEMA = (
     "submission_date date, suite string, check string, severity string, success boolean, "
-    "observed_value string, threshold string, details string, description string"
+    "observed_value string, threshold string, details string, description string, history string"
 )
 
 

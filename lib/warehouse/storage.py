@@ -24,14 +24,19 @@ def qualified(spark: SparkSession, path: str) -> str:
     return str(fs.makeQualified(hadoop_path).toString())
 
 
-def write_text(spark: SparkSession, path: str, text: str) -> None:
-    """Write a small text file (a report) to a local or s3a path, replacing it."""
+def write_bytes(spark: SparkSession, path: str, content: bytes) -> None:
+    """Write a small file (a report, a chart) to a local or s3a path, replacing it."""
     fs, hadoop_path = _resolve(spark, path)
+    fs.setWriteChecksum(False)  # no .crc file beside it on a local disk: people open these folders
     stream = fs.create(hadoop_path, True)
     try:
-        stream.write(bytearray(text.encode("utf-8")))
+        stream.write(bytearray(content))
     finally:
         stream.close()
+
+
+def write_text(spark: SparkSession, path: str, text: str) -> None:
+    write_bytes(spark, path, text.encode("utf-8"))
 
 
 def list_files(spark: SparkSession, folder: str) -> list[tuple[str, int]]:

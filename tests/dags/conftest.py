@@ -41,7 +41,8 @@ logging.getLogger("py4j").setLevel(logging.WARNING)
 DAG_ID = "crash_rates_nightly"
 # Three generated days: two clean, then one with a duplicate storm.
 FIRST, SECOND, FAULTY = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
-ALERT_TO = "oncall@example.org, release-managers@example.org"
+ALERT_TO = "oncall@example.org, data-engineers@example.org"
+RELEASE_MANAGERS = "release-managers@example.org"
 
 
 def airflow_cli(*args: str) -> str:
@@ -93,6 +94,7 @@ def airflow_env(airflow_db, inbox) -> Iterator[pytest.MonkeyPatch]:
             ),
         )
         env.setenv("AIRFLOW_VAR_CRASH_RATES_ALERT_TO", ALERT_TO)
+        env.setenv("AIRFLOW_VAR_CRASH_RATES_RELEASE_MANAGERS", RELEASE_MANAGERS)
         env.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_MODE", "in_process")
         env.setenv("AIRFLOW_VAR_CRASH_RATES_CRASH_SOURCES", "legacy")  # the generated nights send legacy pings
         # The jobs' own email (lib.quality.notify) stays off: under Airflow the DAG's notifier sends the one alert.

@@ -8,6 +8,7 @@ night must stop at ``aggregate_crashes`` (its raw checks) with nothing aggregate
 from __future__ import annotations
 
 import re
+import shutil
 from datetime import date
 from email.message import Message
 
@@ -15,12 +16,22 @@ import pytest
 
 from lib.contract.layout import report_path
 from lib.warehouse.tables import read_table, table_exists
-from tests.dags.conftest import ALERT_TO, DAG_ID, FAULTY, FIRST, SECOND, airflow_cli, run_night, task_states
+from tests.dags.conftest import (
+    ALERT_TO,
+    DAG_ID,
+    FAULTY,
+    FIRST,
+    RELEASE_MANAGERS,
+    SECOND,
+    airflow_cli,
+    run_night,
+    task_states,
+)
 from tests.delta_state import snapshot, versions
 
 pytestmark = pytest.mark.slow
 
-SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "compare_releases", "housekeeping")
+SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "compare_releases", "release_health", "housekeeping")
 
 
 def night(dag, airflow_env, landing, day, warehouse):
@@ -38,7 +49,7 @@ def one_by_one(spark, dag, airflow_env, landing, tmp_path_factory):
     return {day: night(dag, airflow_env, landing, day, warehouse) for day in (FIRST, SECOND)}, warehouse
 
 
-def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, one_by_one):
+def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, one_by_one, inbox):
     runs, warehouse = one_by_one
     run = runs[FIRST]
     assert str(run.state) == "success"
@@ -50,6 +61,9 @@ def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, one_by_one
         files = read_table(spark, str(warehouse), name).where(f"submission_date = DATE'{FIRST}'").inputFiles()
         assert len(files) == 1, name
     assert (warehouse / "dq_reports" / f"{FIRST}.html").is_file()
+    assert (warehouse / "release_health" / str(FIRST) / "index.html").is_file()
+    assert task_states(run)["alert_release_managers"] == "success"
+    assert inbox.messages == []  # a quiet night: no alert, no regression email
     # the jobs ran on this process's session and left its settings alone
     assert spark.conf.get("spark.sql.shuffle.partitions") == "2"
 
@@ -104,7 +118,8 @@ def test_a_faulty_night_stops_at_the_raw_checks_and_emails_the_report(
     states = task_states(run)
     assert str(run.state) == "failed"
     assert states["aggregate_crashes"] == "failed"
-    assert {states[t] for t in ("validate_aggregates", "compare_releases", "housekeeping")} == {"upstream_failed"}
+    downstream = ("validate_aggregates", "compare_releases", "release_health", "alert_release_managers", "housekeeping")
+    assert {states[t] for t in downstream} == {"upstream_failed"}
     assert not table_exists(spark, str(tmp_path), "crash_aggregates")
     (message,) = inbox.messages
     assert message["Subject"] == f"[crash-rates] {FAULTY} aggregate_crashes data quality failed"
@@ -132,3 +147,28 @@ def test_a_broken_setting_fails_the_first_job_at_once_and_emails_why(dag, airflo
     assert message["Subject"] == f"[crash-rates] {FIRST} aggregate_crashes failed"
     body, attachments = parts(message)
     assert "crash_rates_spark_mode must be one of" in body and attachments == []
+
+
+def test_a_night_with_a_regression_emails_the_release_managers_the_verdicts_and_the_page(
+    dag, airflow_env, inbox, release_window, tmp_path
+):
+    """The demo's population, its newest release 1.5x crashier on Mac: the night's run
+    (re-run over the window's tables) emails the release managers, not the on-call."""
+    warehouse = tmp_path / "warehouse"
+    shutil.copytree(release_window.warehouse, warehouse)
+    inbox.messages.clear()
+
+    day = release_window.last
+    run = run_night(dag, airflow_env, day, release_window.raw, warehouse, release_window.releases)
+
+    assert str(run.state) == "success", task_states(run)
+    (message,) = inbox.messages
+    assert message["To"] == RELEASE_MANAGERS
+    assert message["Subject"] == f"[crash-rates] {day}: regression in release Mac"
+    body, (attachment,) = parts(message)
+    lines = re.findall(r"<li>(.*?)</li>", body)
+    assert lines and all(line.startswith("release Mac, ") for line in lines)
+    assert any(line.startswith("release Mac, main-process crashes: REGRESSION: 158.0 ") for line in lines)
+    assert attachment.get_filename() == f"release-health-{day}.html"
+    page = attachment.get_payload(decode=True).decode()
+    assert page == (warehouse / "release_health" / str(day) / "index.html").read_text()

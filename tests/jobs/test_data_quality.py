@@ -145,6 +145,20 @@ def test_a_platform_whose_pings_drop_fails_the_volume_check(spark, warehouse):
     )
     assert (row.success, row.severity) == (False, "critical")
     assert "Mac" in row.details and "Windows" not in row.details
+    # The report draws what the drop was judged against: the same weekday of the past
+    # weeks, the band allowed, and today below it.
+    series = json.loads(row.history)
+    assert {s["title"].split()[1] for s in series} == {"Mac"}
+    for s in series:
+        days = [p["day"] for p in s["points"]]
+        assert days == [str(d) for d in SAME_WEEKDAY]
+        (today,) = [p for p in s["points"] if p["today"]]
+        assert today["day"] == str(LAST) and today["value"] < s["low"]
+        assert all(p["value"] >= s["low"] for p in s["points"] if not p["today"])
+        assert s["high"] is None  # a drop is judged one way
+    report = (warehouse / "dq_reports" / f"{LAST}.html").read_text()
+    assert report.count("<figcaption>") == len(series)
+    assert f"<figcaption>{series[0]['title']}</figcaption>" in report
 
 
 def check_row(spark, warehouse, day, check):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import date
 
 import pytest
@@ -71,3 +73,27 @@ def test_headlines():
 def test_the_page_escapes_what_it_shows():
     page = render_html(DAY, [result("x", False, details="version=<script>")])
     assert "<script>" not in page and "&lt;script&gt;" in page
+
+
+def test_a_failing_history_check_draws_each_series_it_judged_and_others_draw_nothing():
+    series = [
+        {
+            "title": f"release {os_name} pings",
+            "measure": "pings",
+            "points": [
+                *({"day": f"2026-11-{d:02d}", "value": 1000.0 + d, "today": False} for d in (6, 13)),
+                {"day": "2026-11-20", "value": 310.0, "today": True},
+            ],
+            "low": 760.0,
+            "high": None,
+        }
+        for os_name in ("Mac", "Linux")
+    ]
+    drop = CheckResult(
+        DAY, "aggregates", "volume_vs_history", "critical", False, "", "", "", "", history=json.dumps(series)
+    )
+    page = render_html(DAY, [drop, result("duplicate_share", False)])
+    assert page.count("<svg") == 2
+    assert "<figcaption>release Mac pings</figcaption>" in page and "<figcaption>release Linux pings</figcaption>" in page
+    ids = re.findall(r'\bid="([^"]+)"', page)
+    assert len(ids) == len(set(ids))

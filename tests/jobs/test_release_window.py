@@ -1,0 +1,71 @@
+"""The demo's population end to end, where crashes cluster: what the verdicts and the page rest on.
+
+Its newest release crashes 1.5x as often on Mac (release channel) and nowhere else;
+a few clients hold much of every platform's crashes. Through the real jobs, the
+night's ``release_comparisons`` must flag that regression, on Mac only, with an
+interval that holds the truth, and ``client_counts`` must count clients within the
+sketch's stated error.
+"""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from lib.analysis.stats import ROBUST
+from lib.transform.aggregate import HLL_RELATIVE_ERROR
+from lib.warehouse.tables import read_table
+
+pytestmark = pytest.mark.slow
+
+
+def night_rows(spark, window):
+    table = read_table(spark, str(window.warehouse), "release_comparisons")
+    return table.where(F.col("submission_date") == F.lit(window.last)).collect()
+
+
+def true_ratio(window, row) -> float:
+    """The model's rate ratio over the cells compared: expected crashes per hour, newest over previous."""
+    sums = {row.latest_version: [0.0, 0.0], row.previous_version: [0.0, 0.0]}
+    for night in window.nights:
+        for cell in window.truth(night)["expected_main_crashes"]:
+            key = cell["display_version"]
+            same_cell = (cell["channel"], cell["os"]) == (row.channel, row.os) and key in sums
+            if same_cell and row.age_from <= cell["release_age_days"] <= row.age_to:
+                sums[key][0] += cell["expected"]
+                sums[key][1] += cell["usage_hours"]
+    (latest_crashes, latest_hours), (previous_crashes, previous_hours) = sums.values()
+    return (latest_crashes / latest_hours) / (previous_crashes / previous_hours)
+
+
+def test_a_one_and_a_half_times_regression_on_mac_is_flagged_there_and_nowhere_else(spark, release_window):
+    rows = night_rows(spark, release_window)
+    flagged = {(r.channel, r.os) for r in rows if r.verdict == "regression"}
+    assert flagged == {("release", "Mac")}
+    (mac,) = [r for r in rows if (r.channel, r.os, r.measure) == ("release", "Mac", "main_crashes")]
+    assert mac.verdict == "regression"
+    assert (mac.latest_version, mac.previous_version, mac.age_from, mac.age_to) == ("158.0", "157.0.2", 0, 3)
+    assert mac.method == ROBUST
+    assert mac.ratio_low < true_ratio(release_window, mac) < mac.ratio_high
+    # The other platforms, same releases and ages: no change, and their intervals hold the truth.
+    for r in rows:
+        if (r.channel, r.measure) == ("release", "main_crashes") and r.os != "Mac":
+            assert r.verdict == "no clear change", r
+            assert r.ratio_low < true_ratio(release_window, r) < r.ratio_high, r
+
+
+def test_client_counts_are_within_the_sketchs_stated_error_of_the_exact_counts(spark, release_window):
+    counts = read_table(spark, str(release_window.warehouse), "client_counts")
+    checked = 0
+    for night in release_window.nights:
+        estimated = {
+            (r.channel, r.display_version, r.os): r
+            for r in counts.where(F.col("submission_date") == F.lit(night)).collect()
+        }
+        for cell in release_window.truth(night)["clients"]:
+            row = estimated[(cell["channel"], cell["display_version"], cell["os"])]
+            for exact, estimate in ((cell["active"], row.active_clients), (cell["crashing"], row.crashing_clients)):
+                # Three standard errors: a one-in-370 miss per cell.
+                assert abs(estimate - exact) <= 3 * HLL_RELATIVE_ERROR * exact, (night, cell, estimate)
+                checked += exact > 2**12 // 10  # beyond the sketch's exact warm-up
+    assert checked > 20, "the window must hold cells large enough to be estimated, not counted"

@@ -1,0 +1,117 @@
+"""The page's words and charts, from hand-made numbers: what it says loudly, and when."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from lib.pages import charts
+from lib.pages.health import ChannelHealth, NightHealth, PlatformHealth, Release
+from lib.pages.health_page import regressions, render, verdict_line
+
+NIGHT = date(2026, 11, 20)
+
+
+def comparison(os_name: str, measure: str, verdict: str, **changes) -> dict:
+    row = {
+        "submission_date": NIGHT,
+        "channel": "release",
+        "os": os_name,
+        "measure": measure,
+        "latest_version": "158.0",
+        "previous_version": "157.0.2",
+        "age_from": 0,
+        "age_to": 3,
+        "latest_crashes": 310,
+        "latest_hours": 98_000.0,
+        "latest_clients": 3_100,
+        "previous_crashes": 205,
+        "previous_hours": 97_000.0,
+        "previous_clients": 3_050,
+        "latest_rate": 3.16,
+        "latest_low": 2.8,
+        "latest_high": 3.6,
+        "previous_rate": 2.11,
+        "previous_low": 1.8,
+        "previous_high": 2.5,
+        "ratio": 1.5,
+        "ratio_low": 1.2,
+        "ratio_high": 1.85,
+        "method": "cluster-robust (clients), log scale",
+        "verdict": verdict,
+    }
+    return row | changes
+
+
+def rate_points() -> list[dict]:
+    return [
+        {"release": release, "panel": panel, "age": age, "value": value, "low": value * 0.8, "high": value * 1.25}
+        for release, base in (("158.0", 3.0), ("157.0.2", 2.0))
+        for panel in ("main process", "content processes")
+        for age, value in ((0, base * 1.6), (1, base * 1.3), (2, base * 1.1))
+    ]
+
+
+def health(verdicts: list[dict], checks: list[dict] | None = None, released: date = date(2026, 11, 17)) -> NightHealth:
+    releases = [Release("158.0", released, "158.0"), Release("157.0.2", date(2026, 11, 10), "157.0.2")]
+    platforms = [
+        PlatformHealth(os_name, rates=rate_points(), verdicts=[v for v in verdicts if v["os"] == os_name])
+        for os_name in ("Mac", "Windows")
+    ]
+    return NightHealth(NIGHT, [ChannelHealth("release", releases, platforms)], checks or [], True)
+
+
+def test_a_regression_is_one_line_with_both_sides_raw_numbers_and_the_ratios_interval():
+    line = verdict_line(comparison("Mac", "main_crashes", "regression"))
+    assert line == (
+        "release Mac, main-process crashes: REGRESSION: 158.0 3.16 [2.80, 3.60] against 157.0.2 2.11 [1.80, 2.50] "
+        "per 1,000 usage hours at release days 0-3, ratio 1.50x [1.20, 1.85]; crashes 310 vs 205, "
+        "hours 98,000 vs 97,000, clients 3,100 vs 3,050"
+    )
+
+
+def test_only_regressions_are_alerted_and_a_quiet_night_says_so():
+    quiet = health([comparison("Mac", "main_crashes", "no clear change")])
+    assert regressions(quiet) == []
+    page = render(quiet, "../../dq_reports/2026-11-20.html")
+    assert "No regression, and every data-quality check passed tonight." in page.html
+    loud = health(
+        [comparison("Mac", "main_crashes", "regression"), comparison("Windows", "main_crashes", "improvement")]
+    )
+    assert [line.split(":")[0] for line in regressions(loud)] == ["release Mac, main-process crashes"]
+
+
+def test_failed_checks_thin_data_and_a_release_under_a_day_old_are_loud():
+    checks = [
+        {"check": "duplicate_share", "severity": "critical", "success": False},
+        {"check": "clock_skew_share", "severity": "warning", "success": False},
+    ]
+    thin = comparison("Windows", "main_crashes", "not enough data", latest_crashes=4, latest_hours=800.0)
+    page = render(health([thin], checks, released=NIGHT), "../../dq_reports/2026-11-20.html")
+    assert "Data-quality checks FAILED tonight (duplicate_share)" in page.html
+    assert "Data-quality warnings tonight (clock_skew_share)" in page.html
+    assert 'href="../../dq_reports/2026-11-20.html"' in page.html
+    assert (
+        "Thin data, no verdict on main-process crashes: 158.0 has 4 crashes over 800 hours, 157.0.2 205 over 97,000"
+        in page.html
+    )
+    assert "158.0 was released on 2026-11-20: under a day old" in page.html
+    assert page.notes[0].startswith("Data-quality checks FAILED tonight")
+
+
+def test_each_chart_is_inline_svg_with_ids_of_its_own_and_a_png_beside_it():
+    page = render(health([comparison("Mac", "main_crashes", "regression")]), "report.html")
+    assert sorted(page.pngs) == ["release-mac-crash-rate.png", "release-windows-crash-rate.png"]
+    ids = re.findall(r'\bid="([^"]+)"', page.html)
+    assert len(ids) == len(set(ids)), "two charts' clip paths must not share an id"
+    for reference in re.findall(r"url\(#([^)]+)\)", page.html):
+        assert reference in ids
+    assert all(png[:8] == b"\x89PNG\r\n\x1a\n" for png in page.pngs.values())
+
+
+def test_a_thin_days_wide_interval_does_not_stretch_the_axis():
+    thin_day = {"release": "158.0", "panel": "main process", "age": 3, "value": 2.0, "low": 0.1, "high": 90.0}
+    points = [*rate_points(), thin_day]
+    spec = charts.by_release_age(points, ["158.0", "157.0.2"], "crashes per 1,000 hours").to_dict()
+    domain = spec["spec"]["layer"][1]["encoding"]["y"]["scale"]["domain"]
+    assert domain == [0.0, max(p["value"] for p in points) * 1.5]
