@@ -66,7 +66,7 @@ class Page:
     html: str
     pngs: dict[str, bytes]  # file name -> PNG, to write beside the page
     regressions: list[str]  # one line per regression verdict, for the alert
-    notes: list[str]  # the loud notes, as text
+    notes: list[str]  # every note on the page (night, channel, platform), as text
 
 
 def _e(value: object) -> str:
@@ -169,7 +169,7 @@ class _Charts:
 
     def figure(self, name: str, chart: object, caption: str, wide: bool = False) -> str:
         svg = charts.to_svg(chart, name)  # type: ignore[arg-type]
-        self.pngs[f"{name}.png"] = charts.to_png(chart)  # type: ignore[arg-type]
+        self.pngs[f"{name}.png"] = charts.to_png(svg)
         css = ' class="wide"' if wide else ""
         return (
             f'<figure{css} data-chart="{_e(name)}">{svg}<figcaption>{_e(caption)} '
@@ -177,9 +177,9 @@ class _Charts:
         )
 
 
-def _platform_notes(channel: ChannelHealth, platform: PlatformHealth, night: date) -> list[tuple[str, str]]:
+def _platform_notes(platform: PlatformHealth) -> list[tuple[str, str]]:
+    """Where a verdict is missing for want of data, what each side has and what it needs."""
     notes = []
-    newest = channel.releases[0]
     limits = thresholds()
     for v in platform.verdicts:
         if v["verdict"] == "not enough data" and v["measure"] != "crash_incidence":
@@ -191,27 +191,36 @@ def _platform_notes(channel: ChannelHealth, platform: PlatformHealth, night: dat
             notes.append(
                 (
                     "thin",
-                    f"Thin data, no verdict on {MEASURE_NAMES[v['measure']]}: {v['latest_version']} has "
-                    f"{_num(v['latest_crashes'], ',')} crashes over {_num(v['latest_hours'], ',.0f')} hours, "
-                    f"{previous}; a verdict needs {limits.min_crashes} crashes and {limits.min_hours:,.0f} hours "
-                    "on each side.",
+                    f"{v['channel']} {v['os']}: thin data, no verdict on {MEASURE_NAMES[v['measure']]}: "
+                    f"{v['latest_version']} has {_num(v['latest_crashes'], ',')} crashes over "
+                    f"{_num(v['latest_hours'], ',.0f')} hours, {previous}; a verdict needs {limits.min_crashes} "
+                    f"crashes and {limits.min_hours:,.0f} hours on each side.",
                 )
             )
-    if (night - newest.released).days < 1:
-        notes.append(
-            (
-                "warn",
-                f"{newest.label} was released on {newest.released}: under a day old, its numbers are its "
-                "first hours and its earliest, eagerest users.",
-            )
-        )
     return notes
+
+
+def _channel_notes(channel: ChannelHealth, night: date) -> list[tuple[str, str]]:
+    newest = channel.releases[0]
+    if (night - newest.released).days >= 1:
+        return []
+    return [
+        (
+            "warn",
+            f"{channel.channel}: {newest.label} was released on {newest.released}: under a day old, its numbers "
+            "are its first hours and its earliest, eagerest users.",
+        )
+    ]
+
+
+def _notes_html(notes: list[tuple[str, str]]) -> str:
+    return "".join(f'<p class="note {css}">{_e(text)}</p>' for css, text in notes)
 
 
 def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, rendered: _Charts) -> str:
     releases = [r.label for r in channel.releases]
     slug = f"{channel.channel}-{platform.os}".lower()
-    notes = "".join(f'<p class="note {css}">{_e(text)}</p>' for css, text in _platform_notes(channel, platform, night))
+    notes = _notes_html(_platform_notes(platform))
     figures = []
     if platform.rates:
         figures.append(
@@ -259,6 +268,7 @@ def _channel(channel: ChannelHealth, night: date, rendered: _Charts) -> str:
         f'<section class="channel" id="{_e(channel.channel)}"><h2>{_e(channel.channel)}</h2>'
         f'<p class="sub">Newest: <b>{_e(newest.label)}</b>, released {newest.released} '
         f"(day {(night - newest.released).days}); before it: {_e(older)}.</p>"
+        + _notes_html(_channel_notes(channel, night))
         + "".join(_platform(channel, p, night, rendered) for p in channel.platforms)
         + "</section>"
     )
@@ -299,7 +309,7 @@ def render(health: NightHealth, report_link: str) -> Page:
     rendered = _Charts()
     sections = "".join(_channel(c, health.night, rendered) for c in health.channels)
     notes = _page_notes(health)
-    note_html = "".join(f'<p class="note {css}">{_e(text)}</p>' for css, text in notes)
+    note_html = _notes_html(notes)
     if health.checks:
         note_html += f'<p class="note warn"><a href="{_e(report_link)}">The night\'s data-quality report</a></p>'
     if not notes:
@@ -327,4 +337,10 @@ def render(health: NightHealth, report_link: str) -> Page:
         f"<title>Firefox release health {health.night}</title><style>{STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
-    return Page(page, rendered.pngs, regressions(health), [text for _, text in notes])
+    everywhere = notes + [
+        note
+        for channel in health.channels
+        for note in _channel_notes(channel, health.night)
+        + [n for platform in channel.platforms for n in _platform_notes(platform)]
+    ]
+    return Page(page, rendered.pngs, regressions(health), [text for _, text in everywhere])

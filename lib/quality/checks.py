@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import great_expectations.expectations as gxe
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -26,6 +25,14 @@ from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 MAD_TO_SIGMA = 1.4826
+
+
+def _gxe():  # type: ignore[no-untyped-def]
+    """Great Expectations' expectations, imported when a check is built: the library takes
+    seconds to import, which a job's ``--help`` or a bad argument should not wait for."""
+    import great_expectations.expectations as gxe
+
+    return gxe
 
 
 def _check(suite: str, name: str, frame: str, threshold: str, expectation, key: str | None = None) -> Check:  # type: ignore[no-untyped-def]
@@ -78,7 +85,9 @@ def raw_checks(limits: Limits) -> list[Check]:
             name,
             "pings",
             f"at most {_pct(limit)} of lines",
-            lambda s: gxe.ExpectColumnValuesToBeInSet(column=column, value_set=[False], mostly=1 - limit, severity=s),
+            lambda s: _gxe().ExpectColumnValuesToBeInSet(
+                column=column, value_set=[False], mostly=1 - limit, severity=s
+            ),
         )
 
     def share_at_least(name: str, expectation, what: str) -> Check:  # type: ignore[no-untyped-def]
@@ -87,7 +96,7 @@ def raw_checks(limits: Limits) -> list[Check]:
     def in_set_at_least(name: str, column: str, values: list, what: str) -> Check:  # type: ignore[type-arg]
         return share_at_least(
             name,
-            lambda s: gxe.ExpectColumnValuesToBeInSet(
+            lambda s: _gxe().ExpectColumnValuesToBeInSet(
                 column=column, value_set=values, mostly=cfg[name]["min_share"], severity=s
             ),
             what,
@@ -100,14 +109,14 @@ def raw_checks(limits: Limits) -> list[Check]:
             "unique_document_ids",
             "pings",
             "no document id twice",
-            lambda s: gxe.ExpectColumnValuesToBeUnique(column="kept_document", severity=s),
+            lambda s: _gxe().ExpectColumnValuesToBeUnique(column="kept_document", severity=s),
         ),
         share_at_most("duplicate_share", "is_duplicate"),
         share_at_most("quarantine_share", "is_quarantined"),
         share_at_most("exclusion_share", "is_excluded"),
         share_at_least(
             "client_id_well_formed",
-            lambda s: gxe.ExpectColumnValuesToMatchRegex(
+            lambda s: _gxe().ExpectColumnValuesToMatchRegex(
                 column="client_id", regex=UUID, mostly=cfg["client_id_well_formed"]["min_share"], severity=s
             ),
             "of client ids",
@@ -119,7 +128,7 @@ def raw_checks(limits: Limits) -> list[Check]:
         in_set_at_least("check_fields_typed", "check_fields_typed", [True], "of pings"),
         share_at_least(
             "subsession_length_plausible",
-            lambda s: gxe.ExpectColumnValuesToBeBetween(
+            lambda s: _gxe().ExpectColumnValuesToBeBetween(
                 column="subsession_length",
                 min_value=length["min_seconds"],
                 max_value=limits.usage_cap_seconds,
@@ -130,7 +139,7 @@ def raw_checks(limits: Limits) -> list[Check]:
         ),
         share_at_least(
             "clock_skew_share",
-            lambda s: gxe.ExpectColumnValuesToBeBetween(
+            lambda s: _gxe().ExpectColumnValuesToBeBetween(
                 column="clock_skew_days", max_value=skew["max_days"], mostly=skew["min_share"], severity=s
             ),
             f"of pings created within {skew['max_days']} days",
@@ -144,7 +153,7 @@ def raw_checks(limits: Limits) -> list[Check]:
                 f"fields_present:{column}",
                 "pings",
                 f"at least {_pct(present['min_share'])} not null",
-                lambda s, column=column: gxe.ExpectColumnValuesToNotBeNull(
+                lambda s, column=column: _gxe().ExpectColumnValuesToNotBeNull(
                     column=column, mostly=present["min_share"], severity=s
                 ),
                 key="fields_present",
@@ -298,7 +307,7 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             name,
             frame,
             f"{what} no larger than the channel's limit or {cfg[name]['mad_factor']:g} MADs: {limits}",
-            lambda s: gxe.ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
+            lambda s: _gxe().ExpectColumnValuesToBeInSet(column="within_band", value_set=[True], severity=s),
         )
 
     return [
@@ -307,14 +316,14 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             "non_negative",
             "day",
             "smallest count or hours >= 0",
-            lambda s: gxe.ExpectColumnMinToBeBetween(column="smallest_measure", min_value=0, severity=s),
+            lambda s: _gxe().ExpectColumnMinToBeBetween(column="smallest_measure", min_value=0, severity=s),
         ),
         _check(
             "aggregates",
             "grain_unique",
             "day",
             "one row per dimensions",
-            lambda s: gxe.ExpectCompoundColumnsToBeUnique(
+            lambda s: _gxe().ExpectCompoundColumnsToBeUnique(
                 column_list=list(DIMENSIONS), ignore_row_if="never", severity=s
             ),
         ),
@@ -323,7 +332,7 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             "reconciles_with_dq_metrics",
             "day",
             f"sum of ping_count = {expected_pings:,} (dq_metrics)",
-            lambda s: gxe.ExpectColumnSumToBeBetween(
+            lambda s: _gxe().ExpectColumnSumToBeBetween(
                 column="ping_count", min_value=expected_pings, max_value=expected_pings, severity=s
             ),
         ),
@@ -334,7 +343,7 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
             "busy_version_missing_from_calendar",
             "calendar",
             f"no undated version above {_pct(calendar['max_share'])} of its channel's pings",
-            lambda s: gxe.ExpectColumnValuesToBeBetween(column="share", max_value=calendar["max_share"], severity=s),
+            lambda s: _gxe().ExpectColumnValuesToBeBetween(column="share", max_value=calendar["max_share"], severity=s),
         ),
     ]
 

@@ -25,8 +25,6 @@ from pyspark.sql import DataFrame, SparkSession
 # This project never phones home; GX would otherwise try to send usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
 
-import great_expectations as gx
-from great_expectations.data_context.types.base import ProgressBarsConfig
 
 CRITICAL = "critical"
 MAX_DETAILS = 10
@@ -103,6 +101,11 @@ def run_checks(
     """Run every check on its frame with GX; frames named in ``index_columns`` are
     small, and their failing rows are reported by those columns."""
     del spark  # GX's Spark data source picks up the active session
+    # Imported here: the library takes seconds to import, which a job's --help or a bad
+    # argument should not wait for.
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
     # GX pins this module's logger to INFO, which announces a temporary folder every run.
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")

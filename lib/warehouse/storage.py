@@ -27,7 +27,8 @@ def qualified(spark: SparkSession, path: str) -> str:
 def write_bytes(spark: SparkSession, path: str, content: bytes) -> None:
     """Write a small file (a report, a chart) to a local or s3a path, replacing it."""
     fs, hadoop_path = _resolve(spark, path)
-    fs.setWriteChecksum(False)  # no .crc file beside it on a local disk: people open these folders
+    if fs.getScheme() == "file":  # the raw local file system: no .crc file beside it, people open these folders
+        fs = fs.getRawFileSystem()
     stream = fs.create(hadoop_path, True)
     try:
         stream.write(bytearray(content))

@@ -31,6 +31,7 @@ from tests.delta_state import snapshot, versions
 
 pytestmark = pytest.mark.slow
 
+PAGE_AND_COMPACTION = ("release_health", "alert_release_managers", "housekeeping")
 SPARK_TASKS = ("aggregate_crashes", "validate_aggregates", "compare_releases", "release_health", "housekeeping")
 
 
@@ -98,7 +99,11 @@ def test_a_backfill_of_nights_run_one_by_one_rewrites_them_into_the_same_tables(
 
     assert dates == [FIRST, SECOND]
     for day in dates:
-        assert str(night(dag, airflow_env, landing, day, warehouse).state) == "success"
+        # The tables are the claim here: the page and the compaction have tests of their own.
+        rerun = run_night(
+            dag, airflow_env, day, landing / "raw", warehouse, landing / "releases", skip=PAGE_AND_COMPACTION
+        )
+        assert str(rerun.state) == "success"
     assert snapshot(spark, warehouse) == before
     assert all(v > before_versions[name] for name, v in versions(spark, warehouse).items()), "nothing rewritten"
 
@@ -152,14 +157,16 @@ def test_a_broken_setting_fails_the_first_job_at_once_and_emails_why(dag, airflo
 def test_a_night_with_a_regression_emails_the_release_managers_the_verdicts_and_the_page(
     dag, airflow_env, inbox, release_window, tmp_path
 ):
-    """The demo's population, its newest release 1.5x crashier on Mac: the night's run
-    (re-run over the window's tables) emails the release managers, not the on-call."""
+    """The demo's population, its newest release 1.5x crashier on Mac: the night's page is
+    written and emailed to the release managers, not the on-call."""
     warehouse = tmp_path / "warehouse"
     shutil.copytree(release_window.warehouse, warehouse)
     inbox.messages.clear()
 
     day = release_window.last
-    run = run_night(dag, airflow_env, day, release_window.raw, warehouse, release_window.releases)
+    # The window's tables already hold the night's verdicts: the run writes the page and alerts.
+    skip = ("aggregate_crashes", "validate_aggregates", "compare_releases", "housekeeping")
+    run = run_night(dag, airflow_env, day, release_window.raw, warehouse, release_window.releases, skip=skip)
 
     assert str(run.state) == "success", task_states(run)
     (message,) = inbox.messages

@@ -70,7 +70,8 @@ def test_spark_submit_runs_the_job_from_the_code_zip(spark, dag, submit_env, lan
 
     run = dag.test(
         logical_date=pendulum.datetime(SECOND.year, SECOND.month, SECOND.day, tz="UTC"),
-        mark_success_pattern=r"^(validate_aggregates|compare_releases|housekeeping)$",  # one job is enough here
+        # One job is enough here.
+        mark_success_pattern=r"^(validate_aggregates|compare_releases|release_health|alert_release_managers|housekeeping)$",
     )
 
     assert str(run.state) == "success", task_states(run)

@@ -2,9 +2,10 @@
 (moto's, authentication on) on localhost, reached through s3a with nothing but the
 standard AWS variables, as SPEC section 5 says a deployment configures it.
 
-One night is landed in a bucket, aggregated (with its raw checks), validated and
-compacted by the jobs' own command lines, each its own process; the tables, read back
-from S3 by delta-rs, equal the same night run on local disk. A missing bucket and a
+One night is landed in a bucket, aggregated (with its raw checks and their report),
+paged and compacted by the jobs' own command lines, each its own process; the tables,
+read back from S3 by delta-rs, equal the same night run on local disk, and the page
+and its charts are objects beside them. A missing bucket and a
 wrong secret each fail with one line and leave the tables as they were.
 """
 
@@ -64,7 +65,7 @@ def night_on_s3(s3, landing) -> dict[str, subprocess.CompletedProcess]:
     common = ("--date", str(CLEAN), "--warehouse", TABLES)
     return {
         "aggregate_crashes": job(s3, "aggregate_crashes", *common, "--raw", RAW, "--releases", RELEASES),
-        "validate_aggregates": job(s3, "validate_aggregates", *common),
+        "release_health": job(s3, "release_health", *common),
         "housekeeping": job(s3, "housekeeping", *common),
     }
 
@@ -94,6 +95,14 @@ def test_the_tables_on_s3_equal_the_same_night_on_local_disk(s3, night_on_s3, wa
         "the local night wrote nothing to compare"
     )  # a clean night quarantines nothing
     assert night_rows(s3_table(s3, name), CLEAN) == local
+
+
+def test_the_report_page_and_charts_are_written_to_the_warehouse_bucket(s3, night_on_s3):
+    keys = {o["Key"] for o in s3.client().list_objects_v2(Bucket=WAREHOUSE)["Contents"]}
+    night = f"crash_rates/release_health/{CLEAN}/"
+    assert {f"{night}index.html", f"{night}summary.json", f"crash_rates/dq_reports/{CLEAN}.html"} <= keys
+    assert any(k.startswith(night) and k.endswith(".png") for k in keys)
+    assert not any(k.endswith(".crc") for k in keys)
 
 
 def test_housekeeping_compacted_the_night_on_s3(s3, night_on_s3):

@@ -94,6 +94,8 @@ def test_a_failing_history_check_draws_each_series_it_judged_and_others_draw_not
     )
     page = render_html(DAY, [drop, result("duplicate_share", False)])
     assert page.count("<svg") == 2
-    assert "<figcaption>release Mac pings</figcaption>" in page and "<figcaption>release Linux pings</figcaption>" in page
+    assert (
+        "<figcaption>release Mac pings</figcaption>" in page and "<figcaption>release Linux pings</figcaption>" in page
+    )
     ids = re.findall(r'\bid="([^"]+)"', page)
     assert len(ids) == len(set(ids))
