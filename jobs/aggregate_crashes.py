@@ -138,7 +138,7 @@ def _judge(spark: SparkSession, config: Config, classified: DataFrame, progress:
         return
     with progress.heartbeat(spark, "checking the raw pings"):
         try:
-            progress(judge_raw(spark, classified, config.day, config.warehouse, config.reports, config.limits))
+            progress(judge_raw(spark, classified, config.day, config.warehouse, config.reports, config.limits, JOB))
         except CriticalChecksFailed as failure:
             if config.raw_checks == "enforce":
                 raise

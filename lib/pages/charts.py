@@ -42,7 +42,8 @@ def by_release_age(
     """A value against release age, one line per release with its 95% interval as a band.
 
     ``points``: ``release``, ``age`` (days since release), ``value``, ``low``, ``high``,
-    and ``panel`` (one small chart per panel side by side, e.g. per measure).
+    and ``panel`` (one small chart per panel side by side, e.g. per measure, in the order
+    the points first name them).
     """
     axis_format = ".0%" if percent else ",.1f"
     x = alt.X("age:Q", title="days since release", axis=alt.Axis(tickMinStep=1, format="d"))
@@ -52,14 +53,19 @@ def by_release_age(
     top = min(max(values) * 1.5, 1.0) if percent else max(values) * 1.5 or 1.0
     bottom = max(min(values) - (1.0 - min(values)), 0.0) if percent else 0.0
     y_scale = alt.Scale(domain=[bottom, top], clamp=True, nice=True)
-    band = alt.Chart().mark_area(opacity=0.18, clip=True).encode(x=x, y="low:Q", y2="high:Q", color=colour)
+    # Both layers name the scale: Vega-Lite would otherwise merge the band's own domain (from 0) into it.
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.18, clip=True)
+        .encode(x=x, y=alt.Y("low:Q", scale=y_scale), y2="high:Q", color=colour)
+    )
     line = (
         alt.Chart()
         .mark_line(point=alt.OverlayMarkDef(size=28), strokeWidth=2, clip=True)
         .encode(x=x, y=alt.Y("value:Q", title=y_title, axis=alt.Axis(format=axis_format), scale=y_scale), color=colour)
     )
     layered = alt.layer(band, line, data=alt.Data(values=list(points))).properties(width=WIDTH, height=HEIGHT)
-    panels = sorted({p["panel"] for p in points})
+    panels = list(dict.fromkeys(p["panel"] for p in points))  # in the order given
     chart = layered.facet(column=alt.Column("panel:N", title=None, sort=panels)) if len(panels) > 1 else layered
     return _configured(chart)
 

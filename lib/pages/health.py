@@ -28,6 +28,7 @@ from pyspark.sql import Column, DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import sums_over, usage_by_release_age
+from lib.analysis.release_comparisons import MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
 from lib.warehouse.tables import read_table, table_exists
 
@@ -38,6 +39,7 @@ TOP_REASONS = 8
 # older releases' later life is not what the morning compares.
 AGES_BEYOND_NEWEST, MIN_AGES_SHOWN = 7, 14
 RATE_MEASURES = {"main_crashes": "main process", "content_crashes": "content processes"}
+PANELS = list(RATE_MEASURES.values())
 
 
 @dataclass(frozen=True)
@@ -269,10 +271,10 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
         platforms = [
             PlatformHealth(
                 os_name,
-                sorted(rates[os_name], key=lambda p: (p["panel"], p["release"], p["age"])),
+                sorted(rates[os_name], key=lambda p: (PANELS.index(p["panel"]), p["release"], p["age"])),
                 sorted(crash_free.get(os_name, []), key=lambda p: (p["release"], p["age"])),
                 adoption.get(os_name, []),
-                sorted((v for v in verdicts if v["os"] == os_name), key=lambda v: v["measure"]),
+                sorted((v for v in verdicts if v["os"] == os_name), key=lambda v: MEASURES.index(v["measure"])),
                 top.get(os_name, []),
             )
             for os_name in sorted(rates)

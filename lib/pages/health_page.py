@@ -100,14 +100,20 @@ def _ages(row: dict) -> str:
 
 def verdict_line(row: dict) -> str:
     """One comparison as a sentence: what the alert email and the page's notes say."""
-    unit = "of active clients crashed" if row["measure"] == "crash_incidence" else "per 1,000 usage hours"
+    incidence = row["measure"] == "crash_incidence"
+    unit = "of active clients crashed" if incidence else "per 1,000 usage hours"
+    counts = (
+        f"crashing clients {_num(row['latest_crashes'], ',')} of {_num(row['latest_clients'], ',')} vs "
+        f"{_num(row['previous_crashes'], ',')} of {_num(row['previous_clients'], ',')}"
+        if incidence
+        else f"crashes {_num(row['latest_crashes'], ',')} vs {_num(row['previous_crashes'], ',')}, "
+        f"hours {_num(row['latest_hours'], ',.0f')} vs {_num(row['previous_hours'], ',.0f')}, "
+        f"clients {_num(row['latest_clients'], ',')} vs {_num(row['previous_clients'], ',')}"
+    )
     return (
         f"{row['channel']} {row['os']}, {MEASURE_NAMES[row['measure']]}: {row['verdict'].upper()}: "
         f"{row['latest_version']} {_rate(row, 'latest')} against {row['previous_version'] or '-'} "
-        f"{_rate(row, 'previous')} {unit} at release {_ages(row)}, ratio {_ratio(row)}; "
-        f"crashes {_num(row['latest_crashes'], ',')} vs {_num(row['previous_crashes'], ',')}, "
-        f"hours {_num(row['latest_hours'], ',.0f')} vs {_num(row['previous_hours'], ',.0f')}, "
-        f"clients {_num(row['latest_clients'], ',')} vs {_num(row['previous_clients'], ',')}"
+        f"{_rate(row, 'previous')} {unit} at release {_ages(row)}, ratio {_ratio(row)}; {counts}"
     )
 
 

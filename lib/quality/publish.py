@@ -41,10 +41,13 @@ def publish(
     day: date,
     suite: str,
     results: Sequence[CheckResult],
+    job: str | None = None,
 ) -> str:
-    """Keep, render and (on a critical failure) send; returns the summary or raises."""
+    """Keep, render and (on a critical failure) send; returns the summary or raises.
+    ``job`` names the job in the commit and the log (default ``validate_<suite>``)."""
+    job = job or f"validate_{suite}"
     commit_info = {
-        "job": f"validate_{suite}",
+        "job": job,
         "submission_date": day.isoformat(),
         "code_version": code_version(),
     }
@@ -67,12 +70,12 @@ def publish(
     warnings = sum(not r.success for r in results) - len(failed)
     if not failed:
         return (
-            f"validate_{suite} {day}: {len(results)} checks, no critical failure, "
+            f"{job} {day}: {suite} suite, {len(results)} checks, no critical failure, "
             f"{warnings} warning(s); report {report}"
         )
     settings = SmtpSettings.from_env()
     if settings is None:
-        log.warning("validate_%s %s: no SMTP configured (CRASH_RATES_SMTP_HOST); not emailing", suite, day)
+        log.warning("%s %s: no SMTP configured (CRASH_RATES_SMTP_HOST); not emailing", job, day)
     else:
         send_report(
             settings,
@@ -81,16 +84,22 @@ def publish(
             attachment_name=report_attachment_name(day),
             attachment_html=page,
         )
-        log.info("validate_%s %s: emailed the report to %s", suite, day, ", ".join(settings.recipients))
+        log.info("%s %s: emailed the report to %s", job, day, ", ".join(settings.recipients))
     names = ", ".join(r.check for r in failed)
     raise CriticalChecksFailed(f"{len(failed)} critical check(s) failed for {day} ({suite}): {names}; report {report}")
 
 
 def judge_raw(
-    spark: SparkSession, classified: DataFrame, day: date, warehouse: str, reports: str | None, limits: Limits
+    spark: SparkSession,
+    classified: DataFrame,
+    day: date,
+    warehouse: str,
+    reports: str | None,
+    limits: Limits,
+    job: str = "validate_raw",
 ) -> str:
     """The ``raw`` suite on a day's classified lines (see :func:`lib.transform.classify.classify`),
     published; returns the summary or raises :class:`CriticalChecksFailed`."""
     frame = raw_check_frame(classified, day)
     results = run_checks(spark, "raw", day, {"pings": frame}, raw_checks(limits))
-    return publish(spark, warehouse, reports, day, "raw", results)
+    return publish(spark, warehouse, reports, day, "raw", results, job)
