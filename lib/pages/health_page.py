@@ -42,6 +42,7 @@ table { border-collapse: collapse; width: 100%; font-size: .84rem; font-variant-
 th, td { padding: .3rem .45rem; border-bottom: 1px solid var(--line); text-align: right; white-space: nowrap; }
 th { background: #f4f4f4; } th.side { text-align: center; border-left: 2px solid #fff; }
 th:first-child, td:first-child, td.text { text-align: left; }
+td small { color: #555; }
 td.reason { text-align: left; white-space: normal; max-width: 38rem; overflow-wrap: anywhere; }
 .verdict { font-weight: 700; } .verdict.bad { color: var(--bad); } .verdict.good { color: var(--good); }
 .verdict.thin { color: var(--thin); font-weight: 400; }
@@ -117,6 +118,12 @@ def verdict_line(row: dict) -> str:
     )
 
 
+def _stacked(text: str) -> str:
+    """``1.58x [1.36, 1.84]`` as the value over its interval in small type: a narrower column."""
+    value, _, interval = text.partition(" [")
+    return f"{_e(value)}<br><small>[{_e(interval)}</small>" if interval else _e(value)
+
+
 def _verdict_table(rows: list[dict]) -> str:
     """Verdict and ratio first (what the morning is about), then each side's rate with its raw numbers."""
     if not rows:
@@ -134,12 +141,12 @@ def _verdict_table(rows: list[dict]) -> str:
         cells = [
             f'<td class="text" title="{_e(r["method"])}">{_e(MEASURE_NAMES[r["measure"]])}</td>',
             f'<td class="text verdict {css}">{_e(r["verdict"])}</td>',
-            f"<td>{_e(_ratio(r))}</td>",
+            f"<td>{_stacked(_ratio(r))}</td>",
             f"<td>{_e(_ages(r))}</td>",
         ]
         for name in ("latest", "previous"):
             cells += [
-                f"<td>{_e(_rate(r, name))}</td>",
+                f"<td>{_stacked(_rate(r, name))}</td>",
                 f"<td>{_num(r[f'{name}_crashes'], ',')}</td>",
                 f"<td>{_num(r[f'{name}_hours'], ',.0f')}</td>",
                 f"<td>{_num(r[f'{name}_clients'], ',')}</td>",
