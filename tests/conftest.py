@@ -3,6 +3,9 @@
 Mozilla's real pings and calendars are read from ``$CRASH_RATES_FIXTURES``
 (default ``../shared/fixtures`` beside the checkout); tests that need them skip,
 saying why, when the folder is absent. They are never copied into the project.
+
+``release_window`` is the demo's generated population around a release, aggregated
+once for every test that reads verdicts, the page or the regression alert.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ traceback is only printed with ``CRASH_RATES_DEBUG=1``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import re
@@ -160,6 +161,18 @@ def _log_progress_to_stdout() -> None:
         log.propagate = False
 
 
+def _stop_spark() -> None:
+    """Stop a failed job's Spark before its error line is printed: tasks still running
+    when the JVM shuts down log their own cancellation (a stack trace on stderr), which
+    must come before the one line, never after it."""
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        with contextlib.suppress(Exception):
+            active.stop()
+
+
 def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Main:
     """Turn ``body(argv) -> summary line`` into a ``main`` with this module's error contract."""
 
@@ -173,6 +186,8 @@ def main_wrapper(job: str, body: Callable[[list[str]], str]) -> Main:
         except Exception as error:
             if os.environ.get("CRASH_RATES_DEBUG"):
                 traceback.print_exc()
+            if argv is None:  # the job's own process: nothing else shares its Spark
+                _stop_spark()
             print(f"{job}: error: {one_line(error)}", file=sys.stderr)
             return error.exit_status if isinstance(error, JobError) else EXIT_FAILED
         print(summary)
