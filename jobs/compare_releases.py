@@ -15,21 +15,15 @@ verdict (thresholds in ``schemas/verdicts.yaml``); **prints** the same rows. Wit
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, SparkSession
-
 from lib.analysis.compare import compare_releases, format_report
 from lib.analysis.release_comparisons import format_rows, release_comparisons
 from lib.contract.deploy import code_version
 from lib.contract.vocabulary import CRASH_MEASURES
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.warehouse.tables import read_table, replace_partition, table_exists, table_spec
+from lib.warehouse.tables import read_table, read_table_if_exists, replace_partition, table_spec
 
 JOB = "compare_releases"
-
-
-def _optional(spark: SparkSession, warehouse: str, name: str) -> DataFrame | None:
-    return read_table(spark, warehouse, name) if table_exists(spark, warehouse, name) else None
 
 
 def command(argv: list[str]) -> str:
@@ -38,11 +32,12 @@ def command(argv: list[str]) -> str:
     args = parse_args(parser, argv)
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
-    sums = _optional(spark, args.warehouse, "crash_client_sums")
+    sums = read_table_if_exists(spark, args.warehouse, "crash_client_sums")
     if args.measure:
         return format_report(compare_releases(aggregates, args.date, args.measure, sums), args.date, args.measure)
     progress = Progress(JOB, args.date)
-    rows = release_comparisons(spark, aggregates, sums, _optional(spark, args.warehouse, "client_counts"), args.date)
+    counts = read_table_if_exists(spark, args.warehouse, "client_counts")
+    rows = release_comparisons(spark, aggregates, sums, counts, args.date)
     commit_info = {"job": JOB, "submission_date": args.date.isoformat(), "code_version": code_version()}
     replace_partition(spark, args.warehouse, table_spec("release_comparisons"), rows, args.date, commit_info)
     written = rows.collect()

@@ -25,13 +25,17 @@ def success_marker_path(raw: str, doc_type: str, day: date) -> str:
     return f"{partition_path(raw, doc_type, day)}/{SUCCESS_MARKER}"
 
 
+def _folder(warehouse: str, default: str, override: str | None) -> str:
+    """``override`` when given, else ``<warehouse>/<default>``; no trailing slash."""
+    return (override or f"{warehouse.rstrip('/')}/{default}").rstrip("/")
+
+
 def report_path(warehouse: str, day: date, reports: str | None = None) -> str:
     """The day's data-quality report (both suites), rewritten by each validate job.
 
     ``reports`` is a folder that replaces the default ``<warehouse>/dq_reports``.
     """
-    folder = reports or f"{warehouse.rstrip('/')}/dq_reports"
-    return f"{folder.rstrip('/')}/{day.isoformat()}.html"
+    return f"{_folder(warehouse, 'dq_reports', reports)}/{day.isoformat()}.html"
 
 
 def report_attachment_name(day: date) -> str:
@@ -48,8 +52,7 @@ def health_folder(warehouse: str, day: date, out: str | None = None) -> str:
 
     ``out`` is a folder that replaces the default ``<warehouse>/release_health``.
     """
-    folder = out or f"{warehouse.rstrip('/')}/release_health"
-    return f"{folder.rstrip('/')}/{day.isoformat()}"
+    return f"{_folder(warehouse, 'release_health', out)}/{day.isoformat()}"
 
 
 def health_attachment_name(day: date) -> str:

@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 from lib.analysis.compare import sums_over, usage_by_release_age
 from lib.analysis.release_comparisons import MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
-from lib.warehouse.tables import read_table, table_exists
+from lib.warehouse.tables import read_table, read_table_if_exists
 
 CHART_RELEASES = 3
 ADOPTION_DAYS = 28
@@ -76,10 +76,6 @@ class NightHealth:
     channels: list[ChannelHealth]
     checks: list[dict]  # the night's dq_results rows that failed or warned
     has_comparisons: bool
-
-
-def _optional(spark: SparkSession, warehouse: str, name: str) -> DataFrame | None:
-    return read_table(spark, warehouse, name) if table_exists(spark, warehouse, name) else None
 
 
 def _newest_releases(rows: list[Row]) -> dict[str, list[Release]]:
@@ -234,17 +230,17 @@ def _reasons(reasons: DataFrame, spark: SparkSession, verdicts: list[dict], rele
 def night_health(spark: SparkSession, warehouse: str, night: date, channels: tuple[str, ...]) -> NightHealth:
     """Everything the page shows for ``night``, for ``channels`` (in the order given)."""
     aggregates = read_table(spark, warehouse, "crash_aggregates").where(F.col("channel").isin(*channels))
-    sums = _optional(spark, warehouse, "crash_client_sums")
+    sums = read_table_if_exists(spark, warehouse, "crash_client_sums")
     by_measure = {m: usage_by_release_age(aggregates, night, m, sums).collect() for m in RATE_MEASURES}
     newest = _newest_releases(by_measure["main_crashes"])
-    comparisons = _optional(spark, warehouse, "release_comparisons")
+    comparisons = read_table_if_exists(spark, warehouse, "release_comparisons")
     verdict_rows = (
         [r.asDict() for r in comparisons.where(F.col("submission_date") == F.lit(night)).collect()]
         if comparisons is not None
         else []
     )
-    counts = _optional(spark, warehouse, "client_counts")
-    reasons = _optional(spark, warehouse, "crash_reasons")
+    counts = read_table_if_exists(spark, warehouse, "client_counts")
+    reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
     first_release: dict[tuple[str, str], date] = {}
     for r in by_measure["main_crashes"]:
         key = (r.channel, r.display_version)
@@ -280,7 +276,7 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
             for os_name in sorted(rates)
         ]
         result.append(ChannelHealth(channel, releases, platforms))
-    dq = _optional(spark, warehouse, "dq_results")
+    dq = read_table_if_exists(spark, warehouse, "dq_results")
     checks = (
         [r.asDict() for r in dq.where((F.col("submission_date") == F.lit(night)) & ~F.col("success")).collect()]
         if dq is not None

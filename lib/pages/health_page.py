@@ -174,11 +174,18 @@ def _reasons_table(rows: list[dict], latest: str, previous: str) -> str:
     )
 
 
-class _Charts:
-    """Renders each chart once to SVG (for the page) and PNG (beside it), under a unique name."""
+class _Rendered:
+    """What rendering the sections leaves besides their HTML: each chart rendered once to
+    SVG (for the page) and PNG (beside it, under a unique name), and the notes shown."""
 
     def __init__(self) -> None:
         self.pngs: dict[str, bytes] = {}
+        self.notes: list[tuple[str, str]] = []
+
+    def noted(self, notes: list[tuple[str, str]]) -> str:
+        """The notes as HTML, kept for the page's list of every note."""
+        self.notes += notes
+        return _notes_html(notes)
 
     def figure(self, name: str, chart: object, caption: str, wide: bool = False) -> str:
         svg = charts.to_svg(chart, name)  # type: ignore[arg-type]
@@ -230,10 +237,10 @@ def _notes_html(notes: list[tuple[str, str]]) -> str:
     return "".join(f'<p class="note {css}">{_e(text)}</p>' for css, text in notes)
 
 
-def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, rendered: _Charts) -> str:
+def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, rendered: _Rendered) -> str:
     releases = [r.label for r in channel.releases]
     slug = f"{channel.channel}-{platform.os}".lower()
-    notes = _notes_html(_platform_notes(platform))
+    notes = rendered.noted(_platform_notes(platform))
     figures = []
     if platform.rates:
         figures.append(
@@ -274,14 +281,14 @@ def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, ren
     )
 
 
-def _channel(channel: ChannelHealth, night: date, rendered: _Charts) -> str:
+def _channel(channel: ChannelHealth, night: date, rendered: _Rendered) -> str:
     newest = channel.releases[0]
     older = ", ".join(f"{r.label} ({r.released})" for r in channel.releases[1:]) or "none with usage"
     return (
         f'<section class="channel" id="{_e(channel.channel)}"><h2>{_e(channel.channel)}</h2>'
         f'<p class="sub">Newest: <b>{_e(newest.label)}</b>, released {newest.released} '
         f"(day {(night - newest.released).days}); before it: {_e(older)}.</p>"
-        + _notes_html(_channel_notes(channel, night))
+        + rendered.noted(_channel_notes(channel, night))
         + "".join(_platform(channel, p, night, rendered) for p in channel.platforms)
         + "</section>"
     )
@@ -298,8 +305,8 @@ def regressions(health: NightHealth) -> list[str]:
     ]
 
 
-def _page_notes(health: NightHealth) -> list[tuple[str, str]]:
-    notes = [("bad", line) for line in regressions(health)]
+def _page_notes(health: NightHealth, regression_lines: list[str]) -> list[tuple[str, str]]:
+    notes = [("bad", line) for line in regression_lines]
     failed = sorted(c["check"] for c in health.checks if c["severity"] == "critical")
     warned = sorted(c["check"] for c in health.checks if c["severity"] != "critical")
     if failed:
@@ -319,9 +326,10 @@ def _page_notes(health: NightHealth) -> list[tuple[str, str]]:
 
 def render(health: NightHealth, report_link: str) -> Page:
     """The page for ``health``; ``report_link`` is the night's data-quality report, as the page links it."""
-    rendered = _Charts()
+    rendered = _Rendered()
     sections = "".join(_channel(c, health.night, rendered) for c in health.channels)
-    notes = _page_notes(health)
+    regression_lines = regressions(health)
+    notes = _page_notes(health, regression_lines)
     note_html = _notes_html(notes)
     if health.checks:
         note_html += f'<p class="note warn"><a href="{_e(report_link)}">The night\'s data-quality report</a></p>'
@@ -350,10 +358,4 @@ def render(health: NightHealth, report_link: str) -> Page:
         f"<title>Firefox release health {health.night}</title><style>{STYLE}</style></head>"
         f"<body>{body}</body></html>"
     )
-    everywhere = notes + [
-        note
-        for channel in health.channels
-        for note in _channel_notes(channel, health.night)
-        + [n for platform in channel.platforms for n in _platform_notes(platform)]
-    ]
-    return Page(page, rendered.pngs, regressions(health), [text for _, text in everywhere])
+    return Page(page, rendered.pngs, regression_lines, [text for _, text in notes + rendered.notes])

@@ -245,6 +245,11 @@ def table_exists(spark: SparkSession, warehouse: str, name: str) -> bool:
     return bool(DeltaTable.isDeltaTable(spark, qualified(spark, table_spec(name).path(warehouse))))
 
 
+def read_table_if_exists(spark: SparkSession, warehouse: str, name: str) -> DataFrame | None:
+    """The table, or None before its first commit (a table an older run did not write yet)."""
+    return read_table(spark, warehouse, name) if table_exists(spark, warehouse, name) else None
+
+
 def compact_partition(spark: SparkSession, warehouse: str, name: str, day: date) -> tuple[int, int]:
     """Bin-pack ``day``'s small files into few (Delta OPTIMIZE); returns (files removed, files added).
 
