@@ -36,6 +36,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
@@ -43,8 +44,9 @@ from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
 from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day, read_lines
 from lib.ingest.pings import files_not_json_lines, read_pings
-from lib.quality.publish import CriticalChecksFailed, judge_raw
-from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.quality.publish import CriticalChecksFailed, Verdict, judge_raw
+from lib.runtime.cli import RANGED, Progress, date_range, job_parser, main_wrapper, parse_args
+from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
 from lib.transform.aggregate import (
     to_client_counts,
@@ -63,25 +65,35 @@ JOB = "aggregate_crashes"
 
 @dataclass(frozen=True)
 class Config:
-    day: date
+    day: date  # the date, or the first date of a range
     raw: str
     warehouse: str
     releases: str | None = None
     limits: Limits = field(default_factory=Limits)
     reports: str | None = None
     raw_checks: str = "enforce"  # see RAW_CHECKS
+    until: date | None = None  # the last date of a range, included
+
+    @property
+    def days(self) -> tuple[date, ...]:
+        return date_range(self.day, self.until or self.day)
+
+    @property
+    def label(self) -> str:
+        """``2026-11-20``, or ``2026-10-01..2026-10-31`` for a range."""
+        return str(self.day) if self.until in (None, self.day) else f"{self.day}..{self.until}"
 
 
 # What the raw checks may do to a run.
 RAW_CHECKS = {
-    "enforce": "judge them; a critical failure stops the run before anything is aggregated (the nightly)",
+    "enforce": "judge them; a date with a critical failure is not aggregated, the others are (the nightly)",
     "report": "judge and publish them, and aggregate whatever they find (a fault understood and accepted)",
     "skip": "do not judge them (re-aggregating a day whose verdict is already in dq_results)",
 }
 
 
 def read_config(argv: list[str]) -> Config:
-    parser = job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "reports", "limits")
+    parser = job_parser(JOB, __doc__, *RANGED, "raw", "releases", "reports", "limits")
     parser.add_argument(
         "--raw-checks",
         choices=RAW_CHECKS,
@@ -89,7 +101,8 @@ def read_config(argv: list[str]) -> Config:
         help="; ".join(f"{name}: {what}" for name, what in RAW_CHECKS.items()),
     )
     args = parse_args(parser, argv)
-    return Config(args.date, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks)
+    first, last = args.days[0], args.days[-1]
+    return Config(first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, last)
 
 
 ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")
@@ -104,111 +117,143 @@ class LinesUnaccounted(JobError):
     """The lines classified do not add up to the lines in the files: a bug, never data."""
 
 
+Counts = dict[tuple[date, str], dict[str, int]]
+
+
 def _count_and_check(
     spark: SparkSession,
     config: Config,
-    partitions: dict[str, Partition],
+    partitions: list[Partition],
     classified: DataFrame,
     progress: Progress,
-) -> tuple[DataFrame, dict[str, dict[str, int]]]:
-    """Count where every line went and check it against the files' own line counts;
-    any unreadable input fails here, before any write."""
-    with progress.heartbeat(spark, "reading and classifying"):
+) -> tuple[DataFrame, Counts]:
+    """Count where every line of every date went and check it against the files' own line
+    counts; any unreadable input fails here, before any write."""
+    with progress.heartbeat(spark, "counting where every line went"):
         if bad := files_not_json_lines(classified):
             raise UnreadableInput(f"not JSON lines: {', '.join(bad)}")
-        lines = count_lines(spark, partitions.values())
-        metrics = union_all([to_dq_metrics(classified, d, config.day, config.limits, lines[d]) for d in DOC_TYPES])
-        counts = {row["doc_type"]: row.asDict() for row in metrics.collect()}
-    for doc_type, row in counts.items():
-        progress(f"{doc_type}: {row['input_lines']:,} lines: {_accounting(row)}")
+        lines = count_lines(spark, partitions)
+        rows = [(day, doc_type, n) for (day, doc_type), n in lines.items()]
+        input_lines = local_frame(spark, rows, "submission_date date, doc_type string, input_lines long")
+        metrics = to_dq_metrics(classified, input_lines, config.limits).persist()
+        counts = {(row["submission_date"], row["doc_type"]): row.asDict() for row in metrics.collect()}
+    for (day, doc_type), row in sorted(counts.items()):
+        where = f"{day} {doc_type}" if config.until else doc_type
+        progress(f"{where}: {row['input_lines']:,} lines: {_accounting(row)}")
         accounted = sum(row[key] for key in ACCOUNTING)
         if accounted != row["input_lines"]:
             raise LinesUnaccounted(
-                f"{doc_type}: the files hold {row['input_lines']:,} lines but {accounted:,} were accounted for "
-                f"({_accounting(row)}); nothing written"
+                f"{day} {doc_type}: the files hold {row['input_lines']:,} lines but {accounted:,} were accounted "
+                f"for ({_accounting(row)}); nothing written"
             )
-    return metrics.persist(), counts
+    return metrics, counts
 
 
-def _judge(spark: SparkSession, config: Config, classified: DataFrame, progress: Progress) -> None:
+def _judge(spark: SparkSession, config: Config, classified: DataFrame, progress: Progress) -> list[Verdict]:
     """The raw checks on the lines already classified, not on a second read of the day;
-    when enforced, a critical failure raises here, before anything is aggregated."""
+    returns the verdict of each date a critical check stopped (none unless enforced)."""
     if config.raw_checks == "skip":
         progress("raw checks skipped (--raw-checks skip)")
-        return
+        return []
     with progress.heartbeat(spark, "checking the raw pings"):
-        try:
-            progress(judge_raw(spark, classified, config.day, config.warehouse, config.reports, config.limits, JOB))
-        except CriticalChecksFailed as failure:
-            if config.raw_checks == "enforce":
-                raise
-            progress(f"aggregating despite the raw checks (--raw-checks report): {failure}")
+        verdicts = judge_raw(spark, classified, config.days, config.warehouse, config.reports, config.limits, JOB)
+    stopped = []
+    for verdict in verdicts:
+        if not verdict.failed:
+            progress(verdict.summary)
+        elif config.raw_checks == "enforce":
+            stopped.append(verdict)
+            progress(f"not aggregating {verdict.day}: {verdict.summary}")
+        else:
+            progress(f"aggregating {verdict.day} despite the raw checks (--raw-checks report): {verdict.summary}")
+    return stopped
 
 
 def _write(
     spark: SparkSession,
     config: Config,
+    days: list[date],
     calendar: ReleaseCalendar,
     classified: DataFrame,
     lines: DataFrame,
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
-    """Write the tables, dq_metrics last: a day's dq_metrics commit says the run finished."""
+    """Write the tables for ``days``, one commit a table, dq_metrics last: a date's
+    dq_metrics commit says its run finished."""
     commit_info = {
         "job": JOB,
-        "submission_date": config.day.isoformat(),
+        "submission_date": days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}",
         "code_version": code_version(),
         "raw": config.raw,
         "limits": asdict(config.limits),
         "calendar": calendar.describe(),
     }
-    ping_measures = union_all([to_ping_measures(classified, d, config.day, config.limits) for d in DOC_TYPES])
+    if len(days) < len(config.days):  # a date a critical check stopped is not written
+        kept = F.col("submission_date").isin(*days)
+        classified, lines, metrics = classified.where(kept), lines.where(kept), metrics.where(kept)
+    ping_measures = union_all([to_ping_measures(classified, d, config.limits) for d in DOC_TYPES])
     outputs = {
         "crash_aggregates": to_crash_aggregates(ping_measures),
         "crash_client_sums": to_client_sums(ping_measures),
-        "client_counts": to_client_counts(classified, config.day, config.limits),
-        "crash_reasons": to_crash_reasons(classified, config.day),
-        "quarantine": to_quarantine(classified, lines, config.day),
+        "client_counts": to_client_counts(classified, config.limits),
+        "crash_reasons": to_crash_reasons(classified),
+        "quarantine": to_quarantine(classified, lines),
         "dq_metrics": metrics,
     }
     for name, rows in outputs.items():
         with progress.heartbeat(spark, f"writing {name}"):
             replace_partition(
-                spark, config.warehouse, table_spec(name), rows, config.day, commit_info, bounds=asdict(config.limits)
+                spark, config.warehouse, table_spec(name), rows, days, commit_info, bounds=asdict(config.limits)
             )
-        progress(f"wrote {name}")
+        stage = progress.stages[-1]
+        progress(f"wrote {name} ({stage.spark_jobs} Spark jobs, {stage.seconds:.1f}s)")
 
 
-def run(spark: SparkSession, config: Config) -> str:
-    """Aggregate one submission date; returns the one-line summary."""
-    progress = Progress(JOB, config.day)
+def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:
+    """Aggregate one submission date, or every date of a range in one pass; returns the
+    one-line summary. ``progress`` (made here when not given) keeps each stage's time
+    and Spark jobs for the caller. A date stopped by a critical raw check is left
+    unwritten, the others are written, then :class:`CriticalChecksFailed` names it."""
+    progress = progress or Progress(JOB, config.label)
     calendar = read_calendar(spark, config.releases)
     progress(f"release calendar: {calendar.describe()['versions']} versions")
 
-    partitions = open_day(spark, config.raw, config.day)
-    for doc_type, partition in partitions.items():
-        progress(f"{doc_type}: {len(partition.files)} file(s), {sum(f.size for f in partition.files):,} bytes")
-        for warning in partition.warnings:
-            progress(f"warning: {warning}")
-    parsed = {d: read_pings(spark, partition) for d, partition in partitions.items()}
-    lines = union_all([read_lines(spark, partition) for partition in partitions.values()])
-    classified = checkpointed(classify(parsed, calendar.to_frame(spark), config.day, config.limits))
+    days = {day: open_day(spark, config.raw, day) for day in config.days}
+    for doc_type in DOC_TYPES:
+        files = [f for partitions in days.values() for f in partitions[doc_type].files]
+        progress(f"{doc_type}: {len(files)} file(s), {sum(f.size for f in files):,} bytes")
+    for day, partitions in days.items():
+        for warning in (w for p in partitions.values() for w in p.warnings):
+            progress(f"warning: {day} {warning}" if config.until else f"warning: {warning}")
+    by_type = {d: [partitions[d] for partitions in days.values()] for d in DOC_TYPES}
+    parsed = {d: read_pings(spark, *partitions) for d, partitions in by_type.items()}
+    lines = union_all([read_lines(spark, *partitions) for partitions in by_type.values()])
+    with progress.heartbeat(spark, "reading, parsing and classifying"):
+        classified = checkpointed(classify(parsed, calendar.to_frame(spark), config.limits))
     metrics = None
     try:
-        metrics, counts = _count_and_check(spark, config, partitions, classified, progress)
-        _judge(spark, config, classified, progress)
-        _write(spark, config, calendar, classified, lines, metrics, progress)
+        all_partitions = [p for partitions in by_type.values() for p in partitions]
+        metrics, counts = _count_and_check(spark, config, all_partitions, classified, progress)
+        stopped = _judge(spark, config, classified, progress)
+        written = [day for day in config.days if day not in {verdict.day for verdict in stopped}]
+        if written:
+            _write(spark, config, written, calendar, classified, lines, metrics, progress)
     finally:  # a shared session (tests, the demo, a backfill loop) must not keep them
         classified.unpersist()
         if metrics is not None:
             metrics.unpersist()
 
+    if stopped:
+        others = f"; the other {len(written)} date(s) were written" if written else ""
+        failures = "; ".join(verdict.summary for verdict in stopped)
+        raise CriticalChecksFailed(f"{failures}; nothing written for {len(stopped)} date(s){others}")
     total = {key: sum(row[key] for row in counts.values()) for key in ACCOUNTING}
-    read = ", ".join(f"{counts[d]['input_lines']:,} {d}" for d in DOC_TYPES)
+    read = ", ".join(f"{sum(r['input_lines'] for (_, d), r in counts.items() if d == t):,} {t}" for t in DOC_TYPES)
+    dates = f" ({len(written)} dates)" if config.until else ""
     return (
-        f"{JOB} {config.day}: read {read} lines; {_accounting(total)}; "
-        f"wrote {config.warehouse}; {progress.elapsed:.1f}s"
+        f"{JOB} {config.label}: read {read} lines; {_accounting(total)}; "
+        f"wrote {config.warehouse}{dates}; {progress.elapsed:.1f}s"
     )
 
 

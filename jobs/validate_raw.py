@@ -28,7 +28,7 @@ from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import read_calendar
 from lib.ingest.landing import open_day
 from lib.ingest.pings import read_pings
-from lib.quality.publish import judge_raw
+from lib.quality.publish import CriticalChecksFailed, judge_raw
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import checkpointed, classify
@@ -50,12 +50,15 @@ def run(
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
     parsed = {d: read_pings(spark, partition) for d, partition in open_day(spark, raw, day).items()}
-    classified = checkpointed(classify(parsed, calendar, day, limits))
+    classified = checkpointed(classify(parsed, calendar, limits))
     try:
         progress(f"checking {classified.count():,} lines")
-        return judge_raw(spark, classified, day, warehouse, reports, limits)
+        (verdict,) = judge_raw(spark, classified, [day], warehouse, reports, limits)
     finally:
         classified.unpersist()
+    if verdict.failed:
+        raise CriticalChecksFailed(verdict.summary)
+    return verdict.summary
 
 
 def command(argv: list[str]) -> str:

@@ -98,8 +98,10 @@ def glean_crash_ping(**changes: Any) -> dict[str, Any]:
     return build(GLEAN_CRASH, **changes)
 
 
-def lines(spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json") -> DataFrame:
-    """Landing lines as :func:`lib.ingest.landing.read_lines` returns them."""
+def lines(
+    spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json", day: date = DAY
+) -> DataFrame:
+    """Landing lines of submission date ``day`` as :func:`lib.ingest.landing.read_lines` returns them."""
     texts = [p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in pings]
-    rows = [(source, hash(t), t) for t in texts]
-    return spark.createDataFrame(rows, "source_file string, line_hash bigint, raw string")
+    rows = [(day, source, hash(t), t) for t in texts]
+    return spark.createDataFrame(rows, "submission_date date, source_file string, line_hash bigint, raw string")

@@ -26,7 +26,7 @@ MAIN_DAY, CRASH_DAY = date(2015, 11, 5), date(2018, 4, 10)
 def classify_fixture(spark, fixtures, name, doc_type, day, calendar=None):
     text = compact(fixtures / "firefox-pings" / name)
     calendar_rows = (calendar or read_calendar(spark, None)).to_frame(spark)
-    rows = classify({doc_type: parse_pings(lines(spark, text), doc_type)}, calendar_rows, day, Limits()).collect()
+    rows = classify({doc_type: parse_pings(lines(spark, text, day=day), doc_type)}, calendar_rows, Limits()).collect()
     assert len(rows) == 1
     return rows[0].asDict()
 

@@ -14,6 +14,7 @@ from datetime import date
 
 from pyspark.sql import DataFrame, SparkSession
 
+from lib.runtime.local_frames import local_frame
 from lib.warehouse.storage import path_exists
 
 CALENDAR_FILES = (
@@ -41,7 +42,7 @@ class ReleaseCalendar:
         return {"path": self.source, "sha256": self.sha256, "versions": len(self.dates)}
 
     def to_frame(self, spark: SparkSession) -> DataFrame:
-        return spark.createDataFrame(sorted(self.dates.items()), CALENDAR_SCHEMA)
+        return local_frame(spark, sorted(self.dates.items()), CALENDAR_SCHEMA)
 
 
 NO_CALENDAR = ReleaseCalendar({}, None, None)

@@ -12,7 +12,7 @@ opens a line is not part of it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import reduce
@@ -22,10 +22,11 @@ from pyspark.sql import functions as F
 
 from lib.contract.layout import partition_path, success_marker_path
 from lib.contract.vocabulary import CRASH_DOC_TYPES, DOC_TYPES
+from lib.runtime.local_frames import local_frame
 from lib.warehouse.storage import list_files, path_exists
 
 BYTE_ORDER_MARK = "\ufeff"
-LINE_COLUMNS = "source_file string, line_hash bigint, raw string"
+LINE_COLUMNS = "submission_date date, source_file string, line_hash bigint, raw string"
 
 
 class MissingPartition(Exception):
@@ -115,33 +116,47 @@ def open_day(spark: SparkSession, raw: str, day: date) -> dict[str, Partition]:
     return {d: partitions[d] for d in DOC_TYPES}
 
 
-def _text(spark: SparkSession, partition: Partition) -> DataFrame:
-    """The partition's files as lines (``value``), split at ``\\n`` only."""
-    return spark.read.option("lineSep", "\n").text([f.path for f in partition.files])
+def _text(spark: SparkSession, partitions: Sequence[Partition]) -> DataFrame:
+    """Every file of the partitions as lines (``value``), split at ``\\n`` only, in one
+    scan, each with the ``submission_date`` of its partition."""
+    files = [f.path for p in partitions for f in p.files]
+    days = {p.path: p.day for p in partitions}
+    text = spark.read.option("lineSep", "\n").text(files)
+    if len(set(days.values())) == 1:
+        return text.withColumn("submission_date", F.lit(next(iter(days.values()))))
+    # The folder <doc_type>/submission_date=YYYY-MM-DD names a file's date (SPEC section 1).
+    day = F.regexp_extract(F.col("_metadata.file_path"), r"/submission_date=(\d{4}-\d{2}-\d{2})/[^/]*$", 1)
+    return text.withColumn("submission_date", day.cast("date"))
 
 
-def read_lines(spark: SparkSession, partition: Partition) -> DataFrame:
-    """One row per input line: ``source_file``, ``line_hash`` and ``raw`` (the text)."""
-    if not partition.files:
-        return spark.createDataFrame([], LINE_COLUMNS)
-    text = _text(spark, partition)
+def read_lines(spark: SparkSession, *partitions: Partition) -> DataFrame:
+    """One row per input line of the partitions (of one doc type, any dates):
+    ``submission_date``, ``source_file``, ``line_hash`` and ``raw`` (the text)."""
+    if not any(p.files for p in partitions):
+        return local_frame(spark, [], LINE_COLUMNS)
+    text = _text(spark, [p for p in partitions if p.files])
     value = F.col("value")
     raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, 1 << 30)).otherwise(value)
     return text.select(
+        "submission_date",
         F.col("_metadata.file_path").alias("source_file"),
         F.xxhash64(raw).alias("line_hash"),
         raw.alias("raw"),
     )
 
 
-def count_lines(spark: SparkSession, partitions: Iterable[Partition]) -> dict[str, int]:
-    """Each doc type's lines, counted on their own from the files, before any parse or
-    join (one Spark job for every partition): the left side of the accounting identity
-    (SPEC section 4)."""
+def count_lines(spark: SparkSession, partitions: Iterable[Partition]) -> dict[tuple[date, str], int]:
+    """Each (submission date, doc type)'s lines, counted on their own from the files, before
+    any parse or join (one Spark job for every partition): the left side of the
+    accounting identity (SPEC section 4)."""
     partitions = list(partitions)
-    counts = dict.fromkeys((p.doc_type for p in partitions), 0)
-    scans = [_text(spark, p).select(F.lit(p.doc_type).alias("doc_type")) for p in partitions if p.files]
+    counts = dict.fromkeys(((p.day, p.doc_type) for p in partitions), 0)
+    by_type: dict[str, list[Partition]] = {}
+    for p in partitions:
+        if p.files:
+            by_type.setdefault(p.doc_type, []).append(p)
+    scans = [_text(spark, parts).select("submission_date", F.lit(d).alias("doc_type")) for d, parts in by_type.items()]
     if scans:
-        lines = reduce(DataFrame.unionByName, scans)
-        counts |= {row.doc_type: row["count"] for row in lines.groupBy("doc_type").count().collect()}
+        lines = reduce(DataFrame.unionByName, scans).groupBy("submission_date", "doc_type").count()
+        counts |= {(row.submission_date, row.doc_type): row["count"] for row in lines.collect()}
     return counts

@@ -24,6 +24,7 @@ from functools import cache, partial
 from importlib import resources
 from typing import cast
 
+from pyspark import SparkContext
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType, StringType, StructField, StructType, VariantType
@@ -192,8 +193,20 @@ def _from_json(schema: StructType) -> Column:
 PARSED = "_p"
 
 
+# Built once per doc type and JVM: a doc type's columns take some 4,000 calls into the
+# JVM to build (a second of every night's planning), and they never change.
+_EXACT_COLUMNS: dict[tuple[str, int], dict[str, Column]] = {}
+
+
 def _exact_columns(doc_type: str) -> dict[str, Column]:
     """Every output column of the exact parse, over ``raw`` and its ``from_json`` in ``_p``."""
+    jvm = id(SparkContext._jvm)
+    if (doc_type, jvm) not in _EXACT_COLUMNS:
+        _EXACT_COLUMNS[(doc_type, jvm)] = _build_exact_columns(doc_type)
+    return _EXACT_COLUMNS[(doc_type, jvm)]
+
+
+def _build_exact_columns(doc_type: str) -> dict[str, Column]:
     schema = ping_schema(doc_type)
     parsed = F.col(PARSED)
     unparsed = parsed.isNull() | parsed[CORRUPT].isNotNull()
@@ -314,11 +327,15 @@ def files_not_json_lines(parsed: DataFrame) -> list[str]:
     return sorted(r.source_file for r in per_file.where((F.col("objects") == 0) & (F.col("binary") > 0)).collect())
 
 
-def read_pings(spark: SparkSession, partition: Partition) -> DataFrame:
-    """The reading path, in one place: a landing partition's lines, parsed.
+def read_pings(spark: SparkSession, *partitions: Partition) -> DataFrame:
+    """The reading path, in one place: the lines of landing partitions of one doc type
+    (one date, or every date of a range, read in one scan), parsed.
 
     Every job that reads raw pings calls this, for every doc type: the fast parse,
     exact by construction (see :func:`fast_parse_pings`). ``raw`` is kept only where
     the parse could not read the line.
     """
-    return fast_parse_pings(read_lines(spark, partition), partition.doc_type)
+    doc_types = {p.doc_type for p in partitions}
+    if len(doc_types) != 1:
+        raise ValueError(f"read_pings reads one doc type at a time, not {sorted(doc_types)}")
+    return fast_parse_pings(read_lines(spark, *partitions), doc_types.pop())

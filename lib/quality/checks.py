@@ -13,13 +13,15 @@ Thresholds and severities come from ``schemas/dq_checks.yaml``.
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, OTHER, UNKNOWN_COUNTRY, Limits
-from lib.quality.runner import Check, dq_config
+from lib.quality.runner import MAX_DETAILS, Check, dq_config
 from lib.transform.aggregate import DIMENSIONS
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
@@ -45,20 +47,49 @@ def _pct(share: float) -> str:
 
 
 # -- raw -----------------------------------------------------------------------------
+#
+# One Spark aggregation counts, per submission date, the lines each raw check judges
+# and those that fail it (:func:`raw_check_counts`); Great Expectations then judges
+# that small frame, one row per date, in pandas (:func:`lib.quality.runner.run_checks`).
+# A check that failed fetches its examples afterwards, and only then
+# (:func:`failing_examples`): a clean night runs one Spark job for all of its checks.
 
 
-def raw_check_frame(classified: DataFrame, day: date) -> DataFrame:
-    """One row per input line, every doc type, with what the raw checks look at."""
+@dataclass(frozen=True)
+class RawMeasure:
+    """What a raw check counts over the classified lines: the lines it judges, those that
+    fail it, and what the report shows of a failing line (never a client identifier)."""
+
+    judged: Column
+    failing: Column
+    population: str
+    example: Column
+
+
+def _document() -> Column:
+    return F.concat_ws(":", "doc_type", F.coalesce("doc_id", F.lit("(no id)")))
+
+
+def id_shape(value: Column) -> Column:
+    """A client id's shape, never its value: letters and digits become ``x`` (the report
+    writes their runs as lengths, ``{8-4-4-4-12}``), anything unusual ``?``."""
+    return F.regexp_replace(F.regexp_replace(value, "[A-Za-z0-9]", "x"), "[^x{}()\\-_.:]", "?")
+
+
+def raw_check_frame(classified: DataFrame) -> DataFrame:
+    """One row per input line, every doc type and date, with what the raw checks look at."""
     disposition = F.col("disposition")
     created = F.try_to_timestamp(F.substring("creation_date", 1, 10), F.lit("yyyy-MM-dd")).cast("date")
     parsed = F.col("json_error").isNull()
     return classified.select(
+        "submission_date",
         "doc_type",
         F.when(disposition.isin(AGGREGATED, EXCLUDED), F.concat_ws(":", "doc_type", "doc_id")).alias("kept_document"),
         # Copies of a document id: a crash sent in both formats during the transition is not one.
         ((disposition == DUPLICATE) & F.col("same_document")).alias("is_duplicate"),
         (disposition == QUARANTINED).alias("is_quarantined"),
         (disposition == EXCLUDED).alias("is_excluded"),
+        "reason",
         "client_id",
         F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
         F.when(parsed, F.col("channel")).alias("channel"),
@@ -67,99 +98,195 @@ def raw_check_frame(classified: DataFrame, day: date) -> DataFrame:
         F.when(parsed, F.col("check_field_error").isNull()).alias("check_fields_typed"),
         "subsession_length",
         # Glean crash pings carry no creationDate: they are not judged on clock skew.
-        F.abs(F.datediff(F.lit(day), created)).alias("clock_skew_days"),
+        F.abs(F.datediff(F.col("submission_date"), created)).alias("clock_skew_days"),
         "doc_id",
         "version",
         "build_id",
+        "source_file",
     )
 
 
+def raw_measures(limits: Limits) -> dict[str, RawMeasure]:
+    """Every raw check's count over :func:`raw_check_frame`, by check name (all but
+    ``unique_document_ids``, which counts repeated keys, see :func:`raw_check_counts`)."""
+    cfg = dq_config()["raw"]
+    every = F.lit(True)
+    length, skew = cfg["subsession_length_plausible"], cfg["clock_skew_share"]
+    seconds = F.col("subsession_length")
+
+    def known(column: str, values: tuple[str, ...]) -> RawMeasure:
+        return RawMeasure(F.col(column).isNotNull(), ~F.col(column).isin(*values), "parsed lines", _document())
+
+    def flag_is_true(column: str, population: str, example: Column | None = None) -> RawMeasure:
+        return RawMeasure(
+            F.col(column).isNotNull(), ~F.col(column), population, _document() if example is None else example
+        )
+
+    measures = {
+        "duplicate_share": RawMeasure(every, F.col("is_duplicate"), "lines", _document()),
+        "quarantine_share": RawMeasure(
+            every, F.col("is_quarantined"), "lines", F.concat_ws(": ", "doc_type", "reason")
+        ),
+        "exclusion_share": RawMeasure(
+            every, F.col("is_excluded"), "lines", F.concat_ws(" build ", _document(), "build_id")
+        ),
+        "client_id_well_formed": RawMeasure(
+            F.col("client_id").isNotNull(), ~F.col("client_id").rlike(UUID), "client ids", id_shape(F.col("client_id"))
+        ),
+        "build_id_well_formed": flag_is_true(
+            "build_id_well_formed", "build ids", F.concat_ws(" build ", _document(), "build_id")
+        ),
+        "channel_known": known("channel", KNOWN_CHANNELS),
+        "os_known": known("os", KNOWN_OS),
+        "country_known": flag_is_true("country_known", "parsed lines"),
+        "check_fields_typed": flag_is_true("check_fields_typed", "parsed lines"),
+        "subsession_length_plausible": RawMeasure(
+            seconds.isNotNull(),
+            (seconds < length["min_seconds"]) | (seconds > limits.usage_cap_seconds),
+            "main pings with a length",
+            F.concat_ws(" length ", _document(), seconds.cast("string")),
+        ),
+        "clock_skew_share": RawMeasure(
+            F.col("clock_skew_days").isNotNull(),
+            F.col("clock_skew_days") > skew["max_days"],
+            "pings with a creation date",
+            F.concat_ws(" days off ", _document(), F.col("clock_skew_days").cast("string")),
+        ),
+    }
+    for column in cfg["fields_present"]["columns"]:
+        file_name = F.element_at(F.split("source_file", "/"), -1)
+        measures[f"fields_present:{column}"] = RawMeasure(
+            every, F.col(column).isNull(), "lines", F.concat_ws(" in ", "doc_type", file_name)
+        )
+    return measures
+
+
+UNIQUE = "unique_document_ids"
+
+
+def raw_check_counts(frame: DataFrame, limits: Limits) -> dict[date, dict[str, tuple[int, int]]]:
+    """One Spark job: per submission date, each raw check's (judged, failing) lines;
+    for ``unique_document_ids``, (kept documents, documents kept more than once)."""
+    measures = raw_measures(limits)
+    counted = [
+        column
+        for name, m in measures.items()
+        for column in (
+            F.count_if(m.judged).alias(f"{name}/judged"),
+            F.count_if(m.judged & m.failing).alias(f"{name}/failing"),
+        )
+    ]
+    kept = F.col("kept_document")
+    rows = (
+        frame.groupBy("submission_date")
+        .agg(
+            F.count(kept).alias(f"{UNIQUE}/judged"),
+            (F.count(kept) - F.count_distinct(kept)).alias(f"{UNIQUE}/failing"),
+            *counted,
+        )
+        .collect()
+    )
+    names = [UNIQUE, *measures]
+    return {r["submission_date"]: {n: (int(r[f"{n}/judged"]), int(r[f"{n}/failing"])) for n in names} for r in rows}
+
+
+def _readable(text: str) -> str:
+    """An example as the report shows it: control and formatting characters (NUL,
+    right-to-left overrides) as ``?``, runs of ``x`` of a shape as their lengths, 80 characters."""
+    text = "".join("?" if not ch.isprintable() else ch for ch in text)
+    return text[:80]
+
+
+def shape_text(masked: str) -> str:
+    """``{xxxxxxxx-xxxx}`` -> ``{8-4}``: the shape :func:`id_shape` masked, as lengths."""
+    return re.sub(r"x+", lambda run: str(len(run.group())), masked)
+
+
+def failing_examples(frame: DataFrame, day: date, check: str, limits: Limits) -> list[str]:
+    """Up to ten examples of the lines failing ``check`` on ``day``: fetched only for a
+    check that failed, so a clean night pays nothing for them."""
+    rows = frame.where(F.col("submission_date") == F.lit(day))
+    if check == UNIQUE:
+        repeated = rows.where(F.col("kept_document").isNotNull()).groupBy("kept_document").count()
+        found = [r[0] for r in repeated.where(F.col("count") > 1).orderBy("kept_document").limit(MAX_DETAILS).collect()]
+    else:
+        m = raw_measures(limits)[check]
+        failing = rows.where(m.judged & m.failing).select(m.example.alias("example")).distinct()
+        found = [r[0] for r in failing.orderBy("example").limit(MAX_DETAILS).collect()]
+        if check == "client_id_well_formed":
+            found = [shape_text(value) for value in found]
+    return [_readable(value or "(empty)") for value in found]
+
+
 def raw_checks(limits: Limits) -> list[Check]:
-    """The raw suite, with the thresholds that follow the run's flags (the usage cap) taken from ``limits``."""
+    """The raw suite: each check an expectation on its failing share (a column of the
+    small frame of :func:`raw_check_counts`), with the thresholds that follow the run's
+    flags (the usage cap) taken from ``limits``."""
     cfg = dq_config()["raw"]
 
-    def share_at_most(name: str, column: str) -> Check:
-        limit = cfg[name]["max_share"]
+    def share_check(name: str, allowed: float, threshold: str, key: str | None = None) -> Check:
         return _check(
             "raw",
             name,
-            "pings",
-            f"at most {_pct(limit)} of lines",
-            lambda s: _gxe().ExpectColumnValuesToBeInSet(
-                column=column, value_set=[False], mostly=1 - limit, severity=s
-            ),
+            "counts",
+            threshold,
+            lambda s: _gxe().ExpectColumnValuesToBeBetween(column=name, min_value=0, max_value=allowed, severity=s),
+            key=key,
         )
 
-    def share_at_least(name: str, expectation, what: str) -> Check:  # type: ignore[no-untyped-def]
-        return _check("raw", name, "pings", f"at least {_pct(cfg[name]['min_share'])} {what}", expectation)
+    def at_most(name: str) -> Check:
+        limit = cfg[name]["max_share"]
+        return share_check(name, limit, f"at most {_pct(limit)} of lines")
 
-    def in_set_at_least(name: str, column: str, values: list, what: str) -> Check:  # type: ignore[type-arg]
-        return share_at_least(
-            name,
-            lambda s: _gxe().ExpectColumnValuesToBeInSet(
-                column=column, value_set=values, mostly=cfg[name]["min_share"], severity=s
-            ),
-            what,
-        )
+    def at_least(name: str, what: str) -> Check:
+        share = cfg[name]["min_share"]
+        return share_check(name, 1 - share, f"at least {_pct(share)} {what}")
 
     length, skew = cfg["subsession_length_plausible"], cfg["clock_skew_share"]
     checks = [
-        _check(
-            "raw",
-            "unique_document_ids",
-            "pings",
-            "no document id twice",
-            lambda s: _gxe().ExpectColumnValuesToBeUnique(column="kept_document", severity=s),
-        ),
-        share_at_most("duplicate_share", "is_duplicate"),
-        share_at_most("quarantine_share", "is_quarantined"),
-        share_at_most("exclusion_share", "is_excluded"),
-        share_at_least(
-            "client_id_well_formed",
-            lambda s: _gxe().ExpectColumnValuesToMatchRegex(
-                column="client_id", regex=UUID, mostly=cfg["client_id_well_formed"]["min_share"], severity=s
-            ),
-            "of client ids",
-        ),
-        in_set_at_least("build_id_well_formed", "build_id_well_formed", [True], "of build ids"),
-        in_set_at_least("channel_known", "channel", list(KNOWN_CHANNELS), "of pings"),
-        in_set_at_least("os_known", "os", list(KNOWN_OS), "of pings"),
-        in_set_at_least("country_known", "country_known", [True], "of pings"),
-        in_set_at_least("check_fields_typed", "check_fields_typed", [True], "of pings"),
-        share_at_least(
+        share_check(UNIQUE, 0, "no document id twice"),
+        at_most("duplicate_share"),
+        at_most("quarantine_share"),
+        at_most("exclusion_share"),
+        at_least("client_id_well_formed", "of client ids"),
+        at_least("build_id_well_formed", "of build ids"),
+        at_least("channel_known", "of pings"),
+        at_least("os_known", "of pings"),
+        at_least("country_known", "of pings"),
+        at_least("check_fields_typed", "of pings"),
+        at_least(
             "subsession_length_plausible",
-            lambda s: _gxe().ExpectColumnValuesToBeBetween(
-                column="subsession_length",
-                min_value=length["min_seconds"],
-                max_value=limits.usage_cap_seconds,
-                mostly=length["min_share"],
-                severity=s,
-            ),
             f"of main pings within {length['min_seconds']}-{limits.usage_cap_seconds} s",
         ),
-        share_at_least(
-            "clock_skew_share",
-            lambda s: _gxe().ExpectColumnValuesToBeBetween(
-                column="clock_skew_days", max_value=skew["max_days"], mostly=skew["min_share"], severity=s
-            ),
-            f"of pings created within {skew['max_days']} days",
-        ),
+        at_least("clock_skew_share", f"of pings created within {skew['max_days']} days"),
     ]
     present = cfg["fields_present"]
     for column in present["columns"]:
         checks.append(
-            _check(
-                "raw",
+            share_check(
                 f"fields_present:{column}",
-                "pings",
+                1 - present["min_share"],
                 f"at least {_pct(present['min_share'])} not null",
-                lambda s, column=column: _gxe().ExpectColumnValuesToNotBeNull(
-                    column=column, mostly=present["min_share"], severity=s
-                ),
                 key="fields_present",
             )
         )
     return checks
+
+
+def observed(check: str, judged: int, failing: int, population: str) -> str:
+    """What a raw check saw, in words: '1.10% of 364 main pings with a length fail (4)'."""
+    if check == UNIQUE:
+        return f"{failing:,} of {judged:,} kept documents repeat an id"
+    share = failing / judged if judged else 0.0
+    return f"{share:.2%} of {judged:,} {population} fail ({failing:,})"
+
+
+def failing_share(check: str, judged: int, failing: int) -> float:
+    """The value the expectation judges: a share of the lines judged (0 when none are),
+    or, for ``unique_document_ids``, the count of repeated documents."""
+    if check == UNIQUE:
+        return float(failing)
+    return failing / judged if judged else 0.0
 
 
 # -- aggregates ----------------------------------------------------------------------

@@ -19,8 +19,11 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import pandas as pd
 import yaml
 from pyspark.sql import DataFrame, SparkSession
+
+from lib.runtime.local_frames import local_frame
 
 # This project never phones home; GX would otherwise try to send usage statistics.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "False")
@@ -94,12 +97,14 @@ def run_checks(
     spark: SparkSession,
     suite: str,
     day: date,
-    frames: dict[str, DataFrame],
+    frames: dict[str, DataFrame | pd.DataFrame],
     checks: Sequence[Check],
     index_columns: dict[str, list[str]] | None = None,
 ) -> list[CheckResult]:
     """Run every check on its frame with GX; frames named in ``index_columns`` are
-    small, and their failing rows are reported by those columns."""
+    small, and their failing rows are reported by those columns. A pandas frame (a
+    few rows of counts already computed by Spark) is judged in this process, with no
+    Spark job at all."""
     del spark  # GX's Spark data source picks up the active session
     # Imported here: the library takes seconds to import, which a job's --help or a bad
     # argument should not wait for.
@@ -110,14 +115,22 @@ def run_checks(
     logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    source = context.data_sources.add_spark(name=f"{suite}_frames")
+    sources: dict[bool, Any] = {}
+
+    def source_for(frame: DataFrame | pd.DataFrame) -> Any:
+        local = isinstance(frame, pd.DataFrame)
+        if local not in sources:
+            add = context.data_sources.add_pandas if local else context.data_sources.add_spark
+            sources[local] = add(name=f"{suite}_{'counts' if local else 'frames'}")
+        return sources[local]
+
     by_name = {c.name: c for c in checks}
     results: list[CheckResult] = []
     for frame_name, frame in frames.items():
         frame_checks = [c for c in checks if c.frame == frame_name]
         if not frame_checks:
             continue
-        batch = source.add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("day")
+        batch = source_for(frame).add_dataframe_asset(name=frame_name).add_batch_definition_whole_dataframe("day")
         expectations = context.suites.add(gx.ExpectationSuite(name=f"{suite}.{frame_name}"))
         for c in frame_checks:
             expectation = c.expectation(c.severity)
@@ -172,4 +185,4 @@ RESULT_SCHEMA = (
 
 
 def results_frame(spark: SparkSession, results: Sequence[CheckResult]) -> DataFrame:
-    return spark.createDataFrame([tuple(vars(r).values()) for r in results], RESULT_SCHEMA)
+    return local_frame(spark, [tuple(vars(r).values()) for r in results], RESULT_SCHEMA)

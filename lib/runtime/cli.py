@@ -21,6 +21,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
@@ -74,8 +75,40 @@ def _add_limits(parser: ArgumentParser) -> None:
     )
 
 
+MAX_RANGE_DAYS = 366
+
+
+def _add_dates(parser: ArgumentParser) -> None:
+    """One date (``--date``) or a range of them (``--from`` and ``--to``, both included)."""
+    group = parser.add_mutually_exclusive_group(required=True)
+    group.add_argument("--date", type=iso_date, help="submission date, YYYY-MM-DD")
+    group.add_argument("--from", dest="first", type=iso_date, help="first submission date of a range (with --to)")
+    parser.add_argument("--to", dest="last", type=iso_date, help="last submission date of a range, included")
+
+
+def date_range(first: date, last: date) -> tuple[date, ...]:
+    """Every date from ``first`` to ``last``, both included."""
+    return tuple(date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1))
+
+
+def _dates_of(args: argparse.Namespace) -> tuple[date, ...]:
+    if args.date is not None:
+        if args.last is not None:
+            raise UsageError("--to goes with --from, not with --date")
+        return (args.date,)
+    if args.last is None:
+        raise UsageError("--from needs --to (the last date of the range, included)")
+    if args.last < args.first:
+        raise UsageError(f"--to {args.last} is before --from {args.first}")
+    days = date_range(args.first, args.last)
+    if len(days) > MAX_RANGE_DAYS:
+        raise UsageError(f"a range holds at most {MAX_RANGE_DAYS} dates, not {len(days)}: split it")
+    return days
+
+
 SHARED_OPTIONS: dict[str, Callable[[ArgumentParser], object]] = {
     "date": lambda p: p.add_argument("--date", type=iso_date, required=True, help="submission date, YYYY-MM-DD"),
+    "dates": _add_dates,
     "warehouse": lambda p: p.add_argument(
         "--warehouse", required=True, help="root of the Delta tables: a path or s3a:// URI"
     ),
@@ -88,8 +121,9 @@ SHARED_OPTIONS: dict[str, Callable[[ArgumentParser], object]] = {
 }
 
 
-# What every nightly job takes: one date, one warehouse.
+# What every nightly job takes: one date, one warehouse; RANGED jobs take a range of dates too.
 NIGHTLY = ("date", "warehouse")
+RANGED = ("dates", "warehouse")
 
 
 def job_parser(job: str, doc: str, *shared: str) -> ArgumentParser:
@@ -102,8 +136,11 @@ def job_parser(job: str, doc: str, *shared: str) -> ArgumentParser:
 
 
 def parse_args(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """Parse, and turn the limit flags (when declared) into one checked :class:`Limits` as ``limits``."""
+    """Parse; turn the limit flags (when declared) into one checked :class:`Limits` as
+    ``limits``, and ``--date`` or ``--from``/``--to`` (when declared) into ``days``."""
     args = parser.parse_args(argv)
+    if hasattr(args, "first"):
+        args.days = _dates_of(args)
     if hasattr(args, "usage_cap_hours"):
         try:
             args.limits = Limits(args.usage_cap_hours, args.max_build_age_days, args.max_build_lead_days)
@@ -112,12 +149,23 @@ def parse_args(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
     return args
 
 
-class Progress:
-    """Timestamped progress lines on stdout: which job, which date, how long so far."""
+@dataclass(frozen=True)
+class StageTime:
+    """One stage of a run: what it did, its wall time, and how many Spark jobs it ran."""
 
-    def __init__(self, job: str, day: date) -> None:
-        self.prefix = f"{job} {day.isoformat()}"
+    what: str
+    seconds: float
+    spark_jobs: int
+
+
+class Progress:
+    """Timestamped progress lines on stdout: which job, which date, how long so far;
+    and the stages timed by :meth:`heartbeat`, kept in ``stages`` for the benchmark."""
+
+    def __init__(self, job: str, day: date | str) -> None:
+        self.prefix = f"{job} {day if isinstance(day, str) else day.isoformat()}"
         self.started = time.monotonic()
+        self.stages: list[StageTime] = []
 
     @property
     def elapsed(self) -> float:
@@ -128,9 +176,14 @@ class Progress:
 
     @contextmanager
     def heartbeat(self, spark: SparkSession, what: str, every: float = 30.0) -> Iterator[None]:
-        """While a long Spark action runs, report its tasks every ``every`` seconds."""
+        """While a long Spark action runs, report its tasks every ``every`` seconds; on the
+        way out, record the stage's time and Spark jobs (a job group of its own counts them)."""
         done = threading.Event()
-        tracker = spark.sparkContext.statusTracker()
+        context = spark.sparkContext
+        tracker = context.statusTracker()
+        group = f"{self.prefix} #{len(self.stages)} {what}"
+        context.setJobGroup(group, what)
+        started = time.monotonic()
 
         def beat() -> None:
             while not done.wait(every):
@@ -144,6 +197,8 @@ class Progress:
             yield
         finally:
             done.set()
+            context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]  # null clears it
+            self.stages.append(StageTime(what, time.monotonic() - started, len(tracker.getJobIdsForGroup(group))))
 
 
 class Main(Protocol):

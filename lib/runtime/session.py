@@ -37,6 +37,9 @@ DELTA_CONF = {
     # The fast parse hands raw lines to Python in Arrow batches of up to 10,000 records:
     # of 200 KB pings that is 2 GB in one Python worker. Cap a batch by its bytes instead.
     "spark.sql.execution.arrow.maxBytesPerBatch": str(64 << 20),
+    # PySpark records the Python call site of every Column it builds (three calls into
+    # the JVM each); the parse builds thousands, a second of every run's planning.
+    "spark.python.sql.dataFrameDebugging.enabled": "false",
 }
 
 LOCAL_CONF = {

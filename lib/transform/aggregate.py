@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from datetime import date
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -93,7 +92,7 @@ def _of(classified: DataFrame, doc_type: str) -> DataFrame:
 CLIENT_KEY = "_client"  # never leaves the job: to_crash_aggregates and to_client_sums drop it
 
 
-def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Limits) -> DataFrame:
+def to_ping_measures(classified: DataFrame, doc_type: str, limits: Limits) -> DataFrame:
     """Aggregated pings of one doc type: the dimensions, what each ping adds to each
     measure, and ``_client``, the client the ping came from (a ping without a client id
     is a client of its own), for :func:`to_client_sums`."""
@@ -103,8 +102,7 @@ def to_ping_measures(classified: DataFrame, doc_type: str, day: date, limits: Li
         _of(classified, doc_type)
         .where(F.col("disposition") == AGGREGATED)
         .select(
-            F.lit(day).alias("submission_date"),
-            *DIMENSIONS[1:],
+            *DIMENSIONS,
             *ATTRIBUTES,
             *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
             F.coalesce("client_id", own_key).alias(CLIENT_KEY),
@@ -154,12 +152,12 @@ HLL_LG_CONFIG_K = 12  # 4,096 registers: about 1.6% standard error, a few KB per
 HLL_RELATIVE_ERROR = 1.04 / math.sqrt(2**HLL_LG_CONFIG_K)
 
 
-def to_client_counts(classified: DataFrame, day: date, limits: Limits) -> DataFrame:
+def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
     """Changes the grain to (submission_date, channel, display_version, os): HyperLogLog
     sketches of the clients with an aggregated main ping and of those with an aggregated
     main or content crash (table ``client_counts``), and their estimates. The sketches
     merge over days and versions (``hll_union_agg``); the client ids stay in the job."""
-    kept = classified.where(F.col("disposition") == AGGREGATED).withColumn("submission_date", F.lit(day))
+    kept = classified.where(F.col("disposition") == AGGREGATED)
     crashed = (CRASH_PING["main_crashes"](limits) + CRASH_PING["content_crashes"](limits)) > 0
 
     def sketch(rows: DataFrame, name: str) -> DataFrame:
@@ -180,24 +178,22 @@ def to_client_counts(classified: DataFrame, day: date, limits: Limits) -> DataFr
     )
 
 
-def to_crash_reasons(classified: DataFrame, day: date) -> DataFrame:
+def to_crash_reasons(classified: DataFrame) -> DataFrame:
     """Changes the grain to what the crashes were: aggregated crash pings of both formats
     (after de-duplication) per crash type, crashing module and ``MozCrashReason``."""
     crashes = classified.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & (F.col("disposition") == AGGREGATED))
-    return (
-        crashes.withColumn("submission_date", F.lit(day)).groupBy(*REASON_GRAIN).agg(F.count(F.lit(1)).alias("crashes"))
-    )
+    return crashes.groupBy(*REASON_GRAIN).agg(F.count(F.lit(1)).alias("crashes"))
 
 
-def to_quarantine(classified: DataFrame, lines: DataFrame, day: date) -> DataFrame:
+def to_quarantine(classified: DataFrame, lines: DataFrame) -> DataFrame:
     """The quarantined lines of every doc type, each with its reason and its text, redacted;
     ``lines`` are the day's lines (:func:`lib.ingest.landing.read_lines`), read again only
     for quarantined lines the fast parse kept no text of (:func:`with_quarantined_text`)."""
     quarantined = classified.where(F.col("disposition") == QUARANTINED).select(
-        "doc_type", "reason", "detail", "source_file", "line_hash", "raw"
+        "submission_date", "doc_type", "reason", "detail", "source_file", "line_hash", "raw"
     )
     return with_quarantined_text(quarantined, lines).select(
-        F.lit(day).alias("submission_date"), "doc_type", "reason", "detail", "source_file", "raw"
+        "submission_date", "doc_type", "reason", "detail", "source_file", "raw"
     )
 
 
@@ -206,21 +202,21 @@ def _count_where(condition: Column) -> Column:
     return F.coalesce(F.sum(rules.flag(condition)), F.lit(0)).cast("long")
 
 
-def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limits, input_lines: int) -> DataFrame:
-    """Exactly one row for the doc type, even for an empty day: where every line went.
+def to_dq_metrics(classified: DataFrame, input_lines: DataFrame, limits: Limits) -> DataFrame:
+    """Exactly one row per (submission_date, doc_type) of ``input_lines``, even for an
+    empty partition: where every line went.
 
-    ``input_lines`` is the files' own line count (:func:`lib.ingest.landing.count_lines`),
-    not a count of ``classified``: so the accounting identity can catch a line lost
-    or doubled on the way (the table's CHECK constraint holds it).
+    ``input_lines`` has ``submission_date``, ``doc_type`` and ``input_lines``, the files'
+    own line counts (:func:`lib.ingest.landing.count_lines`), not a count of
+    ``classified``: so the accounting identity can catch a line lost or doubled on the
+    way (the table's CHECK constraint holds it).
     """
     aggregated = F.col("disposition") == AGGREGATED
-    classified = _of(classified, doc_type)
-    if doc_type == "main":
-        length = F.col("subsession_length")
-        capped = _count_where(aggregated & (length > limits.usage_cap_seconds))
-        missing = _count_where(aggregated & length.isNull())
-    else:  # crash pings carry no usage
-        capped = missing = F.lit(0)
+    usage = F.col("doc_type") == "main"  # crash pings carry no usage
+    # Lines of crash doc types only (a test, a range of crash pings) have no length at all.
+    length = F.col("subsession_length") if "subsession_length" in classified.columns else F.lit(None).cast("long")
+    capped = _count_where(usage & aggregated & (length > limits.usage_cap_seconds))
+    missing = _count_where(usage & aggregated & length.isNull())
     counts = [
         (F.col("disposition") == kind, column)
         for kind, column in (
@@ -230,9 +226,15 @@ def to_dq_metrics(classified: DataFrame, doc_type: str, day: date, limits: Limit
             (QUARANTINED, "quarantined"),
         )
     ]
-    return classified.agg(
-        F.lit(input_lines).cast("long").alias("input_lines"),
+    keys = ["submission_date", "doc_type"]
+    counted = classified.groupBy(*keys).agg(
         *[_count_where(condition).alias(column) for condition, column in counts],
         capped.alias("usage_capped"),
         missing.alias("missing_usage"),
-    ).select(F.lit(day).alias("submission_date"), F.lit(doc_type).alias("doc_type"), "*")
+    )
+    zero = F.lit(0).cast("long")
+    return input_lines.join(counted, keys, "left").select(
+        *keys,
+        F.col("input_lines").cast("long").alias("input_lines"),
+        *[F.coalesce(column, zero).alias(column) for column in counted.columns if column not in keys],
+    )

@@ -6,9 +6,9 @@ Chain, for one doc type and one submission date (:func:`classify_lines`)::
           .transform(with_crash_details(doc_type))
           .transform(with_quarantine_reason)
           .transform(keep_raw_for_quarantine)
-          .transform(with_release_dates(calendar, day))
+          .transform(with_release_dates(calendar))
 
-then, over the day's doc types (:func:`classify`), ``with_disposition``: main pings
+then, over the doc types (:func:`classify`), ``with_disposition``: main pings
 on their own, the crash pings of both formats together, so one crash sent as a
 legacy and as a Glean ping is counted once. ``disposition`` is ``aggregated``,
 ``duplicate``, ``excluded`` or ``quarantined``, one per line; the files' own line
@@ -18,7 +18,6 @@ count is what the job checks the sum against (SPEC sections 3 and 4).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import date
 from functools import reduce
 
 from pyspark.sql import Column, DataFrame, Window
@@ -192,8 +191,8 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
     return pings.withColumns({"reason": reason, "detail": detail})
 
 
-def with_release_dates(calendar: DataFrame, day: date) -> Transform:
-    """Needs ``display_version`` and ``build_date``; adds ``release_date``,
+def with_release_dates(calendar: DataFrame) -> Transform:
+    """Needs ``submission_date``, ``display_version`` and ``build_date``; adds ``release_date``,
     ``release_date_source`` (``calendar`` or ``build_id``) and ``release_age_days``.
 
     ``calendar`` has ``display_version`` and ``release_date`` (see lib.ingest.calendar).
@@ -212,7 +211,7 @@ def with_release_dates(calendar: DataFrame, day: date) -> Transform:
             F.when(F.col("_calendar_date").isNotNull(), F.lit("calendar"))
             .when(F.col("build_date").isNotNull(), F.lit("build_id"))
             .alias("release_date_source"),
-            F.datediff(F.lit(day), release_date).alias("release_age_days"),
+            F.datediff(F.col("submission_date"), release_date).alias("release_age_days"),
         )
 
     return transform
@@ -236,13 +235,13 @@ def first_copy_order() -> list[Column]:
     ]
 
 
-def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) -> Transform:
-    """Needs ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and ``minidump_hash``
+def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transform:
+    """Needs ``submission_date``, ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and ``minidump_hash``
     with ``by_minidump_hash``); adds ``disposition`` and ``same_document`` (true for a
     duplicate of a document id, as against one crash in two formats).
 
-    Quarantine comes first; among the remaining pings, the first copy of each
-    document id within a doc type, and (crash pings, across formats) of each
+    Quarantine comes first; among the remaining pings of a submission date, the first
+    copy of each document id within a doc type, and (crash pings, across formats) of each
     non-empty minidump hash, is kept and the others are duplicates of their own doc
     type; a kept ping built more than ``max_build_age_days`` before the submission
     date, or more than ``max_build_lead_days`` after it, is excluded.
@@ -250,7 +249,7 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
 
     def transform(pings: DataFrame) -> DataFrame:
         quarantined = F.col("reason").isNotNull()
-        by_id = Window.partitionBy(quarantined, "doc_type", "doc_id").orderBy(*first_copy_order())
+        by_id = Window.partitionBy("submission_date", quarantined, "doc_type", "doc_id").orderBy(*first_copy_order())
         # same_document: a later copy of a document id (a duplicate storm shows here); the
         # other duplicates are one crash sent in both formats, as the transition does.
         pings = pings.withColumn("same_document", ~quarantined & (F.row_number().over(by_id) > 1))
@@ -259,9 +258,9 @@ def with_disposition(day: date, limits: Limits, by_minidump_hash: bool = False) 
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
             own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
             crash = F.coalesce(F.col("minidump_hash"), own_key)
-            by_hash = Window.partitionBy(quarantined, crash).orderBy(*first_copy_order())
+            by_hash = Window.partitionBy("submission_date", quarantined, crash).orderBy(*first_copy_order())
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
-        build_age = F.datediff(F.lit(day), F.col("build_date"))
+        build_age = F.datediff(F.col("submission_date"), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
         return pings.withColumn(
             "disposition",
@@ -308,21 +307,21 @@ def with_quarantined_text(quarantined: DataFrame, lines: DataFrame) -> DataFrame
     keys = ["source_file", "line_hash"]
     wanted = quarantined.where(F.col("raw").isNull()).select(*keys).distinct()
     # Identical lines of one file share a key and a text: one of them is enough.
-    found = lines.join(F.broadcast(wanted), keys, "left_semi").dropDuplicates(keys)
+    found = lines.select(*keys, "raw").join(F.broadcast(wanted), keys, "left_semi").dropDuplicates(keys)
     text = redact_identifiers(F.col("_text"))
     return quarantined.join(found.withColumnRenamed("raw", "_text"), keys, "left").select(
         *[F.coalesce("raw", text).alias("raw") if c == "raw" else F.col(c) for c in quarantined.columns]
     )
 
 
-def classify_lines(parsed: DataFrame, doc_type: str, calendar: DataFrame, day: date) -> DataFrame:
+def classify_lines(parsed: DataFrame, doc_type: str, calendar: DataFrame) -> DataFrame:
     """One doc type's parsed lines with everything but their disposition, in order."""
     return (
         parsed.transform(with_dimensions(doc_type))
         .transform(with_crash_details(doc_type))
         .transform(with_quarantine_reason)
         .transform(keep_raw_for_quarantine)
-        .transform(with_release_dates(calendar, day))
+        .transform(with_release_dates(calendar))
     )
 
 
@@ -331,15 +330,16 @@ def union_all(frames: list[DataFrame]) -> DataFrame:
     return reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
 
 
-def classify(parsed: Mapping[str, DataFrame], calendar: DataFrame, day: date, limits: Limits) -> DataFrame:
-    """The day's parsed lines of every doc type (``{doc_type: parsed}``), classified: one
+def classify(parsed: Mapping[str, DataFrame], calendar: DataFrame, limits: Limits) -> DataFrame:
+    """Parsed lines of every doc type (``{doc_type: parsed}``, each line with its
+    ``submission_date``: one date or a range of them), classified: one
     frame with ``doc_type``. Crash pings of both formats are de-duplicated together."""
-    lines = {doc_type: classify_lines(frame, doc_type, calendar, day) for doc_type, frame in parsed.items()}
+    lines = {doc_type: classify_lines(frame, doc_type, calendar) for doc_type, frame in parsed.items()}
     crashes = [lines[d] for d in CRASH_DOC_TYPES if d in lines]
     others = [frame for d, frame in lines.items() if d not in CRASH_DOC_TYPES]
-    decided = [frame.transform(with_disposition(day, limits)) for frame in others]
+    decided = [frame.transform(with_disposition(limits)) for frame in others]
     if crashes:
-        decided.append(union_all(crashes).transform(with_disposition(day, limits, by_minidump_hash=True)))
+        decided.append(union_all(crashes).transform(with_disposition(limits, by_minidump_hash=True)))
     return union_all(decided)
 
 

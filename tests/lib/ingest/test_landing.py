@@ -53,7 +53,7 @@ def test_an_empty_gzip_file_and_a_missing_marker_are_warned_about(spark, tmp_pat
         "main partition has no _SUCCESS marker; reading what is there",
         "main: part-0.json.gz is an empty (zero-byte) gzip file: read as no lines",
     ]
-    assert count_lines(spark, [partition]) == {"main": 0}
+    assert count_lines(spark, [partition]) == {(DAY, "main"): 0}
 
 
 def test_a_missing_partition_is_an_error_and_an_empty_one_is_an_empty_day(spark, tmp_path):
@@ -61,7 +61,7 @@ def test_a_missing_partition_is_an_error_and_an_empty_one_is_an_empty_day(spark,
         open_partition(spark, str(tmp_path), "main", DAY)
     (folder(tmp_path) / "_SUCCESS").touch()
     partition = open_partition(spark, str(tmp_path), "main", DAY)
-    assert (read_lines(spark, partition).collect(), count_lines(spark, [partition])) == ([], {"main": 0})
+    assert (read_lines(spark, partition).collect(), count_lines(spark, [partition])) == ([], {(DAY, "main"): 0})
 
 
 def test_lines_end_at_newline_only(spark, tmp_path):
@@ -72,6 +72,6 @@ def test_lines_end_at_newline_only(spark, tmp_path):
     partition = open_partition(spark, str(tmp_path), "main", DAY)
 
     rows = read_pings(spark, partition).collect()
-    assert count_lines(spark, [partition]) == {"main": len(rows)} == {"main": 5}
+    assert count_lines(spark, [partition]) == {(DAY, "main"): len(rows)} == {(DAY, "main"): 5}
     assert [r.doc_id for r in rows] == ["id-2", "id-1", "id-3", None, "id-4"]
     assert [r.json_error for r in rows] == [None, None, None, "not a JSON object", None]

@@ -47,12 +47,18 @@ ROW = {
 
 def classified(spark, *pings, doc_type):
     calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
-    return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar, DAY, LIMITS)
+    return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar, LIMITS)
+
+
+def input_lines(spark, day=DAY, **by_doc_type) -> DataFrame:
+    """The files' own line counts, as the job gives them to to_dq_metrics."""
+    rows = [(day, doc_type, n) for doc_type, n in by_doc_type.items()]
+    return spark.createDataFrame(rows, "submission_date date, doc_type string, input_lines long")
 
 
 def aggregates(spark, main=(), crash=()) -> DataFrame:
     measures = [
-        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, DAY, LIMITS)
+        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, LIMITS)
         for doc_type, pings in (("main", main), ("crash", crash))
     ]
     return conform(to_crash_aggregates(reduce(DataFrame.unionByName, measures)), table_spec("crash_aggregates"))
@@ -111,7 +117,7 @@ def test_main_and_crash_pings_with_the_same_dimensions_share_one_row(spark):
 
 def client_sums(spark, main=(), crash=()) -> DataFrame:
     measures = [
-        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, DAY, LIMITS)
+        to_ping_measures(classified(spark, *pings, doc_type=doc_type), doc_type, LIMITS)
         for doc_type, pings in (("main", main), ("crash", crash))
     ]
     return conform(to_client_sums(reduce(DataFrame.unionByName, measures)), table_spec("crash_client_sums"))
@@ -238,7 +244,7 @@ def test_dq_metrics_count_every_line_once(spark):
         main_ping(id="d", **{"application.buildId": "2019010100"}),
         "garbage",
     ]
-    actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), "main", DAY, LIMITS, input_lines=6)
+    actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), input_lines(spark, main=6), LIMITS)
     wanted = spark.createDataFrame(
         [(DAY, "main", 6, 3, 1, 1, 1, 1, 1)],
         "submission_date date, doc_type string, input_lines long, aggregated long, duplicates long, "
@@ -249,7 +255,7 @@ def test_dq_metrics_count_every_line_once(spark):
 
 def test_dq_metrics_of_an_empty_day_is_one_row_of_zeros(spark):
     empty = classified(spark, crash_ping(), doc_type="crash").limit(0)
-    row = to_dq_metrics(empty, "crash", DAY, LIMITS, input_lines=0).collect()
+    row = to_dq_metrics(empty, input_lines(spark, crash=0), LIMITS).collect()
     assert [r.asDict() for r in row] == [
         {
             "submission_date": DAY,
@@ -269,8 +275,8 @@ def client_counts(spark, main=(), crash=()) -> DataFrame:
     frames = {
         doc_type: parse_pings(lines(spark, *pings), doc_type) for doc_type, pings in (("main", main), ("crash", crash))
     }
-    rows = classify(frames, spark.createDataFrame([], CALENDAR_SCHEMA), DAY, LIMITS)
-    return conform(to_client_counts(rows, DAY, LIMITS), table_spec("client_counts"))
+    rows = classify(frames, spark.createDataFrame([], CALENDAR_SCHEMA), LIMITS)
+    return conform(to_client_counts(rows, LIMITS), table_spec("client_counts"))
 
 
 C = "cccccccc-0000-4000-8000-000000000000"

@@ -17,7 +17,7 @@ DEFAULT_LIMITS = Limits()
 
 def run(spark, *pings, doc_type="main", calendar=(), limits=DEFAULT_LIMITS):
     calendar_rows = spark.createDataFrame(list(calendar), CALENDAR_SCHEMA)
-    return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar_rows, DAY, limits)
+    return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar_rows, limits)
 
 
 def one(spark, ping, **kwargs):
@@ -202,7 +202,7 @@ def test_crash_pings_are_classified_by_the_same_rules(spark):
 def test_no_input_gives_no_rows_with_every_column(spark):
     calendar_rows = spark.createDataFrame([], CALENDAR_SCHEMA)
     empty = parse_pings(lines(spark, main_ping()).limit(0), "main")
-    out = classify({"main": empty}, calendar_rows, DAY, DEFAULT_LIMITS)
+    out = classify({"main": empty}, calendar_rows, DEFAULT_LIMITS)
     assert out.collect() == []
     assert {"disposition", "reason", "detail", "release_date", "release_age_days", "country"} <= set(out.columns)
 

@@ -12,7 +12,7 @@ from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
 from lib.transform.aggregate import to_crash_aggregates, to_crash_reasons, to_ping_measures
 from lib.transform.classify import classify
-from tests.pingbuilder import DAY, DELETE, crash_ping, glean_crash_ping, lines
+from tests.pingbuilder import DELETE, crash_ping, glean_crash_ping, lines
 
 LIMITS = Limits()
 
@@ -20,7 +20,7 @@ LIMITS = Limits()
 def classified(spark, **by_doc_type):
     calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
     parsed = {d: parse_pings(lines(spark, *pings), d) for d, pings in by_doc_type.items()}
-    return classify(parsed, calendar, DAY, LIMITS)
+    return classify(parsed, calendar, LIMITS)
 
 
 def one(spark, ping) -> dict:
@@ -31,7 +31,7 @@ def one(spark, ping) -> dict:
 
 def counts(spark, **by_doc_type) -> dict[str, int]:
     frame = classified(spark, **by_doc_type)
-    measures = [to_ping_measures(frame, d, DAY, LIMITS) for d in by_doc_type]
+    measures = [to_ping_measures(frame, d, LIMITS) for d in by_doc_type]
     rows = to_crash_aggregates(measures[0].unionByName(measures[1]) if len(measures) > 1 else measures[0])
     total = rows.groupBy().sum(*CRASH_MEASURES).first()
     return {m: total[f"sum({m})"] or 0 for m in CRASH_MEASURES}
@@ -247,7 +247,7 @@ def test_the_same_crashes_give_the_same_counts_in_either_format_or_both(spark):
 
 
 def reasons(spark, **by_doc_type) -> list[tuple]:
-    rows = to_crash_reasons(classified(spark, **by_doc_type), DAY).collect()
+    rows = to_crash_reasons(classified(spark, **by_doc_type)).collect()
     return sorted((r.process_type, r.crash_type, r.crashing_module, r.moz_crash_reason, r.crashes) for r in rows)
 
 
