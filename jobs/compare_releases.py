@@ -19,31 +19,39 @@ from lib.analysis.compare import compare_releases, format_report
 from lib.analysis.release_comparisons import format_rows, release_comparisons
 from lib.contract.deploy import code_version
 from lib.contract.vocabulary import CRASH_MEASURES
-from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
+from lib.transform.classify import union_all
 from lib.warehouse.tables import read_table, read_table_if_exists, replace_partition, table_spec
 
 JOB = "compare_releases"
 
 
 def command(argv: list[str]) -> str:
-    parser = job_parser(JOB, __doc__, *NIGHTLY)
+    parser = job_parser(JOB, __doc__, *RANGED)
     parser.add_argument("--measure", choices=CRASH_MEASURES, help="print this measure's text report; write nothing")
     args = parse_args(parser, argv)
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
     sums = read_table_if_exists(spark, args.warehouse, "crash_client_sums")
     if args.measure:
-        return format_report(compare_releases(aggregates, args.date, args.measure, sums), args.date, args.measure)
-    progress = Progress(JOB, args.date)
+        reports = [
+            format_report(compare_releases(aggregates, d, args.measure, sums), d, args.measure) for d in args.days
+        ]
+        return "\n\n".join(reports)
+    days = args.days
+    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    progress = Progress(JOB, label)
     counts = read_table_if_exists(spark, args.warehouse, "client_counts")
-    rows = release_comparisons(spark, aggregates, sums, counts, args.date)
-    commit_info = {"job": JOB, "submission_date": args.date.isoformat(), "code_version": code_version()}
-    replace_partition(spark, args.warehouse, table_spec("release_comparisons"), rows, args.date, commit_info)
+    # Each date's verdicts computed as its own night would, written in one commit.
+    rows = union_all([release_comparisons(spark, aggregates, sums, counts, day) for day in days])
+    commit_info = {"job": JOB, "submission_date": label, "code_version": code_version()}
+    replace_partition(spark, args.warehouse, table_spec("release_comparisons"), rows, days, commit_info)
     written = rows.collect()
     regressions = sum(r.verdict == "regression" for r in written)
     progress(f"wrote {len(written)} rows of release_comparisons, {regressions} regression(s)")
-    return format_rows(written) + f"\n{JOB} {args.date}: {len(written)} comparisons, {regressions} regression(s)"
+    shown = format_rows(written) + "\n" if len(days) == 1 else ""
+    return shown + f"{JOB} {label}: {len(written)} comparisons, {regressions} regression(s)"
 
 
 main = main_wrapper(JOB, command)

@@ -5,9 +5,9 @@
    cluster on a few clients, and the new major crashes 1.5x as often on Mac; Firefox
    sends crashes as legacy crash pings, then in both formats, then as Glean crash
    pings only (the legacy ping stops);
-2. ``jobs.aggregate_crashes`` runs once per submission date, as the nightly DAG
-   would (one Spark session here, to save the JVM start-ups): it parses the day
-   once, judges the raw data-quality checks, then aggregates; the main crashes
+2. ``jobs.aggregate_crashes --from --to`` aggregates the fortnight in one run, as a
+   backfill would (per date, exactly what the nights one by one write): it parses the
+   days once, judges each date's raw data-quality checks, then aggregates; the main crashes
    of each stretch of the transition are printed beside what the generator's model
    expects for the same hours and release ages: each ratio's interval holds 1;
 3. ``jobs.compare_releases`` writes and prints the newest release against the
@@ -94,12 +94,13 @@ def command(argv: list[str]) -> str:
     print(f"== 1. generating {args.days} days (and one faulty night) into {args.out}/raw", flush=True)
     totals = generate(settings, args.out, compress=True)
 
-    print(f"== 2. aggregating each submission date into {args.out}/warehouse", flush=True)
+    print(f"== 2. aggregating the {args.days} submission dates in one run into {args.out}/warehouse", flush=True)
     spark = build_session(JOB)
     warehouse = str(args.out / "warehouse")
     nightly = [d for d in settings.dates if d != faulty]
-    for day in nightly:
-        print(run(spark, Config(day, str(args.out / "raw"), warehouse, str(args.out / "releases"))), flush=True)
+    # One range run: what the nights one by one would write, in one pass (a backfill's way).
+    ranged = Config(nightly[0], str(args.out / "raw"), warehouse, str(args.out / "releases"), until=nightly[-1])
+    print(run(spark, ranged), flush=True)
 
     aggregates = read_table(spark, warehouse, "crash_aggregates")
     print("\n   The switch to Glean crash pings, release channel: the counts follow the model", flush=True)

@@ -14,11 +14,12 @@ same before and after, and a second run finds nothing to compact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from pyspark.sql import SparkSession
 
-from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.warehouse.tables import TABLES, compact_partition, table_exists, vacuum
 
@@ -26,31 +27,37 @@ JOB = "housekeeping"
 WEEK_HOURS = 7 * 24
 
 
-def run(spark: SparkSession, day: date, warehouse: str, retain_hours: int = WEEK_HOURS) -> str:
-    """Compact ``day`` and vacuum every existing table; returns the summary."""
-    progress = Progress(JOB, day)
+def run(spark: SparkSession, day: date | Sequence[date], warehouse: str, retain_hours: int = WEEK_HOURS) -> str:
+    """Compact ``day`` (or each date of a range) and vacuum every existing table once;
+    returns the summary."""
+    days = [day] if isinstance(day, date) else list(day)
+    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    progress = Progress(JOB, label)
     compacted = []
     for name in TABLES:
         if not table_exists(spark, warehouse, name):
             progress(f"{name}: no table yet, skipped")
             continue
-        removed, added = compact_partition(spark, warehouse, name, day)
+        removed = added = 0
+        for one in days:
+            r, a = compact_partition(spark, warehouse, name, one)
+            removed, added = removed + r, added + a
         vacuum(spark, warehouse, name, retain_hours)
         progress(f"{name}: compacted {removed} file(s) into {added}; vacuumed")
         compacted.append(f"{name} {removed}->{added}")
     return (
-        f"{JOB} {day}: compacted {', '.join(compacted) or 'no table'} (files before->after); "
+        f"{JOB} {label}: compacted {', '.join(compacted) or 'no table'} (files before->after); "
         f"vacuumed files older than {retain_hours} h in {warehouse}; {progress.elapsed:.1f}s"
     )
 
 
 def command(argv: list[str]) -> str:
-    parser = job_parser(JOB, __doc__, *NIGHTLY)
+    parser = job_parser(JOB, __doc__, *RANGED)
     parser.add_argument("--retain-hours", type=int, default=WEEK_HOURS, help="VACUUM retention (default 168)")
     args = parse_args(parser, argv)
     if args.retain_hours < WEEK_HOURS:
         parser.error(f"--retain-hours under {WEEK_HOURS} would break running readers and time travel")
-    return run(build_session(JOB), args.date, args.warehouse, args.retain_hours)
+    return run(build_session(JOB), args.days, args.warehouse, args.retain_hours)
 
 
 main = main_wrapper(JOB, command)

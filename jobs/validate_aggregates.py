@@ -16,6 +16,7 @@ nightly, after ``aggregate_crashes``.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 
@@ -33,9 +34,9 @@ from lib.quality.checks import (
     failing_histories,
     volume_frame,
 )
-from lib.quality.publish import publish
+from lib.quality.publish import CriticalChecksFailed, publish
 from lib.quality.runner import CheckResult, run_checks
-from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.warehouse.tables import read_table
 
@@ -78,9 +79,23 @@ def _with_history(result: CheckResult, frames: dict[str, DataFrame], day: date) 
     return replace(result, history=json.dumps(failing_histories(frames[frame], day, two_sided)))
 
 
+def run_range(spark: SparkSession, days: Sequence[date], warehouse: str, reports: str | None = None) -> str:
+    """Check each date in order, each against the dates before it (those of the range
+    included, already aggregated); every date is judged, then the failed ones are named."""
+    summaries, failures = [], []
+    for day in days:
+        try:
+            summaries.append(run(spark, day, warehouse, reports))
+        except CriticalChecksFailed as failure:
+            failures.append(str(failure))
+    if failures:
+        raise CriticalChecksFailed(f"{len(failures)} of {len(days)} date(s) failed: " + "; ".join(failures))
+    return summaries[0] if len(days) == 1 else f"{JOB} {days[0]}..{days[-1]}: {len(days)} dates, no critical failure"
+
+
 def command(argv: list[str]) -> str:
-    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "reports"), argv)
-    return run(build_session(JOB), args.date, args.warehouse, args.reports)
+    args = parse_args(job_parser(JOB, __doc__, *RANGED, "reports"), argv)
+    return run_range(build_session(JOB), args.days, args.warehouse, args.reports)
 
 
 main = main_wrapper(JOB, command)

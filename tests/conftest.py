@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -93,7 +93,9 @@ def release_window(spark, tmp_path_factory) -> ReleaseWindow:
     out = tmp_path_factory.mktemp("release_window")
     generate(population(FIRST_DAY, (WINDOW_NIGHTS[-1] - FIRST_DAY).days + 1), out, compress=True)
     window = ReleaseWindow(out / "raw", out / "warehouse", out / "releases", WINDOW_NIGHTS)
-    for night in window.nights:  # clean nights: their raw checks have tests of their own
-        run(spark, Config(night, str(window.raw), str(window.warehouse), str(window.releases), raw_checks="skip"))
+    # Clean nights, two ranges of four: their raw checks have tests of their own.
+    for first, last in ((window.nights[0], window.nights[3]), (window.nights[4], window.nights[7])):
+        config = Config(first, str(window.raw), str(window.warehouse), str(window.releases), raw_checks="skip")
+        run(spark, replace(config, until=last))
     compare(["--date", str(window.last), "--warehouse", str(window.warehouse)])
     return window

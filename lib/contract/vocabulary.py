@@ -51,6 +51,9 @@ HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
 CRASH_CLASS_MEASURES = ("oom_crashes", "shutdown_hang_crashes", "background_task_crashes")
 CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES + CRASH_CLASS_MEASURES
 MOZ_CRASH_REASON_LENGTH = 200
+# Minidump hashes that name no crash: the SHA-256 of an empty file, which a failed
+# minidump write reports. Pings carrying one are never merged as one crash.
+DEGENERATE_MINIDUMP_HASHES = ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)
 # What a crash was: the grain of crash_reasons, besides submission_date.
 CRASH_REASON_DIMENSIONS = (
     "channel",

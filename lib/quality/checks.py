@@ -25,6 +25,8 @@ from lib.quality.runner import MAX_DETAILS, Check, dq_config
 from lib.transform.aggregate import DIMENSIONS
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
 
+# One crash reaches us as at most two documents: its legacy and its Glean crash ping.
+MAX_DOCUMENTS_PER_CRASH = 2
 UUID = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 MAD_TO_SIGMA = 1.4826
 
@@ -76,6 +78,11 @@ def id_shape(value: Column) -> Column:
     return F.regexp_replace(F.regexp_replace(value, "[A-Za-z0-9]", "x"), "[^x{}()\\-_.:]", "?")
 
 
+def _or_null(frame: DataFrame, column: str, kind: str) -> Column:
+    """A column only crash pings have, null when the frame holds none of them."""
+    return F.col(column) if column in frame.columns else F.lit(None).cast(kind)
+
+
 def raw_check_frame(classified: DataFrame) -> DataFrame:
     """One row per input line, every doc type and date, with what the raw checks look at."""
     disposition = F.col("disposition")
@@ -97,6 +104,8 @@ def raw_check_frame(classified: DataFrame) -> DataFrame:
         F.when(parsed, F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
         F.when(parsed, F.col("check_field_error").isNull()).alias("check_fields_typed"),
         "subsession_length",
+        F.when(disposition != QUARANTINED, _or_null(classified, "hash_documents", "long")).alias("hash_documents"),
+        _or_null(classified, "minidump_hash", "string").alias("minidump_hash"),
         # Glean crash pings carry no creationDate: they are not judged on clock skew.
         F.abs(F.datediff(F.col("submission_date"), created)).alias("clock_skew_days"),
         "doc_id",
@@ -145,6 +154,12 @@ def raw_measures(limits: Limits) -> dict[str, RawMeasure]:
             (seconds < length["min_seconds"]) | (seconds > limits.usage_cap_seconds),
             "main pings with a length",
             F.concat_ws(" length ", _document(), seconds.cast("string")),
+        ),
+        "minidump_hash_shared": RawMeasure(
+            F.col("hash_documents").isNotNull() & ~F.col("is_duplicate"),
+            F.col("hash_documents") > MAX_DOCUMENTS_PER_CRASH,
+            "crash pings with a minidump hash",
+            F.format_string("%s... in %d documents", F.substring("minidump_hash", 1, 12), F.col("hash_documents")),
         ),
         "clock_skew_share": RawMeasure(
             F.col("clock_skew_days").isNotNull(),
@@ -248,6 +263,11 @@ def raw_checks(limits: Limits) -> list[Check]:
         at_most("duplicate_share"),
         at_most("quarantine_share"),
         at_most("exclusion_share"),
+        share_check(
+            "minidump_hash_shared",
+            cfg["minidump_hash_shared"]["max_share"],
+            f"at most {_pct(cfg['minidump_hash_shared']['max_share'])} of hashed crash pings",
+        ),
         at_least("client_id_well_formed", "of client ids"),
         at_least("build_id_well_formed", "of build ids"),
         at_least("channel_known", "of pings"),

@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 from lib.contract.vocabulary import (
     CRASH_DOC_TYPES,
     CRASH_KEYS,
+    DEGENERATE_MINIDUMP_HASHES,
     GLEAN_OS_NAMES,
     MOZ_CRASH_REASON_LENGTH,
     OS_NAMES,
@@ -240,6 +241,9 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
     with ``by_minidump_hash``); adds ``disposition`` and ``same_document`` (true for a
     duplicate of a document id, as against one crash in two formats).
 
+    With ``by_minidump_hash`` it also adds ``hash_documents``: how many documents of the
+    date share the ping's minidump hash (what the ``minidump_hash_shared`` check judges).
+
     Quarantine comes first; among the remaining pings of a submission date, the first
     copy of each document id within a doc type, and (crash pings, across formats) of each
     non-empty minidump hash, is kept and the others are duplicates of their own doc
@@ -257,9 +261,21 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
         if by_minidump_hash:
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
             own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
-            crash = F.coalesce(F.col("minidump_hash"), own_key)
-            by_hash = Window.partitionBy("submission_date", quarantined, crash).orderBy(*first_copy_order())
+            hashed = F.col("minidump_hash")
+            usable = hashed.isNotNull() & ~hashed.isin(*DEGENERATE_MINIDUMP_HASHES)
+            # One crash is one client's crash of one process: a hash that several clients or
+            # process types share (a failed minidump write, a storm) merges nothing.
+            by_hash = Window.partitionBy(
+                "submission_date",
+                quarantined,
+                F.when(usable, hashed).otherwise(own_key),
+                F.coalesce("client_id", own_key),
+                F.coalesce("process_type", F.lit("main")),
+            ).orderBy(*first_copy_order())
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
+            sharing = Window.partitionBy("submission_date", quarantined, F.coalesce(hashed, own_key))
+            documents = F.sum(F.when(~F.col("same_document"), 1).otherwise(0)).over(sharing)
+            pings = pings.withColumn("hash_documents", F.when(hashed.isNotNull(), documents))
         build_age = F.datediff(F.col("submission_date"), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
         return pings.withColumn(

@@ -44,7 +44,7 @@ def last_line(result: subprocess.CompletedProcess[str]) -> str:
             ["--date", "2026-11-20", "--raw", "r", "--warehouse", "w", "--bogus"],
             "unrecognized arguments: --bogus",
         ),
-        (["--raw", "r", "--warehouse", "w"], "the following arguments are required: --date"),
+        (["--raw", "r", "--warehouse", "w"], "one of the arguments --date --from is required"),
         (
             ["--date", "2026-13-01", "--raw", "r", "--warehouse", "w"],
             "argument --date: not a date (YYYY-MM-DD): '2026-13-01'",

@@ -205,6 +205,47 @@ def test_the_same_hash_twice_in_one_format_is_one_crash_keeping_the_smaller_id(s
     assert got == {("glean_crash", "A"): "aggregated", ("glean_crash", "B"): "duplicate"}
 
 
+EMPTY_FILE_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_a_hash_many_clients_share_merges_nothing_and_counts_its_documents(spark):
+    """A failed minidump write reports the empty file's hash: 30 crashes of 30 clients and
+    three process types are 30 crashes, not one (issue 24's storm of 1,000, in small)."""
+    processes = ("main", "content", "gpu")
+    storm = [
+        glean_crash_ping(
+            **{
+                "meta.documentId": f"d{n}",
+                "client_info.client_id": f"00000000-0000-4000-8000-{n:012d}",
+                "metrics/string/crash.process_type": processes[n % 3],
+                "metrics/string/crash.minidump_sha256_hash": EMPTY_FILE_HASH,
+            }
+        )
+        for n in range(30)
+    ]
+    rows = classified(spark, glean_crash=storm).collect()
+    assert {r.disposition for r in rows} == {"aggregated"}
+    assert {r.hash_documents for r in rows} == {30}
+    assert counts(spark, glean_crash=storm)["main_crashes"] == 10
+
+
+@pytest.mark.parametrize(
+    ("other_client", "other_process", "kept"),
+    [
+        ("11111111-2222-4333-8444-555555555555", "main", 1),  # the same client and process: one crash
+        ("99999999-2222-4333-8444-555555555555", "main", 2),  # another client: two crashes
+        ("11111111-2222-4333-8444-555555555555", "content", 2),  # another process type: two crashes
+    ],
+)
+def test_one_hash_is_one_crash_only_for_one_client_and_process_type(spark, other_client, other_process, kept):
+    first = glean("A", "2026-11-20T10:00:00Z")
+    second = glean("B", "2026-11-20T10:05:00Z")
+    second["client_info"]["client_id"] = other_client
+    second["metrics"]["string"]["crash.process_type"] = other_process
+    got = dispositions(spark, glean_crash=[first, second])
+    assert list(got.values()).count("aggregated") == kept
+
+
 def test_crashes_without_a_hash_are_told_apart_by_document_id_only(spark):
     rows = classified(
         spark,

@@ -1,0 +1,150 @@
+"""Where a small night's seconds go: each stage's Spark jobs and time, beside Spark's floor.
+
+Part of ``make bench`` (``jobs.benchmark`` runs it first), or on its own:
+
+    python -m jobs.benchmark_small [--nights 30] [--clients 20000] [--out /tmp/crash-rates-bench-small]
+
+On the demo's volume (its population, gzip landing files), generates ``--nights``
+nights, then, each in one warm process as a backfill would be run:
+
+1. **Spark's floor**: a bare job that reads a night's files as text, counts lines per
+   doc type and writes one small Delta table: what any Spark job over these files costs;
+2. **one warm night** of ``aggregate_crashes`` with its raw checks, stage by stage:
+   the count and time of Spark jobs of each (read and classify, counting, checks,
+   each table's write);
+3. **the range**: every night in one ``aggregate_crashes --from --to`` run;
+
+and, cold (a new process each, JVM start included), one night against the floor's
+process. Prints the ratios the README quotes against the targets of issue 19.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+
+from jobs.aggregate_crashes import Config, run
+from jobs.demo import population
+from jobs.generate_pings import generate
+from lib.contract.vocabulary import DOC_TYPES
+from lib.ingest.landing import open_day
+from lib.runtime.cli import Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.session import build_session
+
+JOB = "benchmark_small"
+FIRST = date(2026, 10, 1)
+
+
+def floor(spark: SparkSession, raw: str, day: date, warehouse: str) -> float:
+    """Read a night's files as text, count lines per doc type, write one small Delta
+    table: the least any Spark job over these files costs. Returns seconds."""
+    started = time.monotonic()
+    partitions = [p for p in open_day(spark, raw, day).values() if p.files]
+    scans = [spark.read.text([f.path for f in p.files]).select(F.lit(p.doc_type).alias("doc_type")) for p in partitions]
+    counts = scans[0]
+    for scan in scans[1:]:
+        counts = counts.unionByName(scan)
+    counts.groupBy("doc_type").count().write.format("delta").mode("overwrite").save(f"{warehouse}/floor")
+    return time.monotonic() - started
+
+
+def floor_process(raw: str, day: str, warehouse: str) -> None:
+    """:func:`floor` in a process of its own (the cold floor)."""
+    floor(build_session("floor"), raw, date.fromisoformat(day), warehouse)
+
+
+def _cold(argv: list[str]) -> float:
+    started = time.monotonic()
+    subprocess.run(argv, check=True, capture_output=True)
+    return time.monotonic() - started
+
+
+def command(argv: list[str]) -> str:
+    parser = job_parser(JOB, __doc__)
+    parser.add_argument("--nights", type=int, default=30)
+    parser.add_argument("--clients", type=int, default=20_000, help="the demo's population by default")
+    parser.add_argument("--out", type=Path, default=Path("/tmp/crash-rates-bench-small"))
+    args = parse_args(parser, argv)
+    shutil.rmtree(args.out, ignore_errors=True)
+    settings = replace(population(FIRST, args.nights, args.clients), crash_formats="glean")
+    generate(settings, args.out, compress=True)
+    raw, releases = str(args.out / "raw"), str(args.out / "releases")
+    nights = settings.dates
+    megabytes = sum(p.stat().st_size for p in (args.out / "raw").rglob("*.gz") if f"={nights[1]}" in str(p)) / 1e6
+
+    spark = build_session(JOB)
+    spark.sparkContext.setLogLevel("ERROR")
+    # Warm-up: the first night of a process pays for the JVM's first plans and classes.
+    floor(spark, raw, nights[0], str(args.out / "floor_wh"))
+    run(spark, Config(nights[0], raw, str(args.out / "warmup_wh"), releases))
+
+    warm_floor = min(floor(spark, raw, nights[1], str(args.out / "floor_wh")) for _ in range(3))
+    progress = Progress("aggregate_crashes", nights[1])
+    started = time.monotonic()
+    run(spark, Config(nights[1], raw, str(args.out / "night_wh"), releases), progress)
+    warm_night = time.monotonic() - started
+
+    started = time.monotonic()
+    run(spark, Config(nights[0], raw, str(args.out / "range_wh"), releases, until=nights[-1]))
+    ranged = time.monotonic() - started
+    spark.stop()
+
+    python = sys.executable
+    day = str(nights[1])
+    cold_floor = _cold(
+        [
+            python,
+            "-c",
+            f"from jobs.benchmark_small import floor_process; floor_process({raw!r}, {day!r}, "
+            f"{str(args.out / 'cold_floor_wh')!r})",
+        ]
+    )
+    cold_night = _cold(
+        [
+            python,
+            "-m",
+            "jobs.aggregate_crashes",
+            "--date",
+            day,
+            "--raw",
+            raw,
+            "--releases",
+            releases,
+            "--warehouse",
+            str(args.out / "cold_wh"),
+        ]
+    )
+
+    lines = [
+        f"one night at the demo's volume: {megabytes:.1f} MB gzip ({', '.join(DOC_TYPES)}), "
+        f"{args.clients:,} clients; warm process, stage by stage:",
+        f"  {'stage':<36}{'Spark jobs':>11}{'seconds':>9}",
+    ]
+    lines += [f"  {s.what:<36}{s.spark_jobs:>11}{s.seconds:>9.1f}" for s in progress.stages]
+    staged = sum(s.seconds for s in progress.stages)
+    lines += [
+        f"  {'(planning, listing, between stages)':<36}{'':>11}{warm_night - staged:>9.1f}",
+        f"  {'one warm night':<36}{sum(s.spark_jobs for s in progress.stages):>11}{warm_night:>9.1f}",
+        f"  {'Spark floor, warm (best of 3)':<36}{'':>11}{warm_floor:>9.1f}",
+        "",
+        f"warm night / warm floor: {warm_night / warm_floor:.1f}x (target 3x)",
+        f"cold night {cold_night:.1f}s / cold floor {cold_floor:.1f}s: {cold_night / cold_floor:.1f}x (target 2x)",
+        f"{len(nights)}-night range in one run: {ranged:.1f}s = {ranged / warm_night:.1f}x one warm night "
+        f"(target 5x; {ranged / len(nights):.1f}s a night)",
+    ]
+    print("\n".join(lines), flush=True)
+    return f"{JOB}: profiled one night, its floor and a {len(nights)}-night range in {args.out}"
+
+
+main = main_wrapper(JOB, command)
+
+if __name__ == "__main__":
+    raise SystemExit(main())
