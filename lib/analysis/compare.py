@@ -187,7 +187,8 @@ def compare_releases(
     releases: dict[str, set[tuple[date, str]]] = defaultdict(set)
     for r in rows:
         cells[(r.channel, r.os)][(r.display_version, r.release_date)][r.release_age_days] = r
-        releases[r.channel].add((r.release_date, r.display_version))
+        if r.hours > 0:  # a release is chosen by its usage, never by a stray crash ping alone
+            releases[r.channel].add((r.release_date, r.display_version))
 
     comparisons = []
     for channel in REPORTED_CHANNELS:

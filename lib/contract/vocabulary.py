@@ -51,6 +51,9 @@ HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
 CRASH_CLASS_MEASURES = ("oom_crashes", "shutdown_hang_crashes", "background_task_crashes")
 CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES + CRASH_CLASS_MEASURES
 MOZ_CRASH_REASON_LENGTH = 200
+# What a Firefox version looks like: 120.0, 120.0.1, 115.5.0esr, 121.0b3, 148.0a1, 3.0rc2 (and
+# Android's 147.0.2). Anything else (markup, control characters, 10,000 nines) is quarantined.
+FIREFOX_VERSION = r"^[0-9]{1,4}\.[0-9]{1,3}(\.[0-9]{1,3}){0,2}((a|b|rc)[0-9]{1,3}|esr)?$"
 # Minidump hashes that name no crash: the SHA-256 of an empty file, which a failed
 # minidump write reports. Pings carrying one are never merged as one crash.
 DEGENERATE_MINIDUMP_HASHES = ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)

@@ -176,6 +176,12 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
         ("missing_channel", F.col("channel").isNull(), F.lit(None)),
         ("missing_version", F.col("version").isNull(), F.lit(None)),
         ("missing_build_id", F.col("build_id").isNull(), F.lit(None)),
+        (
+            "malformed_version",
+            ~rules.looks_like_firefox_version(F.col("version"))
+            | ~rules.looks_like_firefox_version(F.col("display_version")),
+            F.concat_ws(" / ", rules.printable(F.col("version")), rules.printable(F.col("display_version"))),
+        ),
         ("malformed_build_id", F.col("build_date").isNull(), F.col("build_id")),
         (
             "negative_subsession_length",

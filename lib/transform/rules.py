@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import KNOWN_CHANNELS, OS_NAMES, OTHER, UNKNOWN_COUNTRY
+from lib.contract.vocabulary import FIREFOX_VERSION, KNOWN_CHANNELS, OS_NAMES, OTHER, UNKNOWN_COUNTRY
 
 # A build id starts with its build time, yyyyMMddHH...
 BUILD_ID_PATTERN = r"^[0-9]{10}"
@@ -27,6 +27,18 @@ def channel(raw: Column) -> Column:
     lowered = F.lower(raw)
     cck = F.regexp_extract(lowered, rf"^({'|'.join(KNOWN_CHANNELS)})-cck-", 1)
     return F.when(lowered.isin(*KNOWN_CHANNELS), lowered).when(cck != "", cck).when(raw.isNotNull(), F.lit(OTHER))
+
+
+def looks_like_firefox_version(version: Column) -> Column:
+    """True when ``version`` has the form of a Firefox version (``FIREFOX_VERSION``); null when null."""
+    # Java's $ also matches before a final line break: no white space at all.
+    return version.rlike(FIREFOX_VERSION) & ~version.rlike("\\s")
+
+
+def printable(text: Column, length: int = 40) -> Column:
+    """``text`` cut to ``length`` characters, anything but printable ASCII as ``?``: what a
+    log, a table or a page may show of a value that failed a rule."""
+    return F.regexp_replace(F.substring(text, 1, length), "[^\\x20-\\x7E]", "?")
 
 
 def major_version(version: Column) -> Column:

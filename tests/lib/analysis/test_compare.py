@@ -50,6 +50,15 @@ def test_a_release_without_an_earlier_one_at_the_same_ages_says_so(spark):
     assert comparison.verdict == "not enough data"
 
 
+def test_a_release_without_usage_is_never_the_newest_one(spark):
+    """Issue 24: one crash ping of a junk version, dated from its build id, took the verdicts over."""
+    new, old = date(2026, 11, 18), date(2026, 10, 21)
+    rows = rows_for("158.0", new, range(3), 30, 1000.0, "Mac") + rows_for("157.0", old, range(31), 10, 1000.0, "Mac")
+    rows.append((AS_OF, "release", "Mac", "999.0", AS_OF, 0, 1, 0.0))  # a crash-only row, newest by date
+    (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
+    assert (comparison.latest.display_version, comparison.previous.display_version) == ("158.0", "157.0")
+
+
 def test_later_submission_dates_are_left_out(spark):
     rows = rows_for("158.0", date(2026, 11, 18), range(3), 30, 1000.0)
     rows.append((AS_OF + timedelta(days=1), "release", "Windows", "159.0", AS_OF, 1, 5, 10.0))

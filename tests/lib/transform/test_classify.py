@@ -53,6 +53,18 @@ def build_id(day: date) -> str:
             "missing_build_id",
             None,
         ),
+        (
+            main_ping(**{"application.displayVersion": "<script>alert(1)</script>"}),
+            "malformed_version",
+            "145.0 / <script>alert(1)</script>",
+        ),
+        (
+            main_ping(**{"application.displayVersion": "145.0\u0000\u202e\U0001f600"}),
+            "malformed_version",
+            "145.0 / 145.0???",
+        ),
+        (main_ping(**{"application.version": "9" * 10_000}), "malformed_version", "9" * 40 + " / 145.0"),
+        (main_ping(**{"application.version": "145.0\n"}), "malformed_version", "145.0? / 145.0"),
         (main_ping(**{"application.buildId": "2026111"}), "malformed_build_id", "2026111"),
         (main_ping(**{"application.buildId": "20261332093015"}), "malformed_build_id", "20261332093015"),
         (main_ping(**{"application.buildId": "0000000000"}), "malformed_build_id", "0000000000"),
