@@ -48,6 +48,7 @@ typecheck: setup
 	$(VENV)/bin/mypy
 
 bench: setup
+	$(PY) -m jobs.benchmark_small
 	$(PY) -m jobs.benchmark
 
 # The README's picture of the page (docs/release-health.png), from the demo's last night.

@@ -15,9 +15,16 @@ verdict (thresholds in ``schemas/verdicts.yaml``); **prints** the same rows. Wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
 from lib.analysis.compare import compare_releases, format_report
 from lib.analysis.release_comparisons import format_rows, release_comparisons
 from lib.contract.deploy import code_version
+from lib.contract.errors import JobError
 from lib.contract.vocabulary import CRASH_MEASURES
 from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
@@ -25,6 +32,21 @@ from lib.transform.classify import union_all
 from lib.warehouse.tables import read_table, read_table_if_exists, replace_partition, table_spec
 
 JOB = "compare_releases"
+
+
+def _require_nights(aggregates: DataFrame, days: Sequence[date]) -> None:
+    """Verdicts of a night without data of its own would be an older night's, published
+    as new: refuse, naming the nights missing and the last one there is."""
+    found = aggregates.where(F.col("submission_date").between(days[0], days[-1]))
+    present = {r[0] for r in found.select("submission_date").distinct().collect()}
+    missing = [d for d in days if d not in present]
+    if missing:
+        last = aggregates.agg(F.max("submission_date")).first()
+        shown = ", ".join(map(str, missing[:5])) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise JobError(
+            f"no crash_aggregates rows for {shown} (the last night with data is {last[0] if last else None}): "
+            "run aggregate_crashes for it first; its verdicts would be an older night's"
+        )
 
 
 def command(argv: list[str]) -> str:
@@ -40,6 +62,7 @@ def command(argv: list[str]) -> str:
         ]
         return "\n\n".join(reports)
     days = args.days
+    _require_nights(aggregates, days)
     label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
     progress = Progress(JOB, label)
     counts = read_table_if_exists(spark, args.warehouse, "client_counts")

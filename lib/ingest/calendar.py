@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -22,6 +23,7 @@ CALENDAR_FILES = (
     "firefox_history_stability_releases.json",
     "firefox_history_development_releases.json",
 )
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 CALENDAR_SCHEMA = "display_version string, release_date date"
 
 
@@ -48,15 +50,30 @@ class ReleaseCalendar:
 NO_CALENDAR = ReleaseCalendar({}, None, None)
 
 
+def _no_repeated_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [key for key, _ in pairs]
+    if repeated := sorted({key for key in keys if keys.count(key) > 1}):
+        raise ValueError(f"version {repeated[0]!r} is listed twice")
+    return dict(pairs)
+
+
+def _calendar_date(version: str, value: object) -> date:
+    """Exactly ``YYYY-MM-DD`` text, as --date takes (not a number, not a week date)."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError(f"{version}: {value!r} is not a date (YYYY-MM-DD)")
+    return date.fromisoformat(value)
+
+
 def parse_calendar(texts: dict[str, str]) -> dict[str, date]:
-    """Merge the files' version-to-date maps; a version listed twice keeps its earliest date."""
+    """Merge the files' version-to-date maps; a version listed twice across files keeps its
+    earliest date, a version listed twice in one file is an error (which one is meant?)."""
     dates: dict[str, date] = {}
     for name, text in texts.items():
         try:
-            entries = json.loads(text)
+            entries = json.loads(text, object_pairs_hook=_no_repeated_keys)
             if not isinstance(entries, dict):
                 raise ValueError("not a JSON object")
-            parsed = {str(v): date.fromisoformat(str(d)) for v, d in entries.items()}
+            parsed = {str(v): _calendar_date(str(v), d) for v, d in entries.items()}
         except ValueError as err:
             raise CalendarError(f"release calendar file {name} is not a version-to-date map: {err}") from None
         for version, day in parsed.items():

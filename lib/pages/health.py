@@ -76,6 +76,9 @@ class NightHealth:
     channels: list[ChannelHealth]
     checks: list[dict]  # the night's dq_results rows that failed or warned
     has_comparisons: bool
+    suites_checked: tuple[str, ...] = ("raw", "aggregates")  # the suites with results for the night
+    has_night_data: bool = True  # crash_aggregates has rows of the night itself (else the page is stale)
+    last_data_night: date | None = None
 
 
 def _newest_releases(rows: list[Row]) -> dict[str, list[Release]]:
@@ -277,9 +280,9 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
         ]
         result.append(ChannelHealth(channel, releases, platforms))
     dq = read_table_if_exists(spark, warehouse, "dq_results")
-    checks = (
-        [r.asDict() for r in dq.where((F.col("submission_date") == F.lit(night)) & ~F.col("success")).collect()]
-        if dq is not None
-        else []
-    )
-    return NightHealth(night, result, checks, comparisons is not None)
+    tonight = dq.where(F.col("submission_date") == F.lit(night)) if dq is not None else None
+    checks = [r.asDict() for r in tonight.where(~F.col("success")).collect()] if tonight is not None else []
+    suites = tuple(sorted(r.suite for r in tonight.select("suite").distinct().collect())) if tonight is not None else ()
+    last = aggregates.where(F.col("submission_date") <= F.lit(night)).agg(F.max("submission_date")).first()
+    last_night = last[0] if last is not None else None
+    return NightHealth(night, result, checks, comparisons is not None, suites, last_night == night, last_night)

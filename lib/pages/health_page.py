@@ -319,6 +319,23 @@ def _page_notes(health: NightHealth, regression_lines: list[str]) -> list[tuple[
         )
     if warned:
         notes.append(("warn", f"Data-quality warnings tonight ({', '.join(warned)}): read the data-quality report."))
+    if not health.has_night_data:
+        since = f"the last night with data is {health.last_data_night}" if health.last_data_night else "none has any"
+        notes.append(
+            (
+                "bad",
+                f"STALE: no crash data for {health.night} ({since}): the charts and verdicts below are not tonight's.",
+            )
+        )
+    missing = [s for s in ("raw", "aggregates") if s not in health.suites_checked]
+    if missing:
+        notes.append(
+            (
+                "warn",
+                f"No data-quality checks ran for this night ({', '.join(missing)} suite): nothing has checked "
+                "these numbers yet.",
+            )
+        )
     if not health.has_comparisons:
         notes.append(("warn", "No release_comparisons table yet: run compare_releases for this night for verdicts."))
     return notes

@@ -43,14 +43,23 @@ class ArgumentParser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
+# Submission dates the jobs take: Firefox telemetry has none before 2000, and dates near
+# year 1 or 9999 break date arithmetic (a week before, a day after) in Python and Spark.
+EARLIEST_DATE, LATEST_DATE = date(2000, 1, 1), date(2999, 12, 31)
+
+
 def iso_date(text: str) -> date:
-    """Exactly ``YYYY-MM-DD`` (Python's ``fromisoformat`` also takes ``20261120`` and week dates)."""
+    """Exactly ``YYYY-MM-DD`` (Python's ``fromisoformat`` also takes ``20261120`` and week
+    dates), from 2000 to 2999."""
     try:
         if not ISO_DATE.fullmatch(text):
             raise ValueError
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    if not EARLIEST_DATE <= day <= LATEST_DATE:
+        raise argparse.ArgumentTypeError(f"not a submission date (from {EARLIEST_DATE} to {LATEST_DATE}): {text!r}")
+    return day
 
 
 def _add_limits(parser: ArgumentParser) -> None:

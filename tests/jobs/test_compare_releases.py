@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from datetime import timedelta
 
 import pytest
+from pyspark.sql import functions as F
 
 import jobs.compare_releases as job
 from lib.warehouse.tables import read_table
-from tests.jobs.conftest import DROPPED
+from tests.jobs.conftest import CLEAN, DAYS, DROPPED
 
 pytestmark = pytest.mark.slow
 
@@ -43,3 +45,23 @@ def test_the_night_is_written_once_per_channel_platform_and_measure_and_replaced
         printed.splitlines()[-1] == f"compare_releases {DROPPED}: {len(rows)} comparisons, {regressions} regression(s)"
     )
     assert all(f"{r.channel:8} {r.os:8} {r.measure:16}" in printed for r in rows)
+
+
+def test_a_night_past_the_data_is_refused_not_published_with_older_numbers(own_warehouse, capsys):
+    later = DROPPED + timedelta(days=1)
+    assert job.main(["--date", str(later), "--warehouse", str(own_warehouse)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"compare_releases: error: no crash_aggregates rows for {later} (the last night with data is {DROPPED}): "
+        "run aggregate_crashes for it first; its verdicts would be an older night's"
+    )
+
+
+def test_a_range_of_nights_is_written_in_one_commit_as_each_night_alone(spark, own_warehouse):
+    table = lambda: read_table(spark, str(own_warehouse), "release_comparisons")  # noqa: E731
+    job.command(["--date", str(DROPPED), "--warehouse", str(own_warehouse)])
+    alone = sorted(map(tuple, table().where(F.col("submission_date") == DROPPED).collect()))
+    summary = job.command(["--from", str(CLEAN), "--to", str(DROPPED), "--warehouse", str(own_warehouse)])
+    assert summary.startswith(f"compare_releases {CLEAN}..{DROPPED}: ")
+    assert sorted(map(tuple, table().where(F.col("submission_date") == DROPPED).collect())) == alone
+    assert {r[0] for r in table().select("submission_date").distinct().collect()} == set(DAYS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date
 
 from lib.pages import charts
@@ -120,3 +121,17 @@ def test_a_thin_days_wide_interval_does_not_stretch_the_axis():
     for layer in spec["spec"]["layer"]:  # the band's layer too, or Vega-Lite merges its domain in
         assert layer["encoding"]["y"]["scale"]["domain"] == [0.0, max(p["value"] for p in points) * 1.5]
     assert spec["facet"]["column"]["sort"] == ["main process", "content processes"]  # as given, not alphabetical
+
+
+def test_a_night_no_check_ran_on_or_without_data_of_its_own_never_says_all_passed():
+    """Issue 24: the page said every check passed on a night when none ran, and showed
+    older nights' numbers as tonight's."""
+    quiet = [comparison("Mac", "main_crashes", "no clear change")]
+    unchecked = replace(health(quiet), suites_checked=("raw",))
+    page = render(unchecked, "../../dq_reports/2026-11-20.html")
+    assert "every data-quality check passed" not in page.html
+    assert "No data-quality checks ran for this night (aggregates suite)" in page.html
+    stale = replace(health(quiet), suites_checked=(), has_night_data=False, last_data_night=date(2026, 11, 18))
+    page = render(stale, "../../dq_reports/2026-11-20.html")
+    assert page.notes[0].startswith("STALE: no crash data for 2026-11-20 (the last night with data is 2026-11-18)")
+    assert "every data-quality check passed" not in page.html

@@ -20,6 +20,13 @@ def test_a_date_is_exactly_yyyy_mm_dd(text):
         iso_date(text)
 
 
+@pytest.mark.parametrize("text", ["0001-01-01", "1999-12-31", "9999-12-31"])
+def test_a_date_no_telemetry_can_have_is_refused_before_any_arithmetic(text):
+    """Issue 24: release_health --date 0001-01-01 ended in a bare IllegalArgumentException."""
+    with pytest.raises(argparse.ArgumentTypeError, match=r"not a submission date \(from 2000-01-01 to 2999-12-31\)"):
+        iso_date(text)
+
+
 def test_a_real_date_is_read():
     assert iso_date("2026-11-20").isoformat() == "2026-11-20"
 
