@@ -18,10 +18,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import compare_releases, format_report
+from lib.analysis.reason_comparisons import format_drivers, reason_comparisons
 from lib.analysis.release_comparisons import format_rows, release_comparisons
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
@@ -73,8 +74,36 @@ def command(argv: list[str]) -> str:
     written = rows.collect()
     regressions = sum(r.verdict == "regression" for r in written)
     progress(f"wrote {len(written)} rows of release_comparisons, {regressions} regression(s)")
-    shown = format_rows(written) + "\n" if len(days) == 1 else ""
+    drivers = _write_reasons(spark, args.warehouse, aggregates, [r.asDict() for r in written], days, commit_info)
+    progress(f"wrote {len(drivers)} rows of reason_comparisons, {sum(d.flag == 'new' for d in drivers)} new reason(s)")
+    shown = format_rows(written) + "\n" + format_drivers(written, drivers) if len(days) == 1 else ""
     return shown + f"{JOB} {label}: {len(written)} comparisons, {regressions} regression(s)"
+
+
+def _write_reasons(
+    spark: SparkSession,
+    warehouse: str,
+    aggregates: DataFrame,
+    verdicts: list[dict],
+    days: Sequence[date],
+    commit_info: dict,
+) -> list[Row]:
+    """Each verdict split by crash reason (table ``reason_comparisons``), in one commit."""
+    reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
+    if reasons is None:
+        return []
+    first_release = aggregates.groupBy("channel", "display_version").agg(F.min("release_date")).collect()
+    released = {(r[0], r[1]): r[2] for r in first_release}
+    rows = union_all(
+        [
+            reason_comparisons(spark, reasons, [v for v in verdicts if v["submission_date"] == day], released, day)
+            for day in days
+        ]
+    ).persist()
+    replace_partition(spark, warehouse, table_spec("reason_comparisons"), rows, days, commit_info)
+    written = rows.collect()
+    rows.unpersist()
+    return written
 
 
 main = main_wrapper(JOB, command)

@@ -57,6 +57,7 @@ class PlatformHealth:
     adoption: list[dict] = field(default_factory=list)  # day, release, hours
     verdicts: list[dict] = field(default_factory=list)  # release_comparisons rows
     reasons: list[dict] = field(default_factory=list)  # reason, latest, latest_share, previous, previous_share
+    drivers: list[dict] = field(default_factory=list)  # reason_comparisons rows: what drove each verdict
 
 
 @dataclass
@@ -244,6 +245,12 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
     )
     counts = read_table_if_exists(spark, warehouse, "client_counts")
     reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
+    by_reason = read_table_if_exists(spark, warehouse, "reason_comparisons")
+    driver_rows = (
+        [r.asDict() for r in by_reason.where(F.col("submission_date") == F.lit(night)).collect()]
+        if by_reason is not None
+        else []
+    )
     first_release: dict[tuple[str, str], date] = {}
     for r in by_measure["main_crashes"]:
         key = (r.channel, r.display_version)
@@ -275,6 +282,7 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
                 adoption.get(os_name, []),
                 sorted((v for v in verdicts if v["os"] == os_name), key=lambda v: MEASURES.index(v["measure"])),
                 top.get(os_name, []),
+                [d for d in driver_rows if (d["channel"], d["os"]) == (channel, os_name)],
             )
             for os_name in sorted(rates)
         ]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from lib.analysis.compare import REGRESSION, thresholds
+from lib.analysis.reason_comparisons import driver_text, top_drivers
 from lib.pages import charts
 from lib.pages.health import ChannelHealth, NightHealth, PlatformHealth
 
@@ -275,7 +276,7 @@ def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, ren
     latest, previous = (channel.releases + channel.releases[:1])[:2]
     return (
         f'<section class="platform" id="{_e(slug)}"><h3>{_e(channel.channel)} · {_e(platform.os)}</h3>{notes}'
-        f"{_verdict_table(platform.verdicts)}"
+        f"{_verdict_table(platform.verdicts)}{_drivers_table(platform.drivers, platform.verdicts)}"
         f'<div class="charts">{"".join(figures)}</div>'
         f"{_reasons_table(platform.reasons, latest.label, previous.label)}</section>"
     )
@@ -295,14 +296,48 @@ def _channel(channel: ChannelHealth, night: date, rendered: _Rendered) -> str:
 
 
 def regressions(health: NightHealth) -> list[str]:
-    """The night's regression verdicts, one line each."""
-    return [
-        verdict_line(v)
-        for channel in health.channels
-        for platform in channel.platforms
-        for v in platform.verdicts
-        if v["verdict"] == REGRESSION
-    ]
+    """The night's regression verdicts, one line each, with the crash reasons that drove it
+    (the top three of ``reason_comparisons``, new ones first)."""
+    lines = []
+    for channel in health.channels:
+        for platform in channel.platforms:
+            for v in platform.verdicts:
+                if v["verdict"] != REGRESSION:
+                    continue
+                top = top_drivers(platform.drivers, v)
+                driven = f" Driven by: {'; '.join(driver_text(d) for d in top)}." if top else ""
+                lines.append(verdict_line(v) + driven)
+    return lines
+
+
+def _drivers_table(platform_drivers: list[dict], verdicts: list[dict]) -> str:
+    """Beside each regression, the reasons that drove it, ranked by their share of the change,
+    new ones first and marked, each with both rates, the difference and its interval."""
+    sections = []
+    for v in verdicts:
+        if v["verdict"] != REGRESSION:
+            continue
+        top = top_drivers(platform_drivers, v, count=8)
+        if not top:
+            continue
+        body = "".join(
+            f'<tr class="driver {_e(d["flag"])}"><td class="reason">{"<b>NEW</b> " if d["flag"] == "new" else ""}'
+            f"{_e(d['reason'])}</td><td>{d['latest_crashes']:,}</td><td>{d['previous_crashes']:,}</td>"
+            f"<td>{d['latest_rate']:.2f}</td><td>{d['previous_rate']:.2f}</td>"
+            f"<td>{d['difference']:+.2f} <small>[{d['difference_low']:+.2f}, {d['difference_high']:+.2f}]</small></td>"
+            f"<td>{_num(d['share_of_change'], '.0%')}</td><td>{_e(d['flag'])}</td></tr>"
+            for d in top
+        )
+        head = (
+            "<tr><th>crash reason</th><th>crashes, newest</th><th>previous</th><th>rate per 1,000 h</th>"
+            "<th>previous</th><th>difference [95%]</th><th>share of the change</th><th>flag</th></tr>"
+        )
+        sections.append(
+            f"<h4>What drove the {_e(v['measure'].replace('_', ' '))} regression</h4>"
+            f'<div class="table-wrap"><table class="drivers" data-measure="{_e(v["measure"])}">'
+            f"{head}{body}</table></div>"
+        )
+    return "".join(sections)
 
 
 def _page_notes(health: NightHealth, regression_lines: list[str]) -> list[tuple[str, str]]:

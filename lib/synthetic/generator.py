@@ -31,7 +31,7 @@ import random
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
@@ -72,6 +72,8 @@ MODULES = {
 CRASH_TYPES = {"Windows_NT": "EXCEPTION_ACCESS_VIOLATION_READ", "Darwin": "EXC_BAD_ACCESS", "Linux": "SIGSEGV"}
 GLEAN_OS = {"Windows_NT": "Windows", "Darwin": "Darwin", "Linux": "Linux"}
 CRASH_FORMATS = ("legacy", "both", "glean")
+# The crash reason a regression adds (see Generator.regression_factor): a GPU driver's module.
+PLANTED_MODULE = "AppleGPUDriverPlanted.bundle"
 UNHASHED_SHARE = 0.1  # crashes without a minidump hash: sent in one format only
 REPORTER_UPDATED_SHARE = 0.1  # Glean crashes reported by a newer build than the one that crashed
 GPU_PING_SHARE = 0.5  # gpu crashes that also send a crash ping (counted in no column)
@@ -432,14 +434,17 @@ class Generator:
                 return release
         return available[0]
 
-    def rate_per_1000h(self, client: Client, release: Release, age: int) -> float:
-        rate = BASE_RATE[client.os_name] * CHANNEL_FACTOR[client.channel] * early_days_factor(age)
-        rate *= self.settings.rate_scale
+    def regression_factor(self, client: Client, release: Release) -> float:
+        """How many times as often this client's release crashes (1 outside the regression)."""
         if self.settings.regression and client.channel == "release":
             os_name, offset, factor = self.settings.regression
             if client.os_name == os_name and release.version.startswith(f"{self.newest_major - offset}."):
-                rate *= factor
-        return rate
+                return factor
+        return 1.0
+
+    def rate_per_1000h(self, client: Client, release: Release, age: int) -> float:
+        rate = BASE_RATE[client.os_name] * CHANNEL_FACTOR[client.channel] * early_days_factor(age)
+        return rate * self.settings.rate_scale * self.regression_factor(client, release)
 
     def calendar(self) -> dict[str, dict[str, str]]:
         omit = {f"{self.newest_major}.0"} if "calendar_missing_version" in self.settings.faults else set()
@@ -600,8 +605,12 @@ class Generator:
                     + [("content", "ShutDownKill")] * self._poisson(own * SHUTDOWN_FACTOR)
                     + [("gpu", None)] * sum(rng.random() < GPU_PING_SHARE for _ in range(gpu))
                 )
+                # The regression's extra main crashes have a cause of their own, a new crash
+                # reason (a GPU driver's module); the others keep the mix the releases share.
+                planted = 1 - 1 / self.regression_factor(client, release)
                 for process, ipc_error in processes:
-                    emit_crash(self._crash(client, process, ipc_error), client, release, created)
+                    new_reason = process == "main" and planted > 0 and rng.random() < planted
+                    emit_crash(self._crash(client, process, ipc_error, new_reason), client, release, created)
         sent = {
             "main",
             *(d for d, formats in (("crash", "glean"), ("glean_crash", "legacy")) if truth.formats != formats),
@@ -614,10 +623,10 @@ class Generator:
             rng.shuffle(lines[doc_type])
         return lines, truth
 
-    def _crash(self, client: Client, process: str, ipc_error: str | None) -> Crash:
+    def _crash(self, client: Client, process: str, ipc_error: str | None, new_reason: bool = False) -> Crash:
         rng = self.rng
-        modules = MODULES[client.os_name]
-        return Crash(
+        modules = MODULES[client.os_name] + ((PLANTED_MODULE,) if new_reason else ())
+        crash = Crash(
             process_type=None if process == "main" and rng.random() < 0.1 else process,
             ipc_error=ipc_error,
             startup=rng.random() < STARTUP_SHARE,
@@ -630,6 +639,9 @@ class Generator:
             crashing_module_index=rng.randrange(len(modules)),
             moz_crash_reason=rng.choice(MOZ_CRASH_REASONS) if rng.random() < MOZ_CRASH_REASON_SHARE else None,
         )
+        if new_reason:  # the planted cause: always its own module, never a MOZ_CRASH reason
+            return replace(crash, crashing_module_index=len(modules) - 1, moz_crash_reason=None)
+        return crash
 
     def _legacy_crash(self, crash: Crash, client: Client, release: Release, day: date, created: datetime) -> dict:
         ping = self._envelope(client, release, day, created)

@@ -39,6 +39,7 @@ TABLES = (
     "dq_metrics",
     "dq_results",
     "release_comparisons",
+    "reason_comparisons",
 )
 
 

@@ -17,6 +17,7 @@ import pytest
 
 import jobs.release_health as job
 from lib.contract.layout import HEALTH_PAGE, HEALTH_SUMMARY
+from lib.synthetic.generator import PLANTED_MODULE
 
 pytestmark = pytest.mark.slow
 
@@ -111,6 +112,12 @@ def test_the_page_loads_offline_draws_every_chart_and_lists_only_the_planted_reg
     assert "main_crashes" in measures
     notes = tab.locator("#notes .note.bad").all_inner_texts()
     assert notes and all(text.startswith("release Mac, ") for text in notes)
+    # Beside the regression, what drove it: the planted new crash reason, first and marked.
+    drivers = tab.locator("section#release-mac table.drivers[data-measure=main_crashes] tr.driver")
+    assert drivers.count() >= 2
+    assert drivers.first.locator("td.reason").inner_text() == f"NEW {PLANTED_MODULE}"
+    assert tab.locator("section.platform:not(#release-mac) table.drivers").count() == 0
+    assert any(f"Driven by: {PLANTED_MODULE} (NEW" in text for text in notes)
 
     shot = tmp_path / "release-health.png"
     tab.screenshot(path=str(shot), full_page=True)

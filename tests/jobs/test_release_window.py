@@ -13,10 +13,26 @@ import pytest
 from pyspark.sql import functions as F
 
 from lib.analysis.stats import ROBUST
+from lib.synthetic.generator import PLANTED_MODULE
 from lib.transform.aggregate import HLL_RELATIVE_ERROR
 from lib.warehouse.tables import read_table
 
 pytestmark = pytest.mark.slow
+
+
+def test_the_mac_regression_is_driven_by_the_planted_new_reason_and_nothing_else_is_new(spark, release_window):
+    table = read_table(spark, str(release_window.warehouse), "reason_comparisons")
+    rows = table.where(F.col("submission_date") == F.lit(release_window.last)).collect()
+    mac = sorted(
+        (r for r in rows if (r.channel, r.os, r.process_type) == ("release", "Mac", "main")),
+        key=lambda r: -(r.share_of_change or 0),
+    )
+    assert (mac[0].reason, mac[0].flag, mac[0].previous_crashes) == (PLANTED_MODULE, "new", 0)
+    assert mac[0].share_of_change > 0.5
+    assert sum(r.difference for r in mac) == pytest.approx(
+        sum(r.latest_rate for r in mac) - sum(r.previous_rate for r in mac)
+    )
+    assert [r for r in rows if r.flag == "new" and r.reason != PLANTED_MODULE] == []
 
 
 def night_rows(spark, window):

@@ -1,0 +1,146 @@
+"""The night's reason breakdown of every verdict, as rows of table ``reason_comparisons``.
+
+The edge between Spark and :mod:`lib.analysis.reasons`: per verdict of
+``release_comparisons`` (main and content crashes, two different releases), the
+crashes of each reason of both releases over the verdict's release ages, from
+``crash_reasons`` in one query, then the arithmetic in plain Python (a few hundred
+rows), then the rows as a small frame for the write.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from lib.analysis.compare import thresholds
+from lib.analysis.reasons import Exposure, reason_changes
+from lib.runtime.local_frames import local_frame
+from lib.warehouse.tables import table_spec
+
+# Which crashes of crash_reasons each verdict's measure counts.
+PROCESS_OF_MEASURE = {"main_crashes": "main", "content_crashes": "content"}
+MIN_REASON_CRASHES = 5  # fewer on both sides together: pooled as "other reasons"
+
+
+def reason_label(with_process: bool = True) -> Column:
+    """What the page prints of a crash reason: ``MozCrashReason``, else the crashing
+    module, else the crash type (``process: reason`` with ``with_process``)."""
+    reason = F.coalesce("moz_crash_reason", "crashing_module", "crash_type", F.lit("(no reason given)"))
+    return F.concat_ws(": ", F.coalesce("process_type", F.lit("main")), reason) if with_process else reason
+
+
+def _sides(verdicts: list[dict[str, Any]], released: dict[tuple[str, str], date]) -> list[tuple]:
+    sides = []
+    for v in verdicts:
+        process = PROCESS_OF_MEASURE.get(v["measure"])
+        if process is None or v["age_from"] is None or v["previous_version"] in (None, v["latest_version"]):
+            continue  # nightly's builds share a version: crash_reasons cannot tell them apart yet
+        for side in ("latest", "previous"):
+            start = released.get((v["channel"], v[f"{side}_version"]))
+            if start is not None:
+                first, last = start + timedelta(days=v["age_from"]), start + timedelta(days=v["age_to"])
+                sides.append((v["channel"], v["os"], process, v[f"{side}_version"], side, first, last))
+    return sides
+
+
+def reason_comparisons(
+    spark: SparkSession,
+    reasons: DataFrame,
+    verdicts: list[dict[str, Any]],
+    released: dict[tuple[str, str], date],
+    night: date,
+) -> DataFrame:
+    """Rows of ``reason_comparisons`` for ``night``: ``verdicts`` are the night's
+    ``release_comparisons`` rows, ``released`` each (channel, display_version)'s release
+    date (as crash_aggregates has it), ``reasons`` the table ``crash_reasons``."""
+    spec = table_spec("reason_comparisons")
+    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
+    sides = _sides(verdicts, released)
+    if not sides:
+        return local_frame(spark, [], schema)
+    wanted = local_frame(
+        spark,
+        sides,
+        "channel string, os string, process string, display_version string, side string, first_day date, last_day date",
+    )
+    rows = (
+        reasons.withColumn("process", F.coalesce("process_type", F.lit("main")))
+        .join(F.broadcast(wanted), ["channel", "os", "process", "display_version"])
+        .where(F.col("submission_date").between(F.col("first_day"), F.col("last_day")))
+        .groupBy("channel", "os", "process", "side", reason_label(with_process=False).alias("reason"))
+        .agg(F.sum("crashes").alias("crashes"))
+        .collect()
+    )
+    counts: dict[tuple[str, str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        counts[(r.channel, r.os, r.process)][r.side][r.reason] = int(r.crashes)
+    limits = thresholds()
+    out = []
+    for v in verdicts:
+        process = PROCESS_OF_MEASURE.get(v["measure"])
+        key = (v["channel"], v["os"], process)
+        if process is None or key not in counts or not v["latest_hours"] or not v["previous_hours"]:
+            continue
+        latest, previous = counts[key].get("latest", {}), counts[key].get("previous", {})
+        # The total's crashes and interval, as the verdict has them: their overdispersion
+        # is what each reason's interval borrows.
+        newest = Exposure(
+            v["latest_version"], v["latest_crashes"], v["latest_hours"], v["latest_low"], v["latest_high"]
+        )
+        before = Exposure(
+            v["previous_version"], v["previous_crashes"], v["previous_hours"], v["previous_low"], v["previous_high"]
+        )
+        for c in reason_changes(latest, previous, newest, before, limits.min_crashes, MIN_REASON_CRASHES):
+            out.append(
+                (
+                    night, v["channel"], v["os"], process, c.reason, v["latest_version"], v["previous_version"],
+                    v["age_from"], v["age_to"], c.latest_crashes, c.previous_crashes, v["latest_hours"],
+                    v["previous_hours"], c.latest_rate, c.previous_rate, c.difference, c.difference_low,
+                    c.difference_high, c.share_of_change, c.flag,
+                )
+            )  # fmt: skip
+    return local_frame(spark, out, schema)
+
+
+TOP_DRIVERS = 3
+
+
+def top_drivers(drivers: list[Any], verdict: dict[str, Any], count: int = TOP_DRIVERS) -> list[Any]:
+    """The reasons that drove ``verdict`` (a release_comparisons row), new ones first, then
+    by share of the change; ``drivers`` are reason_comparisons rows of the same night."""
+    process = PROCESS_OF_MEASURE.get(verdict["measure"])
+    mine = [
+        d
+        for d in drivers
+        if (d["channel"], d["os"], d["process_type"]) == (verdict["channel"], verdict["os"], process)
+        and d["submission_date"] == verdict["submission_date"]
+    ]
+    return sorted(mine, key=lambda d: (d["flag"] != "new", -(d["share_of_change"] or 0.0), d["reason"]))[:count]
+
+
+def driver_text(d: Any) -> str:
+    """``nvwgf2umx.dll (NEW, 81% of the change): 0.80 vs 0.00 per 1,000 h, +0.80 [+0.52, +1.08]``."""
+    share = f", {d['share_of_change']:.0%} of the change" if d["share_of_change"] is not None else ""
+    return (
+        f"{d['reason']} ({d['flag'].upper() if d['flag'] == 'new' else d['flag']}{share}): "
+        f"{d['latest_rate']:.2f} vs {d['previous_rate']:.2f} per 1,000 h ({d['latest_crashes']} vs "
+        f"{d['previous_crashes']} crashes), {d['difference']:+.2f} [{d['difference_low']:+.2f}, "
+        f"{d['difference_high']:+.2f}]"
+    )
+
+
+def format_drivers(verdicts: list[Any], drivers: list[Any]) -> str:
+    """For each regression, the crash reasons that drove it: what the job prints and emails say."""
+    lines = []
+    for v in verdicts:
+        if v["verdict"] != "regression" or v["measure"] not in PROCESS_OF_MEASURE:
+            continue
+        top = top_drivers(drivers, v)
+        if top:
+            lines.append(f"{v['channel']} {v['os']} {v['measure']}: driven by")
+            lines += [f"  {driver_text(d)}" for d in top]
+    return "\n".join(lines) + "\n" if lines else ""
