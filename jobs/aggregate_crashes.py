@@ -27,7 +27,14 @@ in Mozilla's product-details format. One crash sent in both formats counts once.
 the submission date carry ``_SUCCESS``. A run replaces exactly its date's
 partition in every table, so re-runs and backfills are safe in any order.
 
+**A range in one run** (``--from D1 --to D2`` instead of ``--date``, a backfill's
+way): every partition of the range is read in one pass, and each table written in
+one commit, with per date exactly the rows its night alone would write. A date whose
+raw checks fail critically is left unwritten, the others are written, and the run
+exits 3 naming it.
+
     python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
+    python -m jobs.aggregate_crashes --from 2026-10-01 --to 2026-10-31 --raw RAW --warehouse WH ...
 """
 
 from __future__ import annotations
@@ -102,7 +109,8 @@ def read_config(argv: list[str]) -> Config:
     )
     args = parse_args(parser, argv)
     first, last = args.days[0], args.days[-1]
-    return Config(first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, last)
+    until = last if last != first else None
+    return Config(first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, until)
 
 
 ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")

@@ -6,8 +6,14 @@
 and measure (``main_crashes``, ``content_crashes``, ``crash_incidence``): both
 releases' raw counts, hours and clients, rates with 95% intervals (cluster-robust
 where the client sums cover the rows), the ratio with its interval, the method and a
-verdict (thresholds in ``schemas/verdicts.yaml``); **prints** the same rows. With
-``--measure``, prints the classic text report of that measure instead and writes nothing.
+verdict (thresholds in ``schemas/verdicts.yaml``); beside them, the night's rows of
+``<warehouse>/reason_comparisons``: each main- and content-crash verdict split by
+crash reason (``crash_reasons``), with the difference of the rates and its interval,
+the share of the change and a flag (``lib.analysis.reasons``); **prints** the verdicts
+and, for each regression, the reasons that drove it. With ``--measure``, prints the
+classic text report of that measure instead and writes nothing. A night without
+crash_aggregates rows of its own is refused, never published with older numbers.
+``--from``/``--to`` computes each night of a range as its own run would, in one commit.
 **Schedule**: nightly, after ``validate_aggregates``.
 
     python -m jobs.compare_releases --date 2026-11-20 --warehouse WH [--measure gpu_crashes]
@@ -92,11 +98,25 @@ def _write_reasons(
     reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
     if reasons is None:
         return []
-    first_release = aggregates.groupBy("channel", "display_version").agg(F.min("release_date")).collect()
-    released = {(r[0], r[1]): r[2] for r in first_release}
+    # Each release's date as the night knew it (a date from the build id can move later).
+    known = aggregates.where(F.col("submission_date") <= F.lit(days[-1]))
+    by_night = (
+        known.groupBy("channel", "display_version", "submission_date")
+        .agg(F.min("release_date").alias("release_date"))
+        .collect()
+    )
+
+    def released(night: date) -> dict[tuple[str, str], date]:
+        dates: dict[tuple[str, str], date] = {}
+        for r in by_night:
+            if r.submission_date <= night:
+                key = (r.channel, r.display_version)
+                dates[key] = min(dates.get(key, r.release_date), r.release_date)
+        return dates
+
     rows = union_all(
         [
-            reason_comparisons(spark, reasons, [v for v in verdicts if v["submission_date"] == day], released, day)
+            reason_comparisons(spark, reasons, [v for v in verdicts if v["submission_date"] == day], released(day), day)
             for day in days
         ]
     ).persist()

@@ -86,7 +86,8 @@ def _or_null(frame: DataFrame, column: str, kind: str) -> Column:
 def raw_check_frame(classified: DataFrame) -> DataFrame:
     """One row per input line, every doc type and date, with what the raw checks look at."""
     disposition = F.col("disposition")
-    created = F.try_to_timestamp(F.substring("creation_date", 1, 10), F.lit("yyyy-MM-dd")).cast("date")
+    creation = _or_null(classified, "creation_date", "string")
+    created = F.try_to_timestamp(F.substring(creation, 1, 10), F.lit("yyyy-MM-dd")).cast("date")
     parsed = F.col("json_error").isNull()
     return classified.select(
         "submission_date",
@@ -103,7 +104,7 @@ def raw_check_frame(classified: DataFrame) -> DataFrame:
         F.when(parsed, F.col("os")).alias("os"),
         F.when(parsed, F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
         F.when(parsed, F.col("check_field_error").isNull()).alias("check_fields_typed"),
-        "subsession_length",
+        _or_null(classified, "subsession_length", "long").alias("subsession_length"),
         F.when(disposition != QUARANTINED, _or_null(classified, "hash_documents", "long")).alias("hash_documents"),
         _or_null(classified, "minidump_hash", "string").alias("minidump_hash"),
         # Glean crash pings carry no creationDate: they are not judged on clock skew.
@@ -207,7 +208,7 @@ def raw_check_counts(frame: DataFrame, limits: Limits) -> dict[date, dict[str, t
 
 def _readable(text: str) -> str:
     """An example as the report shows it: control and formatting characters (NUL,
-    right-to-left overrides) as ``?``, runs of ``x`` of a shape as their lengths, 80 characters."""
+    right-to-left overrides) as ``?``, at most 80 characters."""
     text = "".join("?" if not ch.isprintable() else ch for ch in text)
     return text[:80]
 

@@ -1,8 +1,10 @@
 """What the checking jobs do with their results: keep them, show them, and raise the alarm.
 
-1. replace the day's rows of this suite in the Delta table ``dq_results``;
-2. render the day's report (both suites) to ``<reports>/<date>.html``;
-3. on a critical failure, email the report (when SMTP is configured) and fail.
+1. replace the rows of this suite in the Delta table ``dq_results``, for one date or
+   many in one commit;
+2. render each date's report (both suites) to ``<reports>/<date>.html``;
+3. on a critical failure, email that date's report (when SMTP is configured); then
+   :func:`publish` raises, :func:`publish_days` returns each date's :class:`Verdict`.
 """
 
 from __future__ import annotations
@@ -180,8 +182,7 @@ def judge_raw_counts(
         details = ""
         if not result.success:
             examples = failing_examples(frame, day, result.check, limits)
-            more = failing - len(examples)
-            details = " | ".join(examples) + (f" | and {more:,} more" if more > 0 and examples else "")
+            details = " | ".join(examples) + (f" | {failing:,} in all" if failing > len(examples) else "")
         said = observed(result.check, judged, failing, populations.get(result.check, "lines"))
         results.append(replace(result, observed_value=said, details=details))
     return results

@@ -2,10 +2,11 @@
 
 A :class:`Check` is one expectation with a name, a severity (``critical`` stops
 the run, ``warning`` only reports), a readable threshold and the frame it runs on.
-:func:`run_checks` builds the GX 1.x objects for each frame (Spark data source,
-dataframe asset, whole-dataframe batch definition, expectation suite, validation
-definition, checkpoint), runs them on our SparkSession, and returns one
-:class:`CheckResult` per check for ``dq_results`` and the report.
+:func:`run_checks` builds the GX 1.x objects for each frame (a Spark data source for a
+Spark frame, a pandas one for a small frame of counts already computed, as the raw
+suite's; dataframe asset, whole-dataframe batch definition, expectation suite,
+validation definition, checkpoint), runs them, and returns one :class:`CheckResult`
+per check for ``dq_results`` and the report.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import logging
 import os
 import re
@@ -167,6 +168,9 @@ class StageTime:
     spark_jobs: int
 
 
+_STAGE_IDS = itertools.count()
+
+
 class Progress:
     """Timestamped progress lines on stdout: which job, which date, how long so far;
     and the stages timed by :meth:`heartbeat`, kept in ``stages`` for the benchmark."""
@@ -190,7 +194,7 @@ class Progress:
         done = threading.Event()
         context = spark.sparkContext
         tracker = context.statusTracker()
-        group = f"{self.prefix} #{len(self.stages)} {what}"
+        group = f"{self.prefix} #{next(_STAGE_IDS)} {what}"  # unique, even for two runs of a night
         context.setJobGroup(group, what)
         started = time.monotonic()
 

@@ -187,7 +187,7 @@ def to_crash_reasons(classified: DataFrame) -> DataFrame:
 
 def to_quarantine(classified: DataFrame, lines: DataFrame) -> DataFrame:
     """The quarantined lines of every doc type, each with its reason and its text, redacted;
-    ``lines`` are the day's lines (:func:`lib.ingest.landing.read_lines`), read again only
+    ``lines`` are the lines of the same dates (:func:`lib.ingest.landing.read_lines`), read again only
     for quarantined lines the fast parse kept no text of (:func:`with_quarantined_text`)."""
     quarantined = classified.where(F.col("disposition") == QUARANTINED).select(
         "submission_date", "doc_type", "reason", "detail", "source_file", "line_hash", "raw"

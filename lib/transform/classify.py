@@ -1,6 +1,6 @@
 """Parsed pings to classified pings: every line gets its dimensions and one disposition.
 
-Chain, for one doc type and one submission date (:func:`classify_lines`)::
+Chain, for one doc type, over lines of one submission date or many (:func:`classify_lines`)::
 
     parsed.transform(with_dimensions(doc_type))
           .transform(with_crash_details(doc_type))
@@ -243,18 +243,21 @@ def first_copy_order() -> list[Column]:
 
 
 def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transform:
-    """Needs ``submission_date``, ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and ``minidump_hash``
-    with ``by_minidump_hash``); adds ``disposition`` and ``same_document`` (true for a
-    duplicate of a document id, as against one crash in two formats).
+    """Needs ``submission_date``, ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and
+    ``minidump_hash``, ``client_id`` and ``process_type`` with ``by_minidump_hash``); adds
+    ``disposition`` and ``same_document`` (true for a duplicate of a document id, as
+    against one crash in two formats).
 
     With ``by_minidump_hash`` it also adds ``hash_documents``: how many documents of the
     date share the ping's minidump hash (what the ``minidump_hash_shared`` check judges).
 
     Quarantine comes first; among the remaining pings of a submission date, the first
     copy of each document id within a doc type, and (crash pings, across formats) of each
-    non-empty minidump hash, is kept and the others are duplicates of their own doc
-    type; a kept ping built more than ``max_build_age_days`` before the submission
-    date, or more than ``max_build_lead_days`` after it, is excluded.
+    minidump hash of one process type, is kept and the others are duplicates of their
+    own doc type. A hash merges nothing when it is the empty file's (a failed minidump
+    write) or when, within one format, more than one client sent it. A kept ping built
+    more than ``max_build_age_days`` before the submission date, or more than
+    ``max_build_lead_days`` after it, is excluded.
     """
 
     def transform(pings: DataFrame) -> DataFrame:
@@ -268,15 +271,23 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
             own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
             hashed = F.col("minidump_hash")
-            usable = hashed.isNotNull() & ~hashed.isin(*DEGENERATE_MINIDUMP_HASHES)
-            # One crash is one client's crash of one process: a hash that several clients or
-            # process types share (a failed minidump write, a storm) merges nothing.
+            process = F.coalesce("process_type", F.lit("main"))
+            crash = [F.col("submission_date"), quarantined, F.coalesce(hashed, own_key), process]
+            # One crash is one client's crash of one process. Within one format, a hash that
+            # several clients sent (a failed minidump write, a storm) merges nothing; across
+            # formats the clients cannot be compared (Glean's client id is not the legacy one).
+            client = F.coalesce("client_id", own_key)
+            in_format = Window.partitionBy(*crash, "doc_type")
+            one_client = (F.min(client).over(in_format) == F.max(client).over(in_format)).cast("int")
+            pings = pings.withColumn("_one_client", one_client)
+            usable = (
+                hashed.isNotNull()
+                & ~hashed.isin(*DEGENERATE_MINIDUMP_HASHES)
+                & (F.min("_one_client").over(Window.partitionBy(*crash)) == 1)
+            )
+            pings = pings.withColumn("_usable_hash", usable)
             by_hash = Window.partitionBy(
-                "submission_date",
-                quarantined,
-                F.when(usable, hashed).otherwise(own_key),
-                F.coalesce("client_id", own_key),
-                F.coalesce("process_type", F.lit("main")),
+                "submission_date", quarantined, F.when(F.col("_usable_hash"), hashed).otherwise(own_key), process
             ).orderBy(*first_copy_order())
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
             sharing = Window.partitionBy("submission_date", quarantined, F.coalesce(hashed, own_key))
@@ -284,13 +295,14 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             pings = pings.withColumn("hash_documents", F.when(hashed.isNotNull(), documents))
         build_age = F.datediff(F.col("submission_date"), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
-        return pings.withColumn(
+        decided = pings.withColumn(
             "disposition",
             F.when(quarantined, F.lit(QUARANTINED))
             .when(duplicate, F.lit(DUPLICATE))
             .when(out_of_range, F.lit(EXCLUDED))
             .otherwise(F.lit(AGGREGATED)),
         )
+        return decided.drop("_one_client", "_usable_hash")
 
     return transform
 

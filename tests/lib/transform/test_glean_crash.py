@@ -246,6 +246,14 @@ def test_one_hash_is_one_crash_only_for_one_client_and_process_type(spark, other
     assert list(got.values()).count("aggregated") == kept
 
 
+def test_one_crash_in_both_formats_merges_though_glean_names_its_client_otherwise(spark):
+    """Glean's client id is not the legacy clientId: across formats the hash and process decide."""
+    legacy_ping, glean_ping = legacy("L", "2026-11-20T10:00:00Z"), glean("G", "2026-11-20T10:30:00Z")
+    glean_ping["client_info"]["client_id"] = "99999999-2222-4333-8444-555555555555"
+    got = dispositions(spark, crash=[legacy_ping], glean_crash=[glean_ping])
+    assert got == {("crash", "L"): "aggregated", ("glean_crash", "G"): "duplicate"}
+
+
 def test_crashes_without_a_hash_are_told_apart_by_document_id_only(spark):
     rows = classified(
         spark,
