@@ -105,3 +105,24 @@ def lines(
     texts = [p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in pings]
     rows = [(day, source, hash(t), t) for t in texts]
     return spark.createDataFrame(rows, "submission_date date, source_file string, line_hash bigint, raw string")
+
+
+# The SHA-256 of an empty file: what a failed minidump write reports as the crash's hash.
+EMPTY_FILE_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def hash_storm(count: int) -> list[dict[str, Any]]:
+    """Issue 24's storm: Glean crash pings of ``count`` distinct documents and clients, of
+    main, content and gpu processes in turn, all with the empty file's minidump hash."""
+    processes = ("main", "content", "gpu")
+    return [
+        glean_crash_ping(
+            **{
+                "meta.documentId": f"00000000-0000-4000-8000-{n:012d}",
+                "client_info.client_id": f"10000000-0000-4000-8000-{n:012d}",
+                "metrics/string/crash.process_type": processes[n % 3],
+                "metrics/string/crash.minidump_sha256_hash": EMPTY_FILE_HASH,
+            }
+        )
+        for n in range(count)
+    ]

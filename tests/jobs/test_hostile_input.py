@@ -17,7 +17,7 @@ from lib.ingest.landing import UnreadableInput
 from lib.quality.publish import CriticalChecksFailed
 from lib.warehouse.tables import read_table
 from tests.conftest import REPO, write_partition
-from tests.pingbuilder import DAY, glean_crash_ping, main_ping
+from tests.pingbuilder import DAY, hash_storm, main_ping
 
 pytestmark = pytest.mark.slow
 
@@ -98,26 +98,10 @@ def test_two_dates_run_at_once_on_a_fresh_warehouse_both_land(tmp_path):
         assert set(dates) == set(days), name
 
 
-EMPTY_FILE_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-
 def test_one_hash_over_a_storm_of_crashes_stops_the_night_loudly_and_merges_nothing(spark, tmp_path):
     """Issue 24: 1,000 Glean crash pings of distinct clients and three process types, all
     with the empty file's hash, were 999 duplicates and one crash, and every check passed."""
-    processes = ("main", "content", "gpu")
-    storm = [
-        compact(
-            glean_crash_ping(
-                **{
-                    "meta.documentId": f"00000000-0000-4000-8000-{n:012d}",
-                    "client_info.client_id": f"10000000-0000-4000-8000-{n:012d}",
-                    "metrics/string/crash.process_type": processes[n % 3],
-                    "metrics/string/crash.minidump_sha256_hash": EMPTY_FILE_HASH,
-                }
-            )
-        )
-        for n in range(1000)
-    ]
+    storm = [compact(ping) for ping in hash_storm(1000)]
     raw = tmp_path / "raw"
     land(raw, main=[main_ping()])
     write_partition(raw, "glean_crash", DAY.isoformat(), storm)

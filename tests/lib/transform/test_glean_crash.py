@@ -12,7 +12,7 @@ from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
 from lib.transform.aggregate import to_crash_aggregates, to_crash_reasons, to_ping_measures
 from lib.transform.classify import classify
-from tests.pingbuilder import DELETE, crash_ping, glean_crash_ping, lines
+from tests.pingbuilder import DELETE, crash_ping, glean_crash_ping, hash_storm, lines
 
 LIMITS = Limits()
 
@@ -205,24 +205,10 @@ def test_the_same_hash_twice_in_one_format_is_one_crash_keeping_the_smaller_id(s
     assert got == {("glean_crash", "A"): "aggregated", ("glean_crash", "B"): "duplicate"}
 
 
-EMPTY_FILE_HASH = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-
-
 def test_a_hash_many_clients_share_merges_nothing_and_counts_its_documents(spark):
     """A failed minidump write reports the empty file's hash: 30 crashes of 30 clients and
     three process types are 30 crashes, not one (issue 24's storm of 1,000, in small)."""
-    processes = ("main", "content", "gpu")
-    storm = [
-        glean_crash_ping(
-            **{
-                "meta.documentId": f"d{n}",
-                "client_info.client_id": f"00000000-0000-4000-8000-{n:012d}",
-                "metrics/string/crash.process_type": processes[n % 3],
-                "metrics/string/crash.minidump_sha256_hash": EMPTY_FILE_HASH,
-            }
-        )
-        for n in range(30)
-    ]
+    storm = hash_storm(30)
     rows = classified(spark, glean_crash=storm).collect()
     assert {r.disposition for r in rows} == {"aggregated"}
     assert {r.hash_documents for r in rows} == {30}
