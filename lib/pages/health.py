@@ -24,10 +24,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame, Row, SparkSession
+from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import sums_over, usage_by_release_age
+from lib.analysis.reason_comparisons import reason_label
 from lib.analysis.release_comparisons import MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
 from lib.warehouse.tables import read_table, read_table_if_exists
@@ -175,15 +176,6 @@ def _adoption_points(aggregates: DataFrame, channel: str, versions: list[str], n
     return points
 
 
-def _reason() -> Column:
-    """``process: reason``: MOZ_CRASH's reason, else the crashing module, else the crash type."""
-    return F.concat_ws(
-        ": ",
-        F.coalesce("process_type", F.lit("main")),
-        F.coalesce("moz_crash_reason", "crashing_module", "crash_type", F.lit("(no reason given)")),
-    )
-
-
 def _reasons(reasons: DataFrame, spark: SparkSession, verdicts: list[dict], released: dict[str, date]) -> dict:
     """Per platform, the newest release's top crash reasons over the days compared, beside
     the previous release's count of the same reason over its same release ages."""
@@ -206,7 +198,7 @@ def _reasons(reasons: DataFrame, spark: SparkSession, verdicts: list[dict], rele
     rows = (
         reasons.join(F.broadcast(wanted), ["channel", "os", "display_version"])
         .where(F.col("submission_date").between(F.col("first_day"), F.col("last_day")))
-        .groupBy("os", "side", _reason().alias("reason"))
+        .groupBy("os", "side", reason_label().alias("reason"))
         .agg(F.sum("crashes").alias("crashes"))
         .collect()
     )
