@@ -63,6 +63,8 @@ from lib.transform.aggregate import (
     to_dq_metrics,
     to_ping_measures,
     to_quarantine,
+    to_usage_parity,
+    usage_measures,
 )
 from lib.transform.classify import checkpointed, classify, union_all
 from lib.warehouse.tables import replace_partition, table_spec
@@ -207,6 +209,7 @@ def _write(
         "client_counts": to_client_counts(classified, config.limits),
         "crash_reasons": to_crash_reasons(classified),
         "quarantine": to_quarantine(classified, lines),
+        "usage_parity": to_usage_parity(usage_measures(classified, config.limits), config.limits),
         "dq_metrics": metrics,
     }
     for name, rows in outputs.items():
@@ -227,7 +230,7 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
     calendar = read_calendar(spark, config.releases)
     progress(f"release calendar: {calendar.describe()['versions']} versions")
 
-    days = {day: open_day(spark, config.raw, day) for day in config.days}
+    days = {day: open_day(spark, config.raw, day, config.limits.desktop_usage_doc_type) for day in config.days}
     for doc_type in DOC_TYPES:
         files = [f for partitions in days.values() for f in partitions[doc_type].files]
         progress(f"{doc_type}: {len(files)} file(s), {sum(f.size for f in files):,} bytes")

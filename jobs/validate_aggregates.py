@@ -3,8 +3,9 @@
 **Checks** the day's ``crash_aggregates`` partition (suite ``aggregates`` of
 ``schemas/dq_checks.yaml``): no negative numbers, a unique grain, ping totals that
 reconcile with ``dq_metrics``, pings and usage hours per channel and platform
-against the same weekday of the trailing weeks, and busy display versions missing
-from the release calendar.
+against the same weekday of the trailing weeks, Firefox desktop's hours from its two
+usage sources where both are sent (``usage_parity``), and busy display versions
+missing from the release calendar.
 
 **Writes** ``<warehouse>/dq_results`` (the day's ``aggregates`` rows) and the day's
 report; on a critical failure, emails the report and exits 3. **Schedule**:
@@ -24,6 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.errors import JobError
+from lib.contract.vocabulary import USAGE_DOC_TYPES
 from lib.quality.checks import (
     AGGREGATE_INDEX_COLUMNS,
     HISTORY_FRAMES,
@@ -32,13 +34,14 @@ from lib.quality.checks import (
     crash_rate_frame,
     day_frame,
     failing_histories,
+    parity_frame,
     volume_frame,
 )
 from lib.quality.publish import CriticalChecksFailed, publish
 from lib.quality.runner import CheckResult, run_checks
 from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
-from lib.warehouse.tables import read_table
+from lib.warehouse.tables import read_table, read_table_if_exists
 
 JOB = "validate_aggregates"
 
@@ -48,11 +51,12 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
     progress = Progress(JOB, day)
     metrics = (
         read_table(spark, warehouse, "dq_metrics")
-        .where((F.col("submission_date") == F.lit(day)) & (F.col("doc_type") == "main"))
+        .where((F.col("submission_date") == F.lit(day)) & F.col("doc_type").isin(*USAGE_DOC_TYPES))
         .collect()
     )
     if not metrics:
         raise JobError(f"no dq_metrics for {day} in {warehouse}: run aggregate_crashes for that date first")
+    usage_pings = sum(row["aggregated"] for row in metrics)  # main and baseline: every ping_count
     aggregates = read_table(spark, warehouse, "crash_aggregates")
     today = day_frame(aggregates, day).persist()
     frames = {
@@ -60,11 +64,10 @@ def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = No
         "volume": volume_frame(aggregates, day),
         "crash_rate": crash_rate_frame(aggregates, day),
         "calendar": calendar_frame(today),
+        "parity": parity_frame(spark, read_table_if_exists(spark, warehouse, "usage_parity"), day),
     }
     progress(f"checking {today.count():,} aggregate rows")
-    results = run_checks(
-        spark, "aggregates", day, frames, aggregate_checks(metrics[0]["aggregated"]), AGGREGATE_INDEX_COLUMNS
-    )
+    results = run_checks(spark, "aggregates", day, frames, aggregate_checks(usage_pings), AGGREGATE_INDEX_COLUMNS)
     today.unpersist()
     results = [_with_history(r, frames, day) for r in results]
     progress(f"{sum(not r.success for r in results)} of {len(results)} checks failed")

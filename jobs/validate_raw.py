@@ -49,7 +49,10 @@ def run(
     """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    parsed = {d: read_pings(spark, partition) for d, partition in open_day(spark, raw, day).items()}
+    parsed = {
+        d: read_pings(spark, partition)
+        for d, partition in open_day(spark, raw, day, limits.desktop_usage_doc_type).items()
+    }
     classified = checkpointed(classify(parsed, calendar, limits))
     try:
         progress(f"checking {classified.count():,} lines")

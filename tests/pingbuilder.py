@@ -86,6 +86,44 @@ GLEAN_CRASH: dict[str, Any] = {
 }
 
 
+GLEAN_BASELINE: dict[str, Any] = {
+    "$schema": "moz://mozilla.org/schemas/glean/ping/1",
+    "client_info": {
+        "client_id": "11111111-2222-4333-8444-555555555555",
+        "app_channel": "release",
+        "app_display_version": "145.0",
+        "app_build": BUILD,
+        "os": "Windows",
+        "os_version": "10.0",
+        "architecture": "x86_64",
+    },
+    "ping_info": {"seq": 7, "reason": "inactive"},
+    "metrics": {
+        "timespan": {"glean.baseline.duration": {"time_unit": "second", "value": 7200}},
+        "counter": {"browser.engagement.active_ticks_non_synthesized": 360, "browser.engagement.active_ticks": 400},
+    },
+    "meta": {
+        "documentId": "00000000-0000-4000-8000-0000000000bb",
+        "documentNamespace": "firefox-desktop",
+        "submissionTimestamp": "2026-11-20T09:00:00.000Z",
+        "geoCountry": "CA",
+    },
+}
+# Firefox for Android's: its app id as namespace, a version code as its build, no ticks.
+ANDROID_BASELINE: dict[str, Any] = build(
+    GLEAN_BASELINE,
+    **{
+        "meta.documentNamespace": "org-mozilla-firefox",
+        "client_info.app_build": "2016123456",
+        "client_info.os": "Android",
+        "client_info.os_version": "14",
+        "client_info.architecture": "arm64-v8a",
+        "metrics.timespan": {"glean.baseline.duration": {"time_unit": "millisecond", "value": 1_800_000}},
+        "metrics.counter": DELETE,
+    },
+)
+
+
 def main_ping(**changes: Any) -> dict[str, Any]:
     return build(MAIN, **changes)
 
@@ -96,6 +134,26 @@ def crash_ping(**changes: Any) -> dict[str, Any]:
 
 def glean_crash_ping(**changes: Any) -> dict[str, Any]:
     return build(GLEAN_CRASH, **changes)
+
+
+def baseline_ping(**changes: Any) -> dict[str, Any]:
+    return build(GLEAN_BASELINE, **changes)
+
+
+def android_baseline_ping(**changes: Any) -> dict[str, Any]:
+    return build(ANDROID_BASELINE, **changes)
+
+
+def android_crash_ping(**changes: Any) -> dict[str, Any]:
+    """Firefox for Android's Glean crash ping: crash.app_build a Gecko build id, client_info its version code."""
+    android = {
+        "meta.documentNamespace": "org-mozilla-firefox",
+        "client_info.app_build": "2016123456",
+        "client_info.os": "Android",
+        "client_info.os_version": "14",
+        "client_info.architecture": "arm64-v8a",
+    }
+    return build(GLEAN_CRASH, **android, **changes)
 
 
 def lines(

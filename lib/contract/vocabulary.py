@@ -10,9 +10,39 @@ import math
 from dataclasses import dataclass
 
 # Doc types of the landing zone, in the order the jobs read and report them: the legacy
-# main and crash pings, and the Glean crash ping that replaced the legacy one.
-DOC_TYPES = ("main", "crash", "glean_crash")
+# main and crash pings, the Glean crash ping that replaced the legacy one, and the Glean
+# baseline ping (desktop usage once the main ping is retired; Android's only usage).
+DOC_TYPES = ("main", "crash", "glean_crash", "glean_baseline")
 CRASH_DOC_TYPES = ("crash", "glean_crash")
+GLEAN_DOC_TYPES = ("glean_crash", "glean_baseline")
+USAGE_DOC_TYPES = ("main", "glean_baseline")
+
+# The applications, from meta.documentNamespace (SPEC section 1): each namespace's
+# application and the channel its name implies (Android's app ids are per channel).
+# A Glean line without a namespace is Firefox desktop; any other namespace is excluded.
+DESKTOP, ANDROID = "desktop", "android"
+NAMESPACES: dict[str, tuple[str, str | None]] = {
+    "firefox-desktop": (DESKTOP, None),
+    "org-mozilla-firefox": (ANDROID, "release"),
+    "org-mozilla-firefox-beta": (ANDROID, "beta"),
+    "org-mozilla-fenix": (ANDROID, "nightly"),
+}
+# Where Firefox desktop's hours come from, by the run flag --desktop-usage (the DAG's
+# Variable crash_rates_desktop_usage); the other desktop source only feeds usage_parity.
+DESKTOP_USAGE_SOURCES = {"main": "main", "glean": "glean_baseline"}
+DEFAULT_DESKTOP_USAGE = "main"
+# A Glean timespan's time_unit, in seconds.
+TIME_UNIT_SECONDS = {
+    "nanosecond": 1e-9,
+    "microsecond": 1e-6,
+    "millisecond": 1e-3,
+    "second": 1,
+    "minute": 60,
+    "hour": 3600,
+    "day": 86400,
+}
+# browser.engagement.active_ticks counts five-second ticks with keyboard or mouse input.
+ACTIVE_TICK_SECONDS = 5
 # What the nightly DAG waits for, by the crash sources a deployment is configured for
 # (the Airflow Variable crash_rates_crash_sources): today's Firefox sends Glean only.
 CRASH_SOURCES = {"legacy": ("crash",), "glean": ("glean_crash",), "both": ("crash", "glean_crash")}
@@ -70,12 +100,13 @@ CRASH_REASON_DIMENSIONS = (
 
 
 class InvalidLimits(ValueError):
-    """A cap or window that makes no sense (negative, zero, not finite)."""
+    """A cap or window that makes no sense (negative, zero, not finite), or an unknown usage source."""
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The caps and windows of SPEC section 3; recorded with every commit.
+    """The rules of SPEC section 3 a flag changes: the caps, the windows and Firefox
+    desktop's usage source; recorded with every commit.
 
     Flags change them; the table constraint and the data-quality thresholds that
     depend on them follow (see :meth:`usage_cap_seconds`).
@@ -84,6 +115,7 @@ class Limits:
     usage_cap_hours: float = 24.0
     max_build_age_days: int = 183
     max_build_lead_days: int = 1
+    desktop_usage: str = DEFAULT_DESKTOP_USAGE  # a key of DESKTOP_USAGE_SOURCES
 
     def __post_init__(self) -> None:
         cap = self.usage_cap_hours
@@ -93,6 +125,20 @@ class Limits:
             raise InvalidLimits(f"max build age must be 0 days or more, not {self.max_build_age_days}")
         if self.max_build_lead_days < 0:
             raise InvalidLimits(f"max build lead must be 0 days or more, not {self.max_build_lead_days}")
+        if self.desktop_usage not in DESKTOP_USAGE_SOURCES:
+            known = " or ".join(DESKTOP_USAGE_SOURCES)
+            raise InvalidLimits(f"desktop usage source must be {known}, not {self.desktop_usage!r}")
+
+    @property
+    def desktop_usage_doc_type(self) -> str:
+        """The doc type Firefox desktop's hours come from: ``main`` or ``glean_baseline``."""
+        return DESKTOP_USAGE_SOURCES[self.desktop_usage]
+
+    @property
+    def parity_doc_type(self) -> str:
+        """The other desktop usage doc type: read and compared (usage_parity), adding no hours."""
+        (other,) = (d for d in DESKTOP_USAGE_SOURCES.values() if d != self.desktop_usage_doc_type)
+        return other
 
     @property
     def usage_cap_seconds(self) -> int:

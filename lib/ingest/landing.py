@@ -99,19 +99,20 @@ def open_partition(spark: SparkSession, raw: str, doc_type: str, day: date) -> P
     return Partition(doc_type, day, path, files, path_exists(spark, success_marker_path(raw, doc_type, day)))
 
 
-def open_day(spark: SparkSession, raw: str, day: date) -> dict[str, Partition]:
-    """Every doc type's partition for ``day``: ``main`` must exist, and at least one of the
-    crash sources; a crash source without a partition is an empty input (SPEC section 1)."""
-    partitions = {"main": open_partition(spark, raw, "main", day)}
+def open_day(spark: SparkSession, raw: str, day: date, desktop_usage_doc_type: str = "main") -> dict[str, Partition]:
+    """Every doc type's partition for ``day``: the desktop usage source the run counts
+    (``main`` or ``glean_baseline``) must exist, and at least one of the crash sources;
+    any other doc type without a partition is an empty input (SPEC section 1)."""
+    partitions = {desktop_usage_doc_type: open_partition(spark, raw, desktop_usage_doc_type, day)}
     missing = []
-    for doc_type in CRASH_DOC_TYPES:
+    for doc_type in (d for d in DOC_TYPES if d not in partitions):
         try:
             partitions[doc_type] = open_partition(spark, raw, doc_type, day)
         except MissingPartition:
             missing.append(doc_type)
             partitions[doc_type] = Partition(doc_type, day, partition_path(raw, doc_type, day), (), False, False)
-    if len(missing) == len(CRASH_DOC_TYPES):
-        paths = " or ".join(partition_path(raw, d, day) for d in missing)
+    if all(d in missing for d in CRASH_DOC_TYPES):
+        paths = " or ".join(partition_path(raw, d, day) for d in CRASH_DOC_TYPES)
         raise MissingPartition(f"missing crash partitions (legacy or Glean): neither {paths} exists")
     return {d: partitions[d] for d in DOC_TYPES}
 

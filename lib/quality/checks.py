@@ -17,13 +17,22 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.contract.vocabulary import CRASH_MEASURES, KNOWN_CHANNELS, KNOWN_OS, OTHER, UNKNOWN_COUNTRY, Limits
+from lib.contract.vocabulary import (
+    CRASH_MEASURES,
+    KNOWN_CHANNELS,
+    KNOWN_OS,
+    OTHER,
+    TIME_UNIT_SECONDS,
+    UNKNOWN_COUNTRY,
+    Limits,
+)
 from lib.quality.runner import MAX_DETAILS, Check, dq_config
-from lib.transform.aggregate import DIMENSIONS
-from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED
+from lib.runtime.local_frames import local_frame
+from lib.transform.aggregate import DIMENSIONS, baseline_seconds
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, is_android
 
 # One crash reaches us as at most two documents: its legacy and its Glean crash ping.
 MAX_DOCUMENTS_PER_CRASH = 2
@@ -99,12 +108,17 @@ def raw_check_frame(classified: DataFrame) -> DataFrame:
         (disposition == EXCLUDED).alias("is_excluded"),
         "reason",
         "client_id",
-        F.when(F.col("build_id").isNotNull(), F.col("build_date").isNotNull()).alias("build_id_well_formed"),
+        # An Android build id is a version code: no date to be well formed about.
+        F.when(F.col("build_id").isNotNull() & ~is_android(), F.col("build_date").isNotNull()).alias(
+            "build_id_well_formed"
+        ),
         F.when(parsed, F.col("channel")).alias("channel"),
         F.when(parsed, F.col("os")).alias("os"),
         F.when(parsed, F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),
         F.when(parsed, F.col("check_field_error").isNull()).alias("check_fields_typed"),
         _or_null(classified, "subsession_length", "long").alias("subsession_length"),
+        _or_null(classified, "duration_value", "long").alias("duration_value"),
+        _or_null(classified, "duration_unit", "string").alias("duration_unit"),
         F.when(disposition != QUARANTINED, _or_null(classified, "hash_documents", "long")).alias("hash_documents"),
         _or_null(classified, "minidump_hash", "string").alias("minidump_hash"),
         # Glean crash pings carry no creationDate: they are not judged on clock skew.
@@ -123,6 +137,9 @@ def raw_measures(limits: Limits) -> dict[str, RawMeasure]:
     every = F.lit(True)
     length, skew = cfg["subsession_length_plausible"], cfg["clock_skew_share"]
     seconds = F.col("subsession_length")
+    has_duration = F.col("duration_value").isNotNull()
+    unit_known = F.coalesce(F.col("duration_unit").isin(*TIME_UNIT_SECONDS), F.lit(False))
+    duration = baseline_seconds()
 
     def known(column: str, values: tuple[str, ...]) -> RawMeasure:
         return RawMeasure(F.col(column).isNotNull(), ~F.col(column).isin(*values), "parsed lines", _document())
@@ -155,6 +172,18 @@ def raw_measures(limits: Limits) -> dict[str, RawMeasure]:
             (seconds < length["min_seconds"]) | (seconds > limits.usage_cap_seconds),
             "main pings with a length",
             F.concat_ws(" length ", _document(), seconds.cast("string")),
+        ),
+        "baseline_time_unit_known": RawMeasure(
+            has_duration,
+            ~unit_known,
+            "baseline pings with a duration",
+            F.concat_ws(" unit ", _document(), F.coalesce(F.col("duration_unit"), F.lit("(none)"))),
+        ),
+        "baseline_duration_plausible": RawMeasure(
+            has_duration & unit_known,
+            (duration < length["min_seconds"]) | (duration > limits.usage_cap_seconds),
+            "baseline pings with a duration",
+            F.concat_ws(" seconds ", _document(), F.format_number(duration, 0)),
         ),
         "minidump_hash_shared": RawMeasure(
             F.col("hash_documents").isNotNull() & ~F.col("is_duplicate"),
@@ -280,6 +309,11 @@ def raw_checks(limits: Limits) -> list[Check]:
             f"of main pings within {length['min_seconds']}-{limits.usage_cap_seconds} s",
         ),
         at_least("clock_skew_share", f"of pings created within {skew['max_days']} days"),
+        at_least("baseline_time_unit_known", "of baseline durations in a known time_unit"),
+        at_least(
+            "baseline_duration_plausible",
+            f"of baseline durations within {length['min_seconds']}-{limits.usage_cap_seconds} s",
+        ),
     ]
     present = cfg["fields_present"]
     for column in present["columns"]:
@@ -315,7 +349,7 @@ def failing_share(check: str, judged: int, failing: int) -> float:
 
 def day_frame(aggregates: DataFrame, day: date) -> DataFrame:
     """The day's partition, with its smallest measure for the non-negative check."""
-    measures = ("ping_count", "usage_hours", *CRASH_MEASURES)
+    measures = ("ping_count", "usage_hours", "active_hours", *CRASH_MEASURES)
     return aggregates.where(F.col("submission_date") == F.lit(day)).withColumn(
         "smallest_measure", F.least(*[F.col(m).cast("double") for m in measures])
     )
@@ -443,6 +477,35 @@ def calendar_frame(day_rows: DataFrame) -> DataFrame:
     )
 
 
+def parity_frame(spark: SparkSession, parity: DataFrame | None, day: date) -> DataFrame:
+    """Firefox desktop's usage hours from its two sources (table ``usage_parity``) per
+    channel and platform, where both have enough hours to compare: ``drift`` is their
+    difference over the larger. A warehouse without the table judges nothing."""
+    cfg = dq_config()["aggregates"]["usage_sources_agree"]
+    schema = "channel string, os string, main_hours double, baseline_hours double, drift double, summary string"
+    if parity is None:
+        return local_frame(spark, [], schema)
+    main, baseline = F.sum("main_usage_hours"), F.sum("baseline_usage_hours")
+    both = (
+        parity.where(F.col("submission_date") == F.lit(day))
+        .groupBy("channel", "os")
+        .agg(main.alias("main_hours"), baseline.alias("baseline_hours"))
+        .where(F.least("main_hours", "baseline_hours") >= cfg["min_hours"])
+    )
+    drift = F.abs(F.col("main_hours") - F.col("baseline_hours")) / F.greatest("main_hours", "baseline_hours")
+    return both.withColumn("drift", drift).withColumn(
+        "summary",
+        F.format_string(
+            "%s %s: main %,.1f h, baseline %,.1f h (%.1f%% apart)",
+            "channel",
+            "os",
+            "main_hours",
+            "baseline_hours",
+            F.col("drift") * 100,
+        ),
+    )
+
+
 def aggregate_checks(expected_pings: int) -> list[Check]:
     cfg = dq_config()["aggregates"]
     calendar = cfg["busy_version_missing_from_calendar"]
@@ -488,6 +551,15 @@ def aggregate_checks(expected_pings: int) -> list[Check]:
         history_check("crash_rate_vs_history", "crash_rate", "change either way"),
         _check(
             "aggregates",
+            "usage_sources_agree",
+            "parity",
+            f"desktop hours of main and baseline pings within {_pct(cfg['usage_sources_agree']['max_drift'])}",
+            lambda s: _gxe().ExpectColumnValuesToBeBetween(
+                column="drift", max_value=cfg["usage_sources_agree"]["max_drift"], severity=s
+            ),
+        ),
+        _check(
+            "aggregates",
             "busy_version_missing_from_calendar",
             "calendar",
             f"no undated version above {_pct(calendar['max_share'])} of its channel's pings",
@@ -523,4 +595,5 @@ AGGREGATE_INDEX_COLUMNS = {
     "volume": ["summary"],
     "crash_rate": ["summary"],
     "calendar": ["channel", "display_version", "pings"],
+    "parity": ["summary"],
 }

@@ -27,7 +27,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from lib.contract.errors import EXIT_FAILED, EXIT_USAGE, JobError, UsageError, one_line
-from lib.contract.vocabulary import InvalidLimits, Limits
+from lib.contract.vocabulary import DESKTOP_USAGE_SOURCES, InvalidLimits, Limits
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -82,6 +82,13 @@ def _add_limits(parser: ArgumentParser) -> None:
         type=int,
         default=defaults.max_build_lead_days,
         help=f"exclude builds dated this far after submission (default {defaults.max_build_lead_days})",
+    )
+    parser.add_argument(
+        "--desktop-usage",
+        choices=DESKTOP_USAGE_SOURCES,
+        default=defaults.desktop_usage,
+        help="where Firefox desktop's hours come from: the legacy main ping or the Glean baseline ping; "
+        f"the other is compared in usage_parity (default {defaults.desktop_usage})",
     )
 
 
@@ -153,7 +160,9 @@ def parse_args(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
         args.days = _dates_of(args)
     if hasattr(args, "usage_cap_hours"):
         try:
-            args.limits = Limits(args.usage_cap_hours, args.max_build_age_days, args.max_build_lead_days)
+            args.limits = Limits(
+                args.usage_cap_hours, args.max_build_age_days, args.max_build_lead_days, args.desktop_usage
+            )
         except InvalidLimits as error:
             raise UsageError(str(error)) from None
     return args

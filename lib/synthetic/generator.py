@@ -17,6 +17,13 @@ The model, in the terms release managers use:
 * **Realistic pings**: the fields of the real schemas, subsession lengths of
   minutes to hours (a few over 24 h, a few missing), and padding histograms so a
   main ping weighs 5 to 200 KB like a real one.
+* **Usage in both desktop formats.** From ``Settings.desktop_baseline_from`` on,
+  Firefox desktop also sends Glean baseline pings describing the same sessions as
+  its main pings (an ``inactive`` ping with the session's duration and active
+  ticks, sometimes an ``active`` ping without them), so either source gives the
+  same hours.
+* **Firefox for Android** (``Settings.android_clients``): baseline pings (its only
+  usage) and Glean crash pings under its app ids, a version code as its build.
 
 Data-collection faults can be switched on per day; each records what it did to
 which line, so the truth says how many lines the job must aggregate, count as
@@ -35,7 +42,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
-from lib.contract.vocabulary import CRASH_REASON_DIMENSIONS, DOC_TYPES, OS_NAMES, SECONDS_PER_HOUR, Limits
+from lib.contract.vocabulary import (
+    ACTIVE_TICK_SECONDS,
+    CRASH_REASON_DIMENSIONS,
+    DOC_TYPES,
+    OS_NAMES,
+    SECONDS_PER_HOUR,
+    Limits,
+)
 
 ANCHOR_MAJOR, ANCHOR_DATE = 147, date(2026, 1, 13)
 CYCLE_DAYS = 28
@@ -45,16 +59,26 @@ CAP_SECONDS = Limits().usage_cap_seconds  # the truth is computed under the defa
 CHANNEL_SHARE = {"release": 0.78, "beta": 0.09, "nightly": 0.05, "esr": 0.08}
 ADOPTION_TAU_DAYS = {"release": 4.0, "esr": 6.0, "beta": 1.5, "nightly": 0.7}
 OS_SHARE = {"Windows_NT": 0.70, "Darwin": 0.18, "Linux": 0.12}
+ANDROID_OS = "Android"
+ANDROID_CHANNEL_SHARE = {"release": 0.85, "beta": 0.1, "nightly": 0.05}
+ANDROID_NAMESPACE = {
+    "release": "org-mozilla-firefox",
+    "beta": "org-mozilla-firefox-beta",
+    "nightly": "org-mozilla-fenix",
+}
+ACTIVE_SHARE = (0.1, 0.6)  # of a session's length, spent with keyboard or mouse input
+EXTRA_ACTIVE_PING_SHARE = 0.3  # baseline sessions that also send an "active" ping (no duration)
 OS_VERSIONS = {
     "Windows_NT": ["10.0.19045", "10.0.22631", "6.1"],
     "Darwin": ["23.6.0", "24.1.0"],
     "Linux": ["6.8.0-45-generic", "5.15.0.1.2"],
+    ANDROID_OS: ["14", "13", "12"],
 }
-ARCHITECTURE = {"Windows_NT": "x86-64", "Darwin": "aarch64", "Linux": "x86-64"}
+ARCHITECTURE = {"Windows_NT": "x86-64", "Darwin": "aarch64", "Linux": "x86-64", ANDROID_OS: "arm64-v8a"}
 COUNTRIES = ["US", "DE", "FR", "BR", "IN", "CA", "JP", "GB", "PL", "ID"]
 
 # Main-process crashes per 1,000 usage hours, before the factors below.
-BASE_RATE = {"Windows_NT": 2.2, "Darwin": 1.4, "Linux": 1.8}
+BASE_RATE = {"Windows_NT": 2.2, "Darwin": 1.4, "Linux": 1.8, ANDROID_OS: 2.6}
 CHANNEL_FACTOR = {"release": 1.0, "esr": 0.8, "beta": 1.6, "nightly": 3.0}
 EARLY_DAYS_EXTRA, EARLY_DAYS_SCALE = 0.8, 3.0
 # Other crash kinds relative to the main-process rate.
@@ -68,9 +92,15 @@ MODULES = {
     "Windows_NT": ("xul.dll", "ntdll.dll", "nvwgf2umx.dll"),
     "Darwin": ("XUL", "libsystem_kernel.dylib"),
     "Linux": ("libxul.so", "libc.so.6"),
+    ANDROID_OS: ("libxul.so", "libart.so"),
 }
-CRASH_TYPES = {"Windows_NT": "EXCEPTION_ACCESS_VIOLATION_READ", "Darwin": "EXC_BAD_ACCESS", "Linux": "SIGSEGV"}
-GLEAN_OS = {"Windows_NT": "Windows", "Darwin": "Darwin", "Linux": "Linux"}
+CRASH_TYPES = {
+    "Windows_NT": "EXCEPTION_ACCESS_VIOLATION_READ",
+    "Darwin": "EXC_BAD_ACCESS",
+    "Linux": "SIGSEGV",
+    ANDROID_OS: "SIGSEGV",
+}
+GLEAN_OS = {"Windows_NT": "Windows", "Darwin": "Darwin", "Linux": "Linux", ANDROID_OS: "Android"}
 CRASH_FORMATS = ("legacy", "both", "glean")
 # The crash reason a regression adds (see Generator.regression_factor): a GPU driver's module.
 PLANTED_MODULE = "AppleGPUDriverPlanted.bundle"
@@ -137,6 +167,10 @@ class Settings:
     # A real main ping (Mozilla's main.4.sample.pass.json) whose histograms fill pings
     # out to their sizes, instead of generated ones: the benchmark's realistic bytes.
     filler_source: str | None = None
+    # From this date on, Firefox desktop also sends Glean baseline pings of the same sessions.
+    desktop_baseline_from: date | None = None
+    # Firefox for Android clients (Glean baseline and crash pings only); 0: none.
+    android_clients: int = 0
 
     def fault_on(self, name: str, day: date) -> bool:
         if name not in self.faults:
@@ -255,6 +289,30 @@ def population(settings: Settings) -> list[Client]:
     return clients
 
 
+def android_population(settings: Settings) -> list[Client]:
+    """Firefox for Android's clients: a stream of their own, so desktop's stay as they were."""
+    rng = random.Random(settings.seed + 5)
+    return [
+        Client(
+            client_id=str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            channel=_choice(rng, ANDROID_CHANNEL_SHARE),
+            os_name=ANDROID_OS,
+            os_version=rng.choice(OS_VERSIONS[ANDROID_OS]),
+            country=rng.choice(COUNTRIES),
+            eagerness=rng.random(),
+            activity=rng.uniform(0.4, 0.95),
+        )
+        for _ in range(settings.android_clients)
+    ]
+
+
+def version_code(release: Release) -> str:
+    """What Firefox for Android sends as its build: a version code, not a build id. (Its
+    first digits read as a date of 2016: a job that applied the build-id date rules to it
+    would exclude every Android ping as too old.)"""
+    return "2016" + release.build_id[4:10]
+
+
 class Padding:
     """Serialized filler histograms, so ping sizes look like the real thing."""
 
@@ -311,6 +369,9 @@ class DayTruth:
     # (channel, display_version, os family, process type, crash type, module, reason) -> crashes
     reasons: Counter[tuple[str | None, ...]] = field(default_factory=Counter)
     formats: str = "legacy"
+    # Firefox desktop's usable usage pings of each source (main, glean_baseline): all counted as
+    # aggregated in ``lines``, though a run counts one source and excludes the other.
+    desktop_usage_pings: Counter[str] = field(default_factory=Counter)
     # (channel, display_version, os family) -> measure -> value, over aggregated pings only
     cells: dict[tuple[str, str, str], Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     # (channel, display_version, os family) -> "active" / "crashing" -> client ids (aggregated
@@ -327,6 +388,7 @@ class DayTruth:
         return {
             "crash_formats": self.formats,
             "lines": {k: dict(v) for k, v in self.lines.items()},
+            "desktop_usage_pings": dict(self.desktop_usage_pings),
             "quarantine_reasons": {k: dict(v) for k, v in self.quarantine_reasons.items()},
             "cells": [
                 {"channel": c, "display_version": v, "os": o, **counts}
@@ -358,6 +420,8 @@ def _set_build(ping: dict, doc_type: str, build_id: str) -> None:
     """Give a ping another build id, wherever its format keeps it."""
     if doc_type == "glean_crash":
         ping["metrics"]["string"]["crash.app_build"] = ping["client_info"]["app_build"] = build_id
+    elif doc_type == "glean_baseline":
+        ping["client_info"]["app_build"] = build_id
     else:
         ping["application"]["buildId"] = ping["environment"]["build"]["buildId"] = build_id
 
@@ -420,6 +484,10 @@ class Generator:
         for r in sorted(self.releases, key=lambda r: r.released):
             self.by_channel[r.channel].append(r)
         self.clients = population(settings)
+        self.android = android_population(settings)
+        # Streams of their own: desktop's main and crash pings stay as they were.
+        self.usage_rng = random.Random(settings.seed + 4)
+        self.android_rng = random.Random(settings.seed + 6)
         self.padding = Padding(random.Random(settings.seed + 2), source=settings.filler_source)
         self.newest_major = current_major(settings.dates[-1])
 
@@ -457,6 +525,8 @@ class Generator:
             return 0
         if doc_type in ("crash", "glean_crash"):
             return self.rng.uniform(4, 12)
+        if doc_type == "glean_baseline":
+            return 0  # no filler: a baseline ping is a few hundred bytes
         return min(200.0, max(5.0, self.rng.lognormvariate(math.log(25), 0.8)))
 
     def _envelope(self, client: Client, release: Release, day: date, created: datetime) -> dict:
@@ -509,9 +579,15 @@ class Generator:
         def emit(doc_type: str, ping: dict, client: Client, release: Release, measures: dict[str, int]) -> str:
             """Write one ping, maybe with the day's fault; returns its disposition."""
             fault = self._fault_for(day, doc_type)
+            if fault == "bogus_builds" and client.os_name == ANDROID_OS:
+                fault = None  # a version code has no date to be bogus about
             if fault == "negative_lengths" and doc_type == "main" and ping["payload"]["info"].get("subsessionLength"):
                 ping["payload"]["info"]["subsessionLength"] *= -1
                 return self._quarantined(lines, truth, doc_type, ping, "negative_subsession_length")
+            duration = ping.get("metrics", {}).get("timespan", {}).get("glean.baseline.duration")
+            if fault == "negative_lengths" and duration and duration["value"]:
+                duration["value"] *= -1
+                return self._quarantined(lines, truth, doc_type, ping, "negative_baseline_duration")
             if fault == "wrong_types" and doc_type == "main":
                 ping["payload"]["info"]["subsessionLength"] = str(ping["payload"]["info"].get("subsessionLength"))
                 return self._quarantined(lines, truth, doc_type, ping, "wrong_type")
@@ -537,8 +613,10 @@ class Generator:
             cell_key = (client.channel, release.display_version, OS_NAMES[client.os_name])
             truth.cells[cell_key].update(measures)
             people = truth.clients[cell_key]
-            if doc_type == "main":
+            if doc_type == "main" or (client.os_name == ANDROID_OS and doc_type == "glean_baseline"):
                 people["active"].add(client.client_id)
+            if doc_type in ("main", "glean_baseline") and client.os_name != ANDROID_OS:
+                truth.desktop_usage_pings[doc_type] += 1
             elif measures.get("main_crashes") or measures.get("content_crashes"):
                 people["crashing"].add(client.client_id)
             if fault == "duplicates":
@@ -547,9 +625,11 @@ class Generator:
                 truth.lines[doc_type]["duplicates"] += 1
             return "aggregated"
 
-        def emit_crash(crash: Crash, client: Client, release: Release, created: datetime) -> None:
+        def emit_crash(
+            crash: Crash, client: Client, release: Release, created: datetime, formats: str | None = None
+        ) -> None:
             """One crash, in the formats Firefox sends that day: counted once whatever they are."""
-            formats = truth.formats
+            formats = formats or truth.formats
             if formats == "both" and crash.minidump_hash is None:
                 formats = rng.choice(["legacy", "glean"])  # without a hash, only one copy is sent
             copies = []
@@ -596,9 +676,16 @@ class Generator:
                 ping["payload"] = {"info": info, "keyedHistograms": keyed, "histograms": "__PADDING__"}
                 measures = {"ping_count": 1, "usage_seconds": min(length or 0, CAP_SECONDS), "gpu_crashes": gpu}
                 measures |= {"usage_capped": int((length or 0) > CAP_SECONDS), "missing_usage": int(length is None)}
+                ticks = self._active_ticks(length)
+                if ticks is not None:
+                    ping["payload"]["processes"] = {"parent": {"scalars": {"browser_engagement_active_ticks": ticks}}}
+                measures["active_seconds"] = min(ticks * ACTIVE_TICK_SECONDS, CAP_SECONDS) if ticks else 0
                 if emit("main", ping, client, release, measures) == "aggregated":
                     truth.expected[key][0] += hours
                     truth.expected[key][1] += expected
+                if s.desktop_baseline_from is not None and day >= s.desktop_baseline_from:
+                    for baseline, usage in self._baselines(client, release, day, created, length, ticks):
+                        emit("glean_baseline", baseline, client, release, usage)
                 processes = (
                     [("main", None)] * self._poisson(own)
                     + [("content", None)] * self._poisson(own * CONTENT_FACTOR)
@@ -611,9 +698,14 @@ class Generator:
                 for process, ipc_error in processes:
                     new_reason = process == "main" and planted > 0 and rng.random() < planted
                     emit_crash(self._crash(client, process, ipc_error, new_reason), client, release, created)
+        for client in self.android:
+            self._android_day(client, day, emit, emit_crash)
+        desktop_baseline = s.desktop_baseline_from is not None and day >= s.desktop_baseline_from
         sent = {
             "main",
             *(d for d, formats in (("crash", "glean"), ("glean_crash", "legacy")) if truth.formats != formats),
+            *(("glean_crash", "glean_baseline") if self.android else ()),
+            *(("glean_baseline",) if desktop_baseline else ()),
         }
         for doc_type in DOC_TYPES:
             if doc_type not in sent:
@@ -622,6 +714,88 @@ class Generator:
             truth.lines[doc_type]["input_lines"] = len(lines[doc_type])
             rng.shuffle(lines[doc_type])
         return lines, truth
+
+    def _active_ticks(self, length: int | None) -> int | None:
+        """Five-second ticks with input in a session of ``length`` seconds (none without a length)."""
+        if length is None or length <= 0:
+            return None
+        return int(length * self.usage_rng.uniform(*ACTIVE_SHARE)) // ACTIVE_TICK_SECONDS
+
+    def _baseline(self, client: Client, release: Release, day: date, created: datetime, reason: str) -> dict:
+        """A Glean baseline ping without its usage metrics (the caller adds them)."""
+        envelope = self._envelope(client, release, day, created)  # the same time model, its own id
+        android = client.os_name == ANDROID_OS
+        meta = {
+            "documentId": envelope["id"],
+            "documentNamespace": ANDROID_NAMESPACE[client.channel] if android else "firefox-desktop",
+            "submissionTimestamp": envelope["meta"]["submissionTimestamp"],
+            "geoCountry": client.country,
+        }
+        return {
+            "$schema": "moz://mozilla.org/schemas/glean/ping/1",
+            "client_info": {
+                "client_id": client.client_id,
+                "app_build": version_code(release) if android else release.build_id,
+                "app_channel": client.channel,
+                "app_display_version": release.display_version,
+                "architecture": ARCHITECTURE[client.os_name],
+                "os": GLEAN_OS[client.os_name],
+                "os_version": client.os_version,
+                "locale": "en-US",
+                "telemetry_sdk_build": "64.1.1",
+                "first_run_date": "2025-01-01+00:00",
+            },
+            "ping_info": {"seq": 1, "reason": reason},
+            "metrics": {},
+            "meta": meta,
+        }
+
+    def _baselines(
+        self, client: Client, release: Release, day: date, created: datetime, length: int | None, ticks: int | None
+    ) -> list[tuple[dict, dict[str, int]]]:
+        """Firefox desktop's baseline pings of the session a main ping describes, each with what
+        it adds as a usage source: the ``inactive`` ping carries the duration (in seconds, or
+        milliseconds) and the ticks; an ``active`` one, sometimes sent too, carries neither."""
+        rng = self.usage_rng
+        pings = []
+        if rng.random() < EXTRA_ACTIVE_PING_SHARE:
+            pings.append((self._baseline(client, release, day, created, "active"), {"baseline_pings": 1}))
+        ping = self._baseline(client, release, day, created, "inactive" if length is not None else "dirty_startup")
+        usage = {"baseline_pings": 1, "baseline_usage_seconds": 0, "baseline_active_seconds": 0}
+        if length is not None:
+            in_ms = rng.random() < 0.2
+            value = length * 1000 + rng.randrange(1000) if in_ms else length
+            duration = {"time_unit": "millisecond" if in_ms else "second", "value": value}
+            ping["metrics"]["timespan"] = {"glean.baseline.duration": duration}
+            usage["baseline_usage_seconds"] = min(max(length, 0), CAP_SECONDS)
+        if ticks is not None:
+            ping["metrics"]["counter"] = {"browser.engagement.active_ticks_non_synthesized": ticks}
+            # Synthesized pointer events inflate the plain counter (Firefox 140 on): never the one read.
+            ping["metrics"]["counter"]["browser.engagement.active_ticks"] = ticks + rng.randrange(0, 50)
+            usage["baseline_active_seconds"] = min(ticks * ACTIVE_TICK_SECONDS, CAP_SECONDS)
+        pings.append((ping, usage))
+        return pings
+
+    def _android_day(self, client: Client, day: date, emit, emit_crash) -> None:  # type: ignore[no-untyped-def]
+        """One Firefox for Android client's day: baseline pings (foreground time, in
+        milliseconds) and Glean crash pings, under its app id's namespace."""
+        rng = self.android_rng
+        if rng.random() > client.activity:
+            return
+        release = self.release_for(client, day)
+        rate = self.rate_per_1000h(client, release, (day - release.released).days)
+        for _ in range(1 + self._poisson(1.5)):
+            created = datetime.combine(day, time()) + timedelta(seconds=rng.randrange(0, 86000))
+            seconds = min(CAP_SECONDS, max(1, int(rng.lognormvariate(math.log(900), 1.0))))
+            ping = self._baseline(client, release, day, created, "inactive")
+            value = seconds * 1000 + rng.randrange(1000)
+            ping["metrics"]["timespan"] = {"glean.baseline.duration": {"time_unit": "millisecond", "value": value}}
+            used = {"ping_count": 1, "usage_seconds": seconds, "active_seconds": seconds}
+            emit("glean_baseline", ping, client, release, used)
+            own = rate * seconds / SECONDS_PER_HOUR / 1000
+            main, content = self._poisson(own), self._poisson(own * CONTENT_FACTOR)
+            for process, ipc_error in [("main", None)] * main + [("content", None)] * content:
+                emit_crash(self._crash(client, process, ipc_error), client, release, created, formats="glean")
 
     def _crash(self, client: Client, process: str, ipc_error: str | None, new_reason: bool = False) -> Crash:
         rng = self.rng
@@ -674,7 +848,8 @@ class Generator:
         """
         legacy = self._envelope(client, release, day, created)  # the same time model, its own id
         reporter = release
-        if self.rng.random() < REPORTER_UPDATED_SHARE:
+        android = client.os_name == ANDROID_OS
+        if not android and self.rng.random() < REPORTER_UPDATED_SHARE:
             reporter = Release(release.channel, "999.0", "999.0", day, _build_id(day, 1))
         strings = {
             "crash.app_channel": release.channel,
@@ -699,7 +874,8 @@ class Generator:
             "$schema": "moz://mozilla.org/schemas/glean/ping/1",
             "client_info": {
                 "client_id": client.client_id,
-                "app_build": reporter.build_id,
+                # Android's client_info names the version code; crash.app_build the Gecko build.
+                "app_build": version_code(reporter) if android else reporter.build_id,
                 "app_channel": reporter.channel,
                 "app_display_version": reporter.display_version,
                 "architecture": ARCHITECTURE[client.os_name],
@@ -713,6 +889,7 @@ class Generator:
             "metrics": metrics,
             "meta": {
                 "documentId": legacy["id"],
+                **({"documentNamespace": ANDROID_NAMESPACE[client.channel]} if android else {}),
                 "submissionTimestamp": legacy["meta"]["submissionTimestamp"],
                 "geoCountry": client.country,
             },

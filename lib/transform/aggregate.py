@@ -14,15 +14,28 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import (
+    ACTIVE_TICK_SECONDS,
     CRASH_DOC_TYPES,
     CRASH_KEYS,
     CRASH_MEASURES,
     CRASH_REASON_DIMENSIONS,
+    DESKTOP,
+    DESKTOP_USAGE_SOURCES,
     SECONDS_PER_HOUR,
+    TIME_UNIT_SECONDS,
+    USAGE_DOC_TYPES,
     Limits,
 )
 from lib.transform import rules
-from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, with_quarantined_text
+from lib.transform.classify import (
+    AGGREGATED,
+    DUPLICATE,
+    EXCLUDED,
+    OTHER_USAGE_SOURCE,
+    QUARANTINED,
+    is_android,
+    with_quarantined_text,
+)
 
 DIMENSIONS = (
     "submission_date",
@@ -54,12 +67,39 @@ def _shutdown_kill() -> Column:
     return F.coalesce(F.col("ipc_channel_error").contains("ShutDownKill"), F.lit(False))
 
 
+def tick_seconds(ticks: Column) -> Column:
+    """Five-second active ticks as seconds (in doubles: a hostile count cannot overflow)."""
+    return ticks.cast("double") * ACTIVE_TICK_SECONDS
+
+
+def baseline_seconds() -> Column:
+    """A baseline ping's ``glean.baseline.duration`` in seconds, from its ``time_unit``
+    (a unit not known is quarantined before this is read); null when the ping has none."""
+    factor = F.create_map(*[F.lit(x) for pair in TIME_UNIT_SECONDS.items() for x in pair])
+    return F.col("duration_value").cast("double") * factor[F.col("duration_unit")].cast("double")
+
+
+def _desktop_active_ticks() -> Column:
+    # Synthesized pointer events inflate the plain counter since Firefox 140.
+    return F.coalesce("active_ticks_non_synthesized", "active_ticks")
+
+
 # Usage is summed in whole capped seconds, then turned into hours once: integer sums
 # are exact in any order, so a re-run writes bit-identical hours.
 MAIN_PING: dict[str, Callable[[Limits], Column]] = {
     "ping_count": lambda _: F.lit(1),
     "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_seconds),
+    "active_seconds": lambda limits: rules.usage_seconds(tick_seconds(F.col("active_ticks")), limits.usage_cap_seconds),
     **{f"{key}_crashes": _sum_of(key) for key in CRASH_KEYS},
+}
+BASELINE_PING: dict[str, Callable[[Limits], Column]] = {
+    "ping_count": lambda _: F.lit(1),
+    "usage_seconds": lambda limits: rules.usage_seconds(baseline_seconds(), limits.usage_cap_seconds),
+    # Android has no ticks: its active hours are its foreground hours, as Mozilla counts them.
+    "active_seconds": lambda limits: rules.usage_seconds(
+        F.when(is_android(), baseline_seconds()).otherwise(tick_seconds(_desktop_active_ticks())),
+        limits.usage_cap_seconds,
+    ),
 }
 CRASH_PING: dict[str, Callable[[Limits], Column]] = {
     "main_crashes": lambda _: rules.flag(F.col("process_type").isNull() | _process_is("main")),
@@ -71,9 +111,9 @@ CRASH_PING: dict[str, Callable[[Limits], Column]] = {
     "background_task_crashes": lambda _: rules.flag(F.col("background_task_crash")),
 }
 # Both crash formats read into the same crash columns (lib.transform.classify.with_crash_details).
-PER_PING = {"main": MAIN_PING, "crash": CRASH_PING, "glean_crash": CRASH_PING}
+PER_PING = {"main": MAIN_PING, "crash": CRASH_PING, "glean_crash": CRASH_PING, "glean_baseline": BASELINE_PING}
 REASON_GRAIN = ("submission_date", *CRASH_REASON_DIMENSIONS)
-PING_MEASURES = ("ping_count", "usage_seconds", *CRASH_MEASURES)
+PING_MEASURES = ("ping_count", "usage_seconds", "active_seconds", *CRASH_MEASURES)
 
 
 def measures() -> list[Column]:
@@ -81,6 +121,7 @@ def measures() -> list[Column]:
     return [
         F.sum("ping_count").alias("ping_count"),
         (F.sum("usage_seconds") / SECONDS_PER_HOUR).alias("usage_hours"),
+        (F.sum("active_seconds") / SECONDS_PER_HOUR).alias("active_hours"),
         *[F.sum(name).alias(name) for name in CRASH_MEASURES],
     ]
 
@@ -124,23 +165,24 @@ ROBUST_MEASURES = ("main_crashes", "content_crashes")
 def to_client_sums(ping_measures: DataFrame) -> DataFrame:
     """Changes the grain to crash_aggregates' through each client's own totals in the row:
     the number of clients and the sums of squares and products a cluster-robust interval
-    needs (table ``crash_client_sums``). The client key is dropped here."""
-    seconds = F.col("usage_seconds")
+    needs, per usage and per active hour (table ``crash_client_sums``). The client key
+    is dropped here."""
     per_client = ping_measures.groupBy(*DIMENSIONS, CLIENT_KEY).agg(
-        F.sum("usage_seconds").alias("usage_seconds"), *[F.sum(m).alias(m) for m in ROBUST_MEASURES]
+        *[F.sum(m).alias(m) for m in ("usage_seconds", "active_seconds", *ROBUST_MEASURES)]
     )
     square = SECONDS_PER_HOUR * SECONDS_PER_HOUR
+
+    def products(seconds: Column, hours: str) -> list[Column]:
+        return [(F.sum(F.col(m) * seconds) / SECONDS_PER_HOUR).alias(f"{m}_{hours}") for m in ROBUST_MEASURES]
+
+    usage, active = F.col("usage_seconds"), F.col("active_seconds")
     return per_client.groupBy(*DIMENSIONS).agg(
         F.count(F.lit(1)).alias("clients"),
-        (F.sum(seconds * seconds) / square).alias("hours_sq"),
-        *[
-            column
-            for m in ROBUST_MEASURES
-            for column in (
-                F.sum(F.col(m) * F.col(m)).alias(f"{m}_sq"),
-                (F.sum(F.col(m) * seconds) / SECONDS_PER_HOUR).alias(f"{m}_hours"),
-            )
-        ],
+        (F.sum(usage * usage) / square).alias("hours_sq"),
+        *[F.sum(F.col(m) * F.col(m)).alias(f"{m}_sq") for m in ROBUST_MEASURES],
+        *products(usage, "hours"),
+        (F.sum(active * active) / square).alias("active_hours_sq"),
+        *products(active, "active_hours"),
     )
 
 
@@ -154,8 +196,9 @@ HLL_RELATIVE_ERROR = 1.04 / math.sqrt(2**HLL_LG_CONFIG_K)
 
 def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
     """Changes the grain to (submission_date, channel, display_version, os): HyperLogLog
-    sketches of the clients with an aggregated main ping and of those with an aggregated
-    main or content crash (table ``client_counts``), and their estimates. The sketches
+    sketches of the clients with an aggregated usage ping (main or baseline, whichever
+    counts their hours) and of those with an aggregated main or content crash (table
+    ``client_counts``), and their estimates. The sketches
     merge over days and versions (``hll_union_agg``); the client ids stay in the job."""
     kept = classified.where(F.col("disposition") == AGGREGATED)
     crashed = (CRASH_PING["main_crashes"](limits) + CRASH_PING["content_crashes"](limits)) > 0
@@ -163,7 +206,7 @@ def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
     def sketch(rows: DataFrame, name: str) -> DataFrame:
         return rows.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
 
-    active = sketch(kept.where(F.col("doc_type") == "main"), "active_clients_sketch")
+    active = sketch(kept.where(F.col("doc_type").isin(*USAGE_DOC_TYPES)), "active_clients_sketch")
     crashing = sketch(kept.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & crashed), "crashing_clients_sketch")
 
     def estimate(name: str) -> Column:
@@ -202,6 +245,14 @@ def _count_where(condition: Column) -> Column:
     return F.coalesce(F.sum(rules.flag(condition)), F.lit(0)).cast("long")
 
 
+def _usage_seconds_read(classified: DataFrame) -> Column:
+    """The usage a usage ping reports, in seconds before the cap: a main ping's
+    subsessionLength, a baseline ping's duration; null when it reports none."""
+    length = F.col("subsession_length") if "subsession_length" in classified.columns else F.lit(None)
+    duration = baseline_seconds() if "duration_value" in classified.columns else F.lit(None)
+    return F.when(F.col("doc_type") == "main", length).when(F.col("doc_type") == "glean_baseline", duration)
+
+
 def to_dq_metrics(classified: DataFrame, input_lines: DataFrame, limits: Limits) -> DataFrame:
     """Exactly one row per (submission_date, doc_type) of ``input_lines``, even for an
     empty partition: where every line went.
@@ -212,11 +263,10 @@ def to_dq_metrics(classified: DataFrame, input_lines: DataFrame, limits: Limits)
     way (the table's CHECK constraint holds it).
     """
     aggregated = F.col("disposition") == AGGREGATED
-    usage = F.col("doc_type") == "main"  # crash pings carry no usage
-    # Lines of crash doc types only (a test, a range of crash pings) have no length at all.
-    length = F.col("subsession_length") if "subsession_length" in classified.columns else F.lit(None).cast("long")
-    capped = _count_where(usage & aggregated & (length > limits.usage_cap_seconds))
-    missing = _count_where(usage & aggregated & length.isNull())
+    usage = F.col("doc_type").isin(*USAGE_DOC_TYPES)  # crash pings carry no usage
+    seconds = _usage_seconds_read(classified)
+    capped = _count_where(usage & aggregated & (seconds > limits.usage_cap_seconds))
+    missing = _count_where(usage & aggregated & seconds.isNull())
     counts = [
         (F.col("disposition") == kind, column)
         for kind, column in (
@@ -231,6 +281,7 @@ def to_dq_metrics(classified: DataFrame, input_lines: DataFrame, limits: Limits)
         *[_count_where(condition).alias(column) for condition, column in counts],
         capped.alias("usage_capped"),
         missing.alias("missing_usage"),
+        _count_where(F.col("exclusion") == OTHER_USAGE_SOURCE).alias("other_usage_source"),
     )
     zero = F.lit(0).cast("long")
     return input_lines.join(counted, keys, "left").select(
@@ -238,3 +289,51 @@ def to_dq_metrics(classified: DataFrame, input_lines: DataFrame, limits: Limits)
         F.col("input_lines").cast("long").alias("input_lines"),
         *[F.coalesce(column, zero).alias(column) for column in counted.columns if column not in keys],
     )
+
+
+USAGE_PARITY_GRAIN = ("submission_date", "channel", "os", "display_version")
+SOURCE_PREFIX = {"main": "main", "glean_baseline": "baseline"}
+
+
+def to_usage_parity(ping_measures_of_both: DataFrame, limits: Limits) -> DataFrame:
+    """Firefox desktop's two usage sources side by side (table ``usage_parity``): per
+    (submission_date, channel, os, display_version), the pings, usage hours and active
+    hours each source would count. ``ping_measures_of_both`` are :func:`usage_measures`
+    of both desktop sources: the one the run counts and the one it only compares."""
+    columns = []
+    for doc_type, prefix in SOURCE_PREFIX.items():
+
+        def total(measure: str, doc_type: str = doc_type) -> Column:
+            return F.sum(F.when(F.col("doc_type") == doc_type, F.col(measure)).otherwise(0))
+
+        columns += [
+            total("ping_count").cast("long").alias(f"{prefix}_pings"),
+            (total("usage_seconds") / SECONDS_PER_HOUR).alias(f"{prefix}_usage_hours"),
+            (total("active_seconds") / SECONDS_PER_HOUR).alias(f"{prefix}_active_hours"),
+        ]
+    return (
+        ping_measures_of_both.groupBy(*USAGE_PARITY_GRAIN)
+        .agg(*columns)
+        .withColumn("usage_source", F.lit(limits.desktop_usage))
+    )
+
+
+def usage_measures(classified: DataFrame, limits: Limits) -> DataFrame:
+    """Each desktop usage ping either source would count (aggregated, or excluded only for
+    being the source the run does not count), with ``doc_type`` and its usage measures."""
+    desktop = classified.where(
+        F.col("doc_type").isin(*DESKTOP_USAGE_SOURCES.values())
+        & (F.col("application") == DESKTOP)
+        & ((F.col("disposition") == AGGREGATED) | (F.col("exclusion") == OTHER_USAGE_SOURCE))
+    )
+    frames = []
+    for doc_type in DESKTOP_USAGE_SOURCES.values():
+        own = PER_PING[doc_type]
+        frames.append(
+            _of(desktop, doc_type).select(
+                *USAGE_PARITY_GRAIN,
+                "doc_type",
+                *[own[m](limits).cast("long").alias(m) for m in ("ping_count", "usage_seconds", "active_seconds")],
+            )
+        )
+    return frames[0].unionByName(frames[1])

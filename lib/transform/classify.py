@@ -24,24 +24,57 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import (
+    ANDROID,
     CRASH_DOC_TYPES,
     CRASH_KEYS,
     DEGENERATE_MINIDUMP_HASHES,
+    DESKTOP,
+    DOC_TYPES,
+    GLEAN_DOC_TYPES,
     GLEAN_OS_NAMES,
     MOZ_CRASH_REASON_LENGTH,
+    NAMESPACES,
     OS_NAMES,
+    TIME_UNIT_SECONDS,
     Limits,
 )
+from lib.ingest.pings import leaves, ping_schema
 from lib.transform import rules
 
 AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "excluded", "quarantined"
+# Why an excluded ping was: a namespace no application of ours, a build too old or too
+# new, or the desktop usage source the run does not count (it feeds usage_parity).
+UNKNOWN_APPLICATION, BUILD_AGE, OTHER_USAGE_SOURCE = "unknown_application", "build_age", "other_usage_source"
 # Identifiers a quarantined line must not carry out of the job.
 IDENTIFIER_FIELDS = ("clientId", "profileGroupId", "client_id")
 
 Transform = Callable[[DataFrame], DataFrame]
 
 
-def _legacy_dimensions() -> dict[str, Column]:
+def _literal_map(mapping: Mapping[str, str | None]) -> Column:
+    return F.create_map(*[F.lit(x) for pair in mapping.items() for x in pair])
+
+
+def application(doc_type: str) -> Column:
+    """``desktop`` or ``android``: a legacy ping is Firefox desktop's; a Glean ping's
+    namespace names its application (none: desktop); null for a namespace not known."""
+    if doc_type not in GLEAN_DOC_TYPES:
+        return F.lit(DESKTOP)
+    known = _literal_map({namespace: app for namespace, (app, _) in NAMESPACES.items()})
+    return F.when(F.col("namespace").isNull(), F.lit(DESKTOP)).otherwise(known[F.col("namespace")])
+
+
+def is_android() -> Column:
+    """Needs ``application``: true for Firefox for Android, whose build-id rules differ."""
+    return F.coalesce(F.col("application") == ANDROID, F.lit(False))
+
+
+def _namespace_channel() -> Column:
+    """The channel an Android app id implies (``org-mozilla-firefox-beta`` is beta)."""
+    return _literal_map({namespace: channel for namespace, (_, channel) in NAMESPACES.items()})[F.col("namespace")]
+
+
+def _legacy_dimensions(app: Column) -> dict[str, Column]:
     version = F.coalesce("app_version", "env_version")
     return {
         "channel": rules.channel(F.col("app_channel")),
@@ -53,42 +86,67 @@ def _legacy_dimensions() -> dict[str, Column]:
     }
 
 
-def _glean_dimensions() -> dict[str, Column]:
+def _glean_crash_dimensions(app: Column) -> dict[str, Column]:
     # The crash.app_* metrics first: the crash is often reported by the next start
     # of Firefox, maybe an updated build, and client_info describes that reporter.
+    # Android's build is its version code in client_info, which its usage rows carry too.
     display_version = F.coalesce("crashed_display_version", "reporter_display_version")
+    android = F.coalesce(app == ANDROID, F.lit(False))
     return {
-        "channel": rules.channel(F.coalesce("crashed_channel", "reporter_channel")),
+        "channel": rules.channel(F.coalesce("crashed_channel", "reporter_channel", _namespace_channel())),
         "version": rules.version_of_display(display_version),
         "display_version": display_version,
-        "build_id": F.coalesce("crashed_build_id", "reporter_build_id"),
+        "build_id": F.when(android, F.col("reporter_build_id")).otherwise(
+            F.coalesce("crashed_build_id", "reporter_build_id")
+        ),
         "os": rules.os_family(F.col("os_name"), GLEAN_OS_NAMES),
         "architecture": F.col("architecture_raw"),
     }
 
 
-DIMENSION_SOURCES = {"main": _legacy_dimensions, "crash": _legacy_dimensions, "glean_crash": _glean_dimensions}
+def _glean_baseline_dimensions(app: Column) -> dict[str, Column]:
+    display_version = F.col("reporter_display_version")
+    return {
+        "channel": rules.channel(F.coalesce("reporter_channel", _namespace_channel())),
+        "version": rules.version_of_display(display_version),
+        "display_version": display_version,
+        "build_id": F.col("reporter_build_id"),
+        "os": rules.os_family(F.col("os_name"), GLEAN_OS_NAMES),
+        "architecture": F.col("architecture_raw"),
+    }
+
+
+DIMENSION_SOURCES = {
+    "main": _legacy_dimensions,
+    "crash": _legacy_dimensions,
+    "glean_crash": _glean_crash_dimensions,
+    "glean_baseline": _glean_baseline_dimensions,
+}
 
 
 def with_dimensions(doc_type: str) -> Transform:
-    """Needs the parsed leaf columns of ``doc_type``; adds ``doc_type``, the output
-    dimensions and ``build_date``, each from its format's fields (SPEC section 3).
+    """Needs the parsed leaf columns of ``doc_type``; adds ``doc_type``, ``application``,
+    the output dimensions and ``build_date``, each from its format's fields (SPEC section 3).
 
     The parse has already turned empty strings into nulls, so each ``coalesce``
-    falls back on a missing, null or empty field alike.
+    falls back on a missing, null or empty field alike. An Android build id is a
+    version code: it has no build date (SPEC's Android rules).
     """
 
     def transform(pings: DataFrame) -> DataFrame:
-        source = DIMENSION_SOURCES[doc_type]()
+        app = application(doc_type)
+        source = DIMENSION_SOURCES[doc_type](app)
+        android = F.coalesce(app == ANDROID, F.lit(False))
         return pings.select(
             "*",
             F.lit(doc_type).alias("doc_type"),
+            app.alias("application"),
             source["channel"].alias("channel"),
             source["version"].alias("version"),
             rules.major_version(source["version"]).alias("major_version"),
             source["display_version"].alias("display_version"),
             source["build_id"].alias("build_id"),
-            rules.build_date(source["build_id"]).alias("build_date"),
+            F.when(~android, rules.build_date(source["build_id"])).alias("build_date"),
             source["os"].alias("os"),
             rules.os_version(F.col("os_version_raw")).alias("os_version"),
             source["architecture"].alias("architecture"),
@@ -161,6 +219,15 @@ def _negative_crash_sum(pings: DataFrame) -> Column:
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
 
 
+def _negative_ticks(pings: DataFrame) -> Column:
+    checks = [
+        F.when(F.col(column) < 0, F.concat(F.lit(f"{column} = "), F.col(column)))
+        for column in ("active_ticks", "active_ticks_non_synthesized")
+        if column in pings.columns
+    ]
+    return F.coalesce(*checks) if checks else F.lit(None).cast("string")
+
+
 def with_quarantine_reason(pings: DataFrame) -> DataFrame:
     """Needs :func:`with_dimensions`; adds ``reason`` and ``detail``, null for a good ping.
 
@@ -169,6 +236,10 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
     has_length = "subsession_length" in pings.columns
     negative_length = F.col("subsession_length") < 0 if has_length else F.lit(False)
     negative_sum = _negative_crash_sum(pings)
+    negative_ticks = _negative_ticks(pings)
+    has_duration = "duration_value" in pings.columns
+    duration = F.col("duration_value") if has_duration else F.lit(None).cast("long")
+    unit = F.col("duration_unit") if has_duration else F.lit(None).cast("string")
     problems: list[tuple[str, Column, Column]] = [
         ("not_json_object", F.col("json_error").isNotNull(), F.col("json_error")),
         ("wrong_type", F.col("type_error").isNotNull(), F.col("type_error")),
@@ -182,12 +253,19 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
             | ~rules.looks_like_firefox_version(F.col("display_version")),
             F.concat_ws(" / ", rules.printable(F.col("version")), rules.printable(F.col("display_version"))),
         ),
-        ("malformed_build_id", F.col("build_date").isNull(), F.col("build_id")),
+        ("malformed_build_id", F.col("build_date").isNull() & ~is_android(), F.col("build_id")),
         (
             "negative_subsession_length",
             negative_length,
             F.col("subsession_length").cast("string") if has_length else F.lit(None),
         ),
+        ("negative_active_ticks", negative_ticks.isNotNull(), negative_ticks),
+        (
+            "unknown_time_unit",
+            duration.isNotNull() & ~F.coalesce(unit.isin(*TIME_UNIT_SECONDS), F.lit(False)),
+            F.coalesce(rules.printable(unit), F.lit("(none)")),
+        ),
+        ("negative_baseline_duration", duration < 0, duration.cast("string")),
         ("negative_crash_sum", negative_sum.isNotNull(), negative_sum),
     ]
     reason = F.lit(None).cast("string")
@@ -199,23 +277,33 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
 
 
 def with_release_dates(calendar: DataFrame) -> Transform:
-    """Needs ``submission_date``, ``display_version`` and ``build_date``; adds ``release_date``,
-    ``release_date_source`` (``calendar`` or ``build_id``) and ``release_age_days``.
+    """Needs ``submission_date``, ``application``, ``display_version``, ``major_version`` and
+    ``build_date``; adds ``release_date``, ``release_date_source`` (``calendar`` or
+    ``build_id``) and ``release_age_days``.
 
     ``calendar`` has ``display_version`` and ``release_date`` (see lib.ingest.calendar).
+    Firefox for Android, whose build id holds no date, falls back on the calendar's
+    date of its major version (``147.0`` for ``147.0.2``), else has none (SPEC section 3).
     """
 
     def transform(pings: DataFrame) -> DataFrame:
-        joined = pings.join(
-            F.broadcast(calendar.withColumnRenamed("release_date", "_calendar_date")),
-            "display_version",
-            "left",
+        dates = F.broadcast(calendar)
+        by_display = dates.select("display_version", F.col("release_date").alias("_calendar_date"))
+        by_major = dates.select(
+            F.col("display_version").alias("_major_release"), F.col("release_date").alias("_major_date")
         )
-        release_date = F.coalesce("_calendar_date", "build_date")
+        major_release = F.when(is_android(), F.concat(F.col("major_version").cast("string"), F.lit(".0")))
+        joined = (
+            pings.join(by_display, "display_version", "left")
+            .withColumn("_major_release", major_release)
+            .join(by_major, "_major_release", "left")
+        )
+        from_calendar = F.coalesce("_calendar_date", "_major_date")
+        release_date = F.coalesce(from_calendar, "build_date")
         return joined.select(
             *pings.columns,
             release_date.alias("release_date"),
-            F.when(F.col("_calendar_date").isNotNull(), F.lit("calendar"))
+            F.when(from_calendar.isNotNull(), F.lit("calendar"))
             .when(F.col("build_date").isNotNull(), F.lit("build_id"))
             .alias("release_date_source"),
             F.datediff(F.col("submission_date"), release_date).alias("release_age_days"),
@@ -243,10 +331,11 @@ def first_copy_order() -> list[Column]:
 
 
 def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transform:
-    """Needs ``submission_date``, ``doc_type``, ``reason``, ``doc_id`` and ``build_date`` (and
-    ``minidump_hash``, ``client_id`` and ``process_type`` with ``by_minidump_hash``); adds
-    ``disposition`` and ``same_document`` (true for a duplicate of a document id, as
-    against one crash in two formats).
+    """Needs ``submission_date``, ``doc_type``, ``application``, ``reason``, ``doc_id`` and
+    ``build_date`` (and ``minidump_hash``, ``client_id`` and ``process_type`` with
+    ``by_minidump_hash``); adds ``disposition``, ``exclusion`` (why an excluded ping was)
+    and ``same_document`` (true for a duplicate of a document id, as against one crash
+    in two formats).
 
     With ``by_minidump_hash`` it also adds ``hash_documents``: how many documents of the
     date share the ping's minidump hash (what the ``minidump_hash_shared`` check judges).
@@ -255,9 +344,12 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
     copy of each document id within a doc type, and (crash pings, across formats) of each
     minidump hash of one process type, is kept and the others are duplicates of their
     own doc type. A hash merges nothing when it is the empty file's (a failed minidump
-    write) or when, within one format, more than one client sent it. A kept ping built
-    more than ``max_build_age_days`` before the submission date, or more than
-    ``max_build_lead_days`` after it, is excluded.
+    write) or when, within one format, more than one client sent it. A kept ping is
+    excluded when its namespace is no application of ours, when it was built more than
+    ``max_build_age_days`` before the submission date or more than
+    ``max_build_lead_days`` after it (an Android build has no date: never), or when it
+    is Firefox desktop's usage from the source the run does not count
+    (``limits.desktop_usage``): that one feeds ``usage_parity`` only.
     """
 
     def transform(pings: DataFrame) -> DataFrame:
@@ -295,13 +387,19 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             pings = pings.withColumn("hash_documents", F.when(hashed.isNotNull(), documents))
         build_age = F.datediff(F.col("submission_date"), F.col("build_date"))
         out_of_range = (build_age > limits.max_build_age_days) | (build_age < -limits.max_build_lead_days)
+        parity_only = (F.col("doc_type") == limits.parity_doc_type) & (F.col("application") == DESKTOP)
+        exclusion = (
+            F.when(F.col("application").isNull(), F.lit(UNKNOWN_APPLICATION))
+            .when(out_of_range, F.lit(BUILD_AGE))
+            .when(parity_only, F.lit(OTHER_USAGE_SOURCE))
+        )
         decided = pings.withColumn(
             "disposition",
             F.when(quarantined, F.lit(QUARANTINED))
             .when(duplicate, F.lit(DUPLICATE))
-            .when(out_of_range, F.lit(EXCLUDED))
+            .when(exclusion.isNotNull(), F.lit(EXCLUDED))
             .otherwise(F.lit(AGGREGATED)),
-        )
+        ).withColumn("exclusion", F.when(F.col("disposition") == EXCLUDED, exclusion))
         return decided.drop("_one_client", "_usable_hash")
 
     return transform
@@ -374,7 +472,20 @@ def classify(parsed: Mapping[str, DataFrame], calendar: DataFrame, limits: Limit
     decided = [frame.transform(with_disposition(limits)) for frame in others]
     if crashes:
         decided.append(union_all(crashes).transform(with_disposition(limits, by_minidump_hash=True)))
-    return union_all(decided)
+    return with_every_field(union_all(decided))
+
+
+def with_every_field(classified: DataFrame) -> DataFrame:
+    """Every parsed field of every doc type, null where the doc types present lack it: the
+    rules downstream read a field by name whichever doc types a run (or a test) has."""
+    present = set(classified.columns)
+    missing = {
+        leaf.column: F.lit(None).cast(leaf.data_type)
+        for doc_type in DOC_TYPES
+        for leaf in leaves(ping_schema(doc_type))
+        if leaf.column not in present
+    }
+    return classified.withColumns(missing) if missing else classified
 
 
 def checkpointed(classified: DataFrame) -> DataFrame:

@@ -40,6 +40,7 @@ TABLES = (
     "dq_results",
     "release_comparisons",
     "reason_comparisons",
+    "usage_parity",
 )
 
 
@@ -136,12 +137,20 @@ def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[s
     detail = DeltaTable.forPath(spark, path).detail().first()
     assert detail is not None
     properties: dict[str, str] = dict(detail["properties"])
-    comments = {f.name: f.metadata.get("comment") for f in DeltaTable.forPath(spark, path).toDF().schema.fields}
+    fields = DeltaTable.forPath(spark, path).toDF().schema.fields
+    comments = {f.name: f.metadata.get("comment") for f in fields}
     added = [c for c in spec.columns if c.name not in comments]
     if added:  # a newer schema version: Delta adds them, nullable, null in the rows written before
-        columns = ", ".join(f"{c.name} {c.type} COMMENT {_sql_string(c.description)}" for c in added)
+        names = spec.column_names
+        columns = ", ".join(
+            f"{c.name} {c.type} COMMENT {_sql_string(c.description)}{_placed(names, names.index(c.name))}"
+            for c in added
+        )
         spark.sql(f"ALTER TABLE {table} ADD COLUMNS ({columns})")
         comments |= {c.name: c.description for c in added}
+    # A newer contract may allow nulls where an older one did not (never the reverse).
+    for name in (f.name for f in fields if not f.nullable and name_is_nullable(spec, f.name)):
+        spark.sql(f"ALTER TABLE {table} ALTER COLUMN {name} DROP NOT NULL")
     current = {n: float(properties[_bound_property(n)]) for n in bounds if _bound_property(n) in properties}
     widest = {n: max(value, current.get(n, value)) for n, value in bounds.items()}
     changed = {f"'{_bound_property(n)}' = '{v:g}'" for n, v in widest.items() if n not in current or current[n] != v}
@@ -161,6 +170,15 @@ def _complete(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[s
     for column in spec.columns:
         if comments.get(column.name) != column.description:
             spark.sql(f"ALTER TABLE {table} ALTER COLUMN {column.name} COMMENT {_sql_string(column.description)}")
+
+
+def _placed(names: list[str], index: int) -> str:
+    """Where an added column goes: after its predecessor in the contract, as a new table has it."""
+    return f" AFTER {names[index - 1]}" if index else " FIRST"
+
+
+def name_is_nullable(spec: TableSpec, name: str) -> bool:
+    return any(c.name == name and c.nullable for c in spec.columns)
 
 
 def _same_sql(stored: str, declared: str) -> bool:

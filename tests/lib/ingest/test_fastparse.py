@@ -166,7 +166,17 @@ def test_mozillas_pings_parse_the_same_on_both_paths(spark, fixtures):
 def faulty_day(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("every_fault")
     faults = {name: frozenset({DAY}) for name in FAULTS}
-    generate(Settings(start=DAY, days=1, clients=150, ping_size="small", faults=faults, crash_formats="both"), out)
+    settings = Settings(
+        start=DAY,
+        days=1,
+        clients=150,
+        ping_size="small",
+        faults=faults,
+        crash_formats="both",
+        desktop_baseline_from=DAY,
+        android_clients=60,
+    )
+    generate(settings, out)
     return out / "raw"
 
 

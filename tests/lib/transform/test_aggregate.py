@@ -41,7 +41,8 @@ ROW = {
     "release_date_source": "build_id",
     "ping_count": 0,
     "usage_hours": 0.0,
-    **{m: 0 for m in PING_MEASURES if m not in ("ping_count", "usage_seconds")},
+    "active_hours": 0.0,
+    **{m: 0 for m in PING_MEASURES if m not in ("ping_count", "usage_seconds", "active_seconds")},
 }
 
 
@@ -129,14 +130,15 @@ def expected_sums(spark, **sums) -> DataFrame:
     return spark.createDataFrame([tuple({**ROW, **sums}[c] for c in spec.column_names)], schema)
 
 
+TICKS = "payload.processes.parent.scalars.browser_engagement_active_ticks"
 A, B = "aaaaaaaa-0000-4000-8000-000000000000", "bbbbbbbb-0000-4000-8000-000000000000"
 
 
 def test_client_sums_square_each_clients_own_totals_and_keep_no_client_id(spark):
     main = [
-        main_ping(id="m1", clientId=A, **{"payload.info.subsessionLength": 3600}),
+        main_ping(id="m1", clientId=A, **{"payload.info.subsessionLength": 3600, TICKS: 360}),
         main_ping(id="m2", clientId=A, **{"payload.info.subsessionLength": 1800}),
-        main_ping(id="m3", clientId=B, **{"payload.info.subsessionLength": 7200}),
+        main_ping(id="m3", clientId=B, **{"payload.info.subsessionLength": 7200, TICKS: 720}),
         main_ping(id="m4", clientId=None, **{"payload.info.subsessionLength": 3600}),  # a client of its own
     ]
     crash = [
@@ -146,7 +148,8 @@ def test_client_sums_square_each_clients_own_totals_and_keep_no_client_id(spark)
         crash_ping(id="c4", clientId=B, **{"payload.processType": "content"}),
     ]
     actual = client_sums(spark, main, crash)
-    # A: 1.5 h, 2 main crashes, 1 content; B: 2 h, 1 content; the ping without an id: 1 h.
+    # A: 1.5 h (0.5 active), 2 main crashes, 1 content; B: 2 h (1 active), 1 content;
+    # the ping without an id: 1 h (none active).
     assert_df_equality(
         actual,
         expected_sums(
@@ -157,6 +160,9 @@ def test_client_sums_square_each_clients_own_totals_and_keep_no_client_id(spark)
             main_crashes_hours=2 * 1.5,
             content_crashes_sq=1 + 1,
             content_crashes_hours=1 * 1.5 + 1 * 2.0,
+            active_hours_sq=0.5**2 + 1.0**2,
+            main_crashes_active_hours=2 * 0.5,
+            content_crashes_active_hours=1 * 0.5 + 1 * 1.0,
         ),
         ignore_nullable=True,
     )
@@ -246,9 +252,9 @@ def test_dq_metrics_count_every_line_once(spark):
     ]
     actual = to_dq_metrics(classified(spark, *pings, doc_type="main"), input_lines(spark, main=6), LIMITS)
     wanted = spark.createDataFrame(
-        [(DAY, "main", 6, 3, 1, 1, 1, 1, 1)],
+        [(DAY, "main", 6, 3, 1, 1, 1, 1, 1, 0)],
         "submission_date date, doc_type string, input_lines long, aggregated long, duplicates long, "
-        "excluded long, quarantined long, usage_capped long, missing_usage long",
+        "excluded long, quarantined long, usage_capped long, missing_usage long, other_usage_source long",
     )
     assert_df_equality(actual, wanted, ignore_nullable=True)
 
@@ -267,6 +273,7 @@ def test_dq_metrics_of_an_empty_day_is_one_row_of_zeros(spark):
             "quarantined": 0,
             "usage_capped": 0,
             "missing_usage": 0,
+            "other_usage_source": 0,
         }
     ]
 

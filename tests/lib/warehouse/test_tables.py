@@ -37,10 +37,8 @@ def expected_state(cap: str) -> dict:
         "description": SPEC.description,
         "version": str(SPEC.version),
         "constraints": {
-            "delta.constraints.non_negative_counts": SPEC.constraints["non_negative_counts"].replace(" ", ""),
-            "delta.constraints.non_negative_classes": SPEC.constraints["non_negative_classes"].replace(" ", ""),
-            "delta.constraints.non_negative_hours": "usage_hours>=0",
-            "delta.constraints.hours_need_pings": f"usage_hours<=ping_count*{cap}",
+            f"delta.constraints.{name}": expression.format(usage_cap_hours=cap).replace(" ", "")
+            for name, expression in SPEC.constraints.items()
         },
         "comments": {c.name: c.description for c in SPEC.columns},
     }
@@ -102,17 +100,20 @@ def test_two_runs_creating_the_same_table_at_once_both_succeed(spark, tmp_path):
     assert contract_state(spark, paths[0]) == expected_state("24")
 
 
-def test_a_table_of_the_previous_schema_version_gains_the_new_columns(spark, tmp_path):
+def test_a_table_of_an_older_schema_version_gains_the_new_columns_in_place(spark, tmp_path):
     from dataclasses import replace
 
     from lib.contract.vocabulary import CRASH_CLASS_MEASURES
 
-    new = set(CRASH_CLASS_MEASURES)
+    # Version 1: no crash classes (added by version 2), no active_hours, and release dates
+    # never null (version 3 adds active_hours after usage_hours and lets Android's be null).
+    new = {*CRASH_CLASS_MEASURES, "active_hours"}
+    dated = {"release_date", "release_age_days", "release_date_source"}
     version_1 = replace(
         SPEC,
         version=1,
-        columns=tuple(c for c in SPEC.columns if c.name not in new),
-        constraints={k: v for k, v in SPEC.constraints.items() if k != "non_negative_classes"},
+        columns=tuple(replace(c, nullable=False) if c.name in dated else c for c in SPEC.columns if c.name not in new),
+        constraints={"non_negative_counts": SPEC.constraints["non_negative_counts"]},
     )
     path = ensure_table(spark, str(tmp_path), version_1, {"usage_cap_hours": 24.0})
     row = {c.name: 0 for c in version_1.columns}
@@ -123,5 +124,8 @@ def test_a_table_of_the_previous_schema_version_gains_the_new_columns(spark, tmp
 
     ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
     assert contract_state(spark, path) == expected_state("24")
-    old = DeltaTable.forPath(spark, path).toDF().first()
-    assert [old[m] for m in CRASH_CLASS_MEASURES] == [None, None, None]
+    table = DeltaTable.forPath(spark, path).toDF()
+    assert table.columns == SPEC.column_names  # active_hours right after usage_hours, as a new table has it
+    assert all(table.schema[name].nullable for name in dated)
+    old = table.first()
+    assert [old[m] for m in (*CRASH_CLASS_MEASURES, "active_hours")] == [None, None, None, None]
