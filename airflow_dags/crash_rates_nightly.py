@@ -1,8 +1,9 @@
 """
 # crash_rates_nightly
 
-Every night, for one **submission date**: wait until the landing partitions (`main`
-and the configured crash sources) carry their `_SUCCESS` marker; read and parse the
+Every night, for one **submission date**: wait until the landing partitions (Firefox
+desktop's configured usage source and the configured crash sources) carry their
+`_SUCCESS` marker; read and parse the
 raw day once, check the raw pings and, unless a critical check failed, aggregate them
 into the Delta tables (`aggregate_crashes`); check the aggregates; write the morning's
 verdicts, newest release against the previous one at the same ages
@@ -11,7 +12,7 @@ verdicts, newest release against the previous one at the same ages
 managers (`alert_release_managers`); then compact the day's files.
 
 ```
-submission_date ─┬─ wait_for_main ──────────┬─ aggregate_crashes ─ validate_aggregates ─ compare_releases ─┐
+submission_date ─┬─ wait_for_usage ─────────┬─ aggregate_crashes ─ validate_aggregates ─ compare_releases ─┐
                  └─ wait_for_crash_sources ─┘                                                            │
   ┌──────────────────────────────────────────────────────────────────────────────────────────────────────┘
   ├─ release_health ─ alert_release_managers
@@ -23,6 +24,13 @@ sends them today as the Glean `crash` ping (`glean_crash`); during the transitio
 sent both. The Variable `crash_rates_crash_sources` says which to wait for:
 `glean` (the default, today's Firefox), `legacy` (older data) or `both`. The jobs
 read whichever partitions exist and count a crash sent twice once.
+
+**Usage source.** Firefox desktop's hours come from the legacy `main` ping or from
+its Glean `baseline` ping (`glean_baseline`), which replaces it once Mozilla removes
+Legacy Telemetry. The Variable `crash_rates_desktop_usage` (`main`, the default, or
+`glean`) says which one the run counts and waits for; the other, when sent, is read
+and compared in `usage_parity`. Firefox for Android's hours are always its baseline
+pings.
 
 **Which date.** A run processes the UTC date of its *logical date*. The schedule
 is a `CronDataIntervalTimetable` at 00:00 UTC, so the run for 2026-11-20 has logical
@@ -49,7 +57,7 @@ it goes to `crash_rates_release_managers`, with the verdict lines and the page.
 **Configuration** (Airflow Variables and connections, nothing in code):
 `crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
 `crash_rates_alert_to`, `crash_rates_release_managers`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
-`both`), `crash_rates_spark_mode` (`submit` or
+`both`), `crash_rates_desktop_usage` (`main` or `glean`), `crash_rates_spark_mode` (`submit` or
 `in_process`), `crash_rates_spark_packages`, `crash_rates_spark_conf` (JSON);
 connections `spark_default` and `smtp_default`. See the README's deployment section.
 """
@@ -65,14 +73,15 @@ from airflow.sdk import DAG, CronDataIntervalTimetable, task
 from airflow_dags.alerts import OnCallAlert
 from airflow_dags.alerts import alert_release_managers as email_regressions
 from airflow_dags.dates import submission_date as date_of_run
-from airflow_dags.sensors import CrashSourcesSensor, LandingPartitionSensor
+from airflow_dags.sensors import CrashSourcesSensor, UsageSourceSensor
 from airflow_dags.spark_jobs import CrashRatesJob
-from lib.contract.vocabulary import DEFAULT_CRASH_SOURCES
+from lib.contract.vocabulary import DEFAULT_CRASH_SOURCES, DEFAULT_DESKTOP_USAGE
 
 RAW = "{{ var.value.crash_rates_raw }}"
 WAREHOUSE = "{{ var.value.crash_rates_warehouse }}"
 RELEASES = "{{ var.value.crash_rates_releases }}"
 CRASH_SOURCES = "{{ var.value.get('crash_rates_crash_sources', '" + DEFAULT_CRASH_SOURCES + "') }}"
+DESKTOP_USAGE = "{{ var.value.get('crash_rates_desktop_usage', '" + DEFAULT_DESKTOP_USAGE + "') }}"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "crash-rates",
@@ -111,7 +120,9 @@ with DAG(
 ) as dag:
     day = submission_date()
     landed = [
-        LandingPartitionSensor(task_id="wait_for_main", raw=RAW, doc_type="main", day=day, timeout=timedelta(hours=12)),
+        UsageSourceSensor(
+            task_id="wait_for_usage", raw=RAW, source=DESKTOP_USAGE, day=day, timeout=timedelta(hours=12)
+        ),
         CrashSourcesSensor(
             task_id="wait_for_crash_sources", raw=RAW, sources=CRASH_SOURCES, day=day, timeout=timedelta(hours=12)
         ),
@@ -119,7 +130,10 @@ with DAG(
     aggregate = CrashRatesJob(
         task_id="aggregate_crashes",
         job="aggregate_crashes",
-        application_args=["--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES],
+        application_args=[
+            *("--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES),
+            *("--desktop-usage", DESKTOP_USAGE),
+        ],
         execution_timeout=timedelta(hours=2),
     )
     validate_aggregates = CrashRatesJob(

@@ -2,7 +2,8 @@
 
 Ingestion writes an empty ``_SUCCESS`` into a partition once it is complete (SPEC
 section 1). :class:`LandingPartitionSensor` (one doc type) and
-:class:`CrashSourcesSensor` (the configured crash sources) look once; while a marker
+:class:`CrashSourcesSensor` (the configured crash sources) and :class:`UsageSourceSensor`
+(Firefox desktop's configured usage source) look once; while a marker
 is missing they defer to :class:`SuccessMarkerTrigger`, which polls from the triggerer (one
 async loop for thousands of waits), and the task resumes only when the marker
 appears or the sensor's timeout passes.
@@ -20,7 +21,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_dags import object_store
 from lib.contract.layout import success_marker_path
-from lib.contract.vocabulary import CRASH_SOURCES
+from lib.contract.vocabulary import CRASH_SOURCES, DESKTOP_USAGE_SOURCES
 
 
 class SuccessMarkerTrigger(BaseTrigger):
@@ -109,3 +110,23 @@ class CrashSourcesSensor(LandingPartitionSensor):
         if self.sources not in CRASH_SOURCES:
             raise ValueError(f"crash sources must be one of {', '.join(CRASH_SOURCES)}, not {self.sources!r}")
         return CRASH_SOURCES[self.sources]
+
+
+class UsageSourceSensor(LandingPartitionSensor):
+    """Succeeds once the partition of Firefox desktop's configured usage source is complete:
+    ``main`` (the legacy main ping) or ``glean`` (``glean_baseline``). ``source`` is
+    templated, so a Variable can switch it without touching the DAG; the other source,
+    and Android's baseline pings, are read when they are there, not waited for."""
+
+    template_fields = ("raw", "day", "source")
+
+    def __init__(self, *, raw: str, source: str, day: str, **kwargs: Any) -> None:
+        super().__init__(raw=raw, doc_type="main", day=day, **kwargs)
+        self.source = source
+
+    @property
+    def doc_types(self) -> tuple[str, ...]:
+        if self.source not in DESKTOP_USAGE_SOURCES:
+            known = ", ".join(DESKTOP_USAGE_SOURCES)
+            raise ValueError(f"desktop usage source must be one of {known}, not {self.source!r}")
+        return (DESKTOP_USAGE_SOURCES[self.source],)

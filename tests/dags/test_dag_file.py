@@ -20,7 +20,7 @@ def test_the_dag_folder_imports_cleanly_and_every_task_is_owned_and_retried(airf
     assert bag.import_errors == {}
     assert list(bag.dag_ids) == [DAG_ID]
     dag = bag.get_dag(DAG_ID)
-    waits_and_alerts = {"submission_date", "wait_for_main", "wait_for_crash_sources", "alert_release_managers"}
+    waits_and_alerts = {"submission_date", "wait_for_usage", "wait_for_crash_sources", "alert_release_managers"}
     assert waits_and_alerts | SPARK_TASKS == set(dag.task_ids)
     assert dag.get_task("alert_release_managers").upstream_task_ids == {"release_health", "submission_date"}
     for task in dag.tasks:

@@ -60,7 +60,7 @@ def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, one_by_one
     run = runs[FIRST]
     assert str(run.state) == "success"
     assert set(task_states(run).values()) == {"success"}
-    assert set(task_states(run)) >= {"wait_for_main", "wait_for_crash_sources", *SPARK_TASKS}
+    assert set(task_states(run)) >= {"wait_for_usage", "wait_for_crash_sources", *SPARK_TASKS}
     for name in ("crash_aggregates", "dq_metrics", "dq_results"):  # a clean day quarantines nothing
         assert day_rows(spark, warehouse, name, FIRST) > 0, name
         # housekeeping compacted the day into one file

@@ -96,6 +96,30 @@ def test_an_unknown_crash_source_is_an_error(airflow_db, tmp_path):
         sensor.execute({})
 
 
+@pytest.mark.parametrize(("source", "doc_type"), [("main", "main"), ("glean", "glean_baseline")])
+def test_the_usage_sensor_waits_for_the_configured_desktop_source_only(airflow_db, tmp_path, source, doc_type):
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from airflow_dags.sensors import UsageSourceSensor
+
+    sensor = UsageSourceSensor(task_id="wait_for_usage", raw=str(tmp_path), source=source, day=str(DAY))
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute({})
+    marker = Path(deferred.value.trigger.marker)
+    assert marker == Path(success_marker_path(str(tmp_path), doc_type, DAY))
+    marker.parent.mkdir(parents=True)
+    marker.touch()
+    assert sensor.execute({}) is None  # the other source is not waited for
+
+
+def test_an_unknown_usage_source_is_an_error(airflow_db, tmp_path):
+    from airflow_dags.sensors import UsageSourceSensor
+
+    sensor = UsageSourceSensor(task_id="wait_for_usage", raw=str(tmp_path), source="baseline", day=str(DAY))
+    with pytest.raises(ValueError, match="desktop usage source must be one of main, glean, not 'baseline'"):
+        sensor.execute({})
+
+
 def test_the_trigger_fires_when_ingestion_writes_the_marker_on_disk(airflow_db, tmp_path):
     from airflow_dags.sensors import SuccessMarkerTrigger
 
