@@ -3,7 +3,8 @@
 **Reads** ``<warehouse>/crash_aggregates`` (with ``crash_client_sums`` and
 ``client_counts`` where they exist) up to ``--date``. **Writes** the night's rows of
 ``<warehouse>/release_comparisons`` (replacing that night's), one per channel, platform
-and measure (``main_crashes``, ``content_crashes``, ``crash_incidence``): both
+and measure (``main_crashes``, ``content_crashes``, ``crash_incidence``), crash rates
+both per 1,000 usage hours and per 1,000 active hours (column ``denominator``): both
 releases' raw counts, hours and clients, rates with 95% intervals (cluster-robust
 where the client sums cover the rows), the ratio with its interval, the method and a
 verdict (thresholds in ``schemas/verdicts.yaml``); beside them, the night's rows of
@@ -11,12 +12,13 @@ verdict (thresholds in ``schemas/verdicts.yaml``); beside them, the night's rows
 crash reason (``crash_reasons``), with the difference of the rates and its interval,
 the share of the change and a flag (``lib.analysis.reasons``); **prints** the verdicts
 and, for each regression, the reasons that drove it. With ``--measure``, prints the
-classic text report of that measure instead and writes nothing. A night without
+classic text report of that measure instead and writes nothing. ``--denominator``
+(``usage``, the default, or ``active``) says which rates it prints and splits by reason. A night without
 crash_aggregates rows of its own is refused, never published with older numbers.
 ``--from``/``--to`` computes each night of a range as its own run would, in one commit.
 **Schedule**: nightly, after ``validate_aggregates``.
 
-    python -m jobs.compare_releases --date 2026-11-20 --warehouse WH [--measure gpu_crashes]
+    python -m jobs.compare_releases --date 2026-11-20 --warehouse WH [--denominator active] [--measure gpu_crashes]
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from datetime import date
 from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
-from lib.analysis.compare import compare_releases, format_report
+from lib.analysis.compare import DENOMINATORS, compare_releases, format_report
 from lib.analysis.reason_comparisons import format_drivers, reason_comparisons
-from lib.analysis.release_comparisons import format_rows, release_comparisons
+from lib.analysis.release_comparisons import CLIENTS, format_rows, release_comparisons
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import CRASH_MEASURES
@@ -59,13 +61,22 @@ def _require_nights(aggregates: DataFrame, days: Sequence[date]) -> None:
 def command(argv: list[str]) -> str:
     parser = job_parser(JOB, __doc__, *RANGED)
     parser.add_argument("--measure", choices=CRASH_MEASURES, help="print this measure's text report; write nothing")
+    parser.add_argument(
+        "--denominator",
+        choices=DENOMINATORS,
+        default="usage",
+        help="rates per 1,000 usage hours (default) or active hours: the ones printed and split by reason "
+        "(both are written)",
+    )
     args = parse_args(parser, argv)
+    chosen = DENOMINATORS[args.denominator]
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
     sums = read_table_if_exists(spark, args.warehouse, "crash_client_sums")
     if args.measure:
         reports = [
-            format_report(compare_releases(aggregates, d, args.measure, sums), d, args.measure) for d in args.days
+            format_report(compare_releases(aggregates, d, args.measure, sums, chosen), d, args.measure, chosen)
+            for d in args.days
         ]
         return "\n\n".join(reports)
     days = args.days
@@ -74,12 +85,14 @@ def command(argv: list[str]) -> str:
     progress = Progress(JOB, label)
     counts = read_table_if_exists(spark, args.warehouse, "client_counts")
     # Each date's verdicts computed as its own night would, written in one commit.
-    rows = union_all([release_comparisons(spark, aggregates, sums, counts, day) for day in days])
+    both = (chosen, *(d for d in DENOMINATORS.values() if d != chosen))
+    rows = union_all([release_comparisons(spark, aggregates, sums, counts, day, both) for day in days])
     commit_info = {"job": JOB, "submission_date": label, "code_version": code_version()}
     replace_partition(spark, args.warehouse, table_spec("release_comparisons"), rows, days, commit_info)
-    written = rows.collect()
+    every = rows.collect()
+    written = [r for r in every if r.denominator in (chosen.name, CLIENTS)]
     regressions = sum(r.verdict == "regression" for r in written)
-    progress(f"wrote {len(written)} rows of release_comparisons, {regressions} regression(s)")
+    progress(f"wrote {len(every)} rows of release_comparisons, {regressions} regression(s) per {chosen.name} hour")
     drivers = _write_reasons(spark, args.warehouse, aggregates, [r.asDict() for r in written], days, commit_info)
     progress(f"wrote {len(drivers)} rows of reason_comparisons, {sum(d.flag == 'new' for d in drivers)} new reason(s)")
     shown = format_rows(written) + "\n" + format_drivers(written, drivers) if len(days) == 1 else ""

@@ -4,12 +4,16 @@
    of a new major version, with its release calendar, from :func:`population`: crashes
    cluster on a few clients, and the new major crashes 1.5x as often on Mac; Firefox
    sends crashes as legacy crash pings, then in both formats, then as Glean crash
-   pings only (the legacy ping stops);
+   pings only (the legacy ping stops); in its second week Firefox desktop also sends
+   Glean baseline pings of the same sessions, and Firefox for Android (its baseline
+   and Glean crash pings) is there throughout;
 2. ``jobs.aggregate_crashes --from --to`` aggregates the fortnight in one run, as a
    backfill would (per date, exactly what the nights one by one write): it parses the
    days once, judges each date's raw data-quality checks, then aggregates; the main crashes
    of each stretch of the transition are printed beside what the generator's model
-   expects for the same hours and release ages: each ratio's interval holds 1;
+   expects for the same hours and release ages: each ratio's interval holds 1; then
+   desktop's hours from either usage source side by side (``usage_parity``), and
+   Firefox for Android's crash rates, which only its Glean pings give;
 3. ``jobs.compare_releases`` writes and prints the newest release against the
    previous one at the same release ages, per channel and platform;
 4. ``jobs.validate_aggregates`` checks the last clean night and ``jobs.release_health``
@@ -59,6 +63,7 @@ RATE_SCALE = 10.0
 # crash-prone tenth of clients about 45% of the crashes.
 PRONENESS_SHAPE = 0.5
 REGRESSION = ("Darwin", 0, 1.5)  # the newest major crashes 1.5x as often on Mac, release channel
+ANDROID_CLIENTS = 3_000
 
 
 def population(start: date, days: int, clients: int = CLIENTS) -> Settings:
@@ -90,6 +95,8 @@ def command(argv: list[str]) -> str:
         faults={"duplicates": frozenset({faulty}), "platform_drop": frozenset({faulty})},
         crash_formats="legacy",
         format_changes=((args.start + timedelta(days=4), "both"), (args.start + timedelta(days=9), "glean")),
+        desktop_baseline_from=args.start + timedelta(days=7),
+        android_clients=ANDROID_CLIENTS * args.clients // CLIENTS,
     )
     print(f"== 1. generating {args.days} days (and one faulty night) into {args.out}/raw", flush=True)
     totals = generate(settings, args.out, compress=True)
@@ -105,6 +112,10 @@ def command(argv: list[str]) -> str:
     aggregates = read_table(spark, warehouse, "crash_aggregates")
     print("\n   The switch to Glean crash pings, release channel: the counts follow the model", flush=True)
     print(_transition(spark, aggregates, settings, args.out), flush=True)
+    print("\n   Firefox desktop's hours from either usage source, on the days both are sent (usage_parity)", flush=True)
+    print(_usage_sources(spark, warehouse), flush=True)
+    print("\n   Firefox for Android, release channel: crashes per 1,000 hours, from Glean pings alone", flush=True)
+    print(_android(aggregates), flush=True)
 
     last = faulty - timedelta(days=1)
     print(f"\n== 3. the morning verdicts for {last}\n", flush=True)
@@ -162,6 +173,63 @@ def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings, 
         lines.append(
             f"   {row.crash_pings:<18}{row.days:>5}{row.hours:>10,.0f}{row.crashes:>14,}{model:>15,.1f}"
             f"  {row.crashes / model:.2f} [{interval.low / model:.2f}, {interval.high / model:.2f}]"
+        )
+    return "\n".join(lines)
+
+
+def _usage_sources(spark: SparkSession, warehouse: str) -> str:
+    """Per platform, the hours the legacy main pings and the Glean baseline pings give over
+    the days desktop sends both, and the main-crash rate each would make."""
+    parity = read_table(spark, warehouse, "usage_parity").where(F.col("baseline_pings") > 0)
+    days = [r[0] for r in parity.select("submission_date").distinct().collect()]
+    crashes = (
+        read_table(spark, warehouse, "crash_aggregates")
+        .where(F.col("submission_date").isin(*days))
+        .groupBy("os")
+        .agg(F.sum("main_crashes").alias("crashes"))
+    )
+    rows = (
+        parity.groupBy("os")
+        .agg(
+            F.sum("main_usage_hours").alias("main"),
+            F.sum("baseline_usage_hours").alias("baseline"),
+            F.sum("main_active_hours").alias("main_active"),
+            F.sum("baseline_active_hours").alias("baseline_active"),
+        )
+        .join(crashes, "os")
+        .orderBy("os")
+        .collect()
+    )
+    header = f"{'os':<10}{'main pings: hours':>18}{'baseline: hours':>16}{'active h':>10}{'/ active h':>11}"
+    header += f"{'main crashes':>14}{'rate (main)':>12}{'rate (baseline)':>16}"
+    lines = [f"   {header}"]
+    for r in rows:
+        lines.append(
+            f"   {r.os:<10}{r.main:>18,.0f}{r.baseline:>16,.0f}{r.main_active:>10,.0f}{r.baseline_active:>11,.0f}"
+            f"{r.crashes:>14,}{1000 * r.crashes / r.main:>12.2f}{1000 * r.crashes / r.baseline:>16.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _android(aggregates: DataFrame) -> str:
+    rows = (
+        aggregates.where((F.col("os") == "Android") & (F.col("channel") == "release"))
+        .groupBy("display_version")
+        .agg(
+            F.sum("ping_count").alias("pings"),
+            F.sum("usage_hours").alias("hours"),
+            F.sum("main_crashes").alias("main"),
+            F.sum("content_crashes").alias("content"),
+        )
+        .where(F.col("hours") > 0)
+        .orderBy("display_version")
+        .collect()
+    )
+    lines = [f"   {'version':<10}{'pings':>9}{'hours':>10}{'main':>7}{'rate':>7}{'content':>9}{'rate':>7}"]
+    for r in rows:
+        lines.append(
+            f"   {r.display_version:<10}{r.pings:>9,}{r.hours:>10,.0f}{r.main:>7,}{1000 * r.main / r.hours:>7.2f}"
+            f"{r.content:>9,}{1000 * r.content / r.hours:>7.2f}"
         )
     return "\n".join(lines)
 

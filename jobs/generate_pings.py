@@ -59,6 +59,12 @@ def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
         type=float,
         help="crashes cluster on clients: gamma shape of each client's crash-proneness (e.g. 0.05)",
     )
+    parser.add_argument(
+        "--desktop-baseline-from",
+        type=iso_date,
+        help="from this date, Firefox desktop also sends Glean baseline pings of the same sessions",
+    )
+    parser.add_argument("--android-clients", type=int, default=0, help="Firefox for Android clients (default 0)")
     args = parse_args(parser, argv)
     settings = Settings(
         args.start,
@@ -70,6 +76,8 @@ def read_config(argv: list[str]) -> tuple[Settings, Path, bool, int]:
         crash_formats=args.crash_formats,
         format_changes=tuple(sorted(args.format_change)),
         proneness_shape=args.proneness_shape,
+        desktop_baseline_from=args.desktop_baseline_from,
+        android_clients=args.android_clients,
     )
     return settings, args.out, args.gzip, args.files_per_partition
 

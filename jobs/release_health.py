@@ -8,7 +8,8 @@ per channel and platform: the night's verdicts with raw counts, hours and client
 beside every rate, crash rates and crash-free clients against release age for the
 newest release and the two before it with 95% bands, adoption by day, the top crash
 reasons, and loud notes for regressions, failed or warned data-quality checks, thin
-data and releases under a day old; a PNG of each chart beside it, and
+data, releases under a day old, and verdicts whose rate per active hour and per usage
+hour tell different stories (``--denominator`` picks the one shown first); a PNG of each chart beside it, and
 ``summary.json`` (the regression lines the DAG's alert emails). ``<out>`` defaults to
 ``<warehouse>/release_health``. **Schedule**: nightly, after ``compare_releases``.
 
@@ -44,11 +45,17 @@ def command(argv: list[str]) -> str:
     parser = job_parser(JOB, __doc__, *NIGHTLY, "reports")
     parser.add_argument("--channel", choices=REPORTED_CHANNELS, help="one channel (default: all, in sections)")
     parser.add_argument("--out", help="folder of the nightly pages (default <warehouse>/release_health)")
+    parser.add_argument(
+        "--denominator",
+        choices=("usage", "active"),
+        default="usage",
+        help="verdicts per 1,000 usage hours (default) or active hours; the other is noted where it differs",
+    )
     args = parse_args(parser, argv)
     spark = build_session(JOB)
     progress = Progress(JOB, args.date)
     channels = (args.channel,) if args.channel else REPORTED_CHANNELS
-    health = night_health(spark, args.warehouse, args.date, channels)
+    health = night_health(spark, args.warehouse, args.date, channels, args.denominator)
     progress(f"read the tables: {sum(len(c.platforms) for c in health.channels)} channel platforms")
     folder = health_folder(args.warehouse, args.date, args.out)
     page = render(health, link(folder, report_path(args.warehouse, args.date, args.reports)))

@@ -67,8 +67,15 @@ GLEAN_CRASH: dict[str, Any] = {
         "os": "Windows",
         "os_version": "10.0.19045",
         "architecture": "x86-64",
+        "first_run_date": "2025-03-01+00:00",
+        "telemetry_sdk_build": "64.1.1",
     },
-    "ping_info": {"seq": 3, "reason": "crash"},
+    "ping_info": {
+        "seq": 3,
+        "reason": "crash",
+        "start_time": "2026-11-20T08:00+00:00",
+        "end_time": "2026-11-20T08:59+00:00",
+    },
     "metrics": {
         "string": {
             "crash.app_channel": "release",
@@ -96,8 +103,16 @@ GLEAN_BASELINE: dict[str, Any] = {
         "os": "Windows",
         "os_version": "10.0",
         "architecture": "x86_64",
+        "first_run_date": "2025-03-01+00:00",
+        "telemetry_sdk_build": "64.1.1",
     },
-    "ping_info": {"seq": 7, "reason": "inactive"},
+    # Valid by Mozilla's baseline schemas (tests/test_mozilla_fixtures.py checks it), meta aside.
+    "ping_info": {
+        "seq": 7,
+        "reason": "inactive",
+        "start_time": "2026-11-20T07:00+00:00",
+        "end_time": "2026-11-20T09:00+00:00",
+    },
     "metrics": {
         "timespan": {"glean.baseline.duration": {"time_unit": "second", "value": 7200}},
         "counter": {"browser.engagement.active_ticks_non_synthesized": 360, "browser.engagement.active_ticks": 400},

@@ -6,16 +6,19 @@ recomputed by the code under test.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
+import jsonschema
 import pytest
 
-from lib.contract.vocabulary import Limits
+from lib.contract.vocabulary import NAMESPACES, TIME_UNIT_SECONDS, Limits
 from lib.ingest.calendar import read_calendar
 from lib.ingest.pings import parse_pings
+from lib.synthetic.generator import Generator, Settings
 from lib.transform.classify import classify
 from tests.conftest import compact
-from tests.pingbuilder import lines
+from tests.pingbuilder import android_baseline_ping, baseline_ping, lines
 
 pytestmark = pytest.mark.fixtures
 
@@ -121,3 +124,63 @@ def test_every_crash_fixture_is_a_content_process_killed_at_shutdown(spark, fixt
 def test_fixtures_are_excluded_when_read_years_later(spark, fixtures):
     row = classify_fixture(spark, fixtures, "main.4.sample.pass.json", "main", date(2026, 11, 20))
     assert row["disposition"] == "excluded"
+
+
+# -- Glean baseline pings: Mozilla's schemas of both applications ------------------------
+
+DESKTOP_BASELINE, ANDROID_BASELINE = (
+    "firefox-desktop.baseline.1.schema.json",
+    "org-mozilla-firefox.baseline.1.schema.json",
+)
+
+
+def glean_schema(fixtures, name: str) -> dict:
+    return json.loads((fixtures / "glean-pings" / name).read_text())
+
+
+def schema_errors(schema: dict, ping: dict) -> list[str]:
+    """Where a ping breaks Mozilla's schema; ``meta`` is the ingestion edge's, not Glean's."""
+    body = {key: value for key, value in ping.items() if key != "meta"}
+    return [f"{list(e.path)}: {e.message}" for e in jsonschema.Draft6Validator(schema).iter_errors(body)]
+
+
+def test_the_time_units_read_are_the_ones_mozillas_schema_allows(fixtures):
+    for name in (DESKTOP_BASELINE, ANDROID_BASELINE):
+        timespan = glean_schema(fixtures, name)["properties"]["metrics"]["properties"]["timespan"]
+        assert set(timespan["additionalProperties"]["properties"]["time_unit"]["enum"]) == set(TIME_UNIT_SECONDS)
+
+
+def test_the_tests_baseline_pings_are_valid_by_mozillas_schemas(fixtures):
+    assert schema_errors(glean_schema(fixtures, DESKTOP_BASELINE), baseline_ping()) == []
+    assert schema_errors(glean_schema(fixtures, ANDROID_BASELINE), android_baseline_ping()) == []
+
+
+def test_the_generators_baseline_pings_are_valid_by_mozillas_schemas(fixtures):
+    day = date(2026, 11, 20)
+    settings = Settings(day, 1, clients=60, ping_size="small", desktop_baseline_from=day, android_clients=40)
+    lines_of_day, _ = Generator(settings).day(day)
+    schemas = {
+        namespace: glean_schema(fixtures, DESKTOP_BASELINE if app == "desktop" else ANDROID_BASELINE)
+        for namespace, (app, _) in NAMESPACES.items()
+    }
+    pings = [json.loads(line) for line in lines_of_day["glean_baseline"]]
+    assert {p["meta"]["documentNamespace"] for p in pings} >= {"firefox-desktop", "org-mozilla-firefox"}
+    errors = [e for p in pings for e in schema_errors(schemas[p["meta"]["documentNamespace"]], p)]
+    assert errors == []
+
+
+def test_mozillas_example_baseline_ping_is_read_as_androids_usage(spark, fixtures):
+    # Mozilla's example (an Android client) carries no duration: a ping of use with no hours.
+    ping = json.loads((fixtures / "glean-pings" / "glean.1.baseline.pass.json").read_text())
+    ping["meta"] = {"documentId": "example", "documentNamespace": "org-mozilla-firefox"}
+    text = json.dumps(ping, separators=(",", ":"))
+    frame = classify(
+        {"glean_baseline": parse_pings(lines(spark, text), "glean_baseline")},
+        read_calendar(spark, None).to_frame(spark),
+        Limits(),
+    )
+    (row,) = frame.collect()
+    assert (row.disposition, row.reason, row.application) == ("aggregated", None, "android")
+    assert (row.channel, row.display_version, row.build_id) == ("release", "1.0.0", "59f330e5")
+    assert (row.os, row.os_version, row.architecture) == ("Android", "3.2.1", "arm")
+    assert (row.duration_value, row.release_date) == (None, None)

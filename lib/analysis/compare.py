@@ -141,27 +141,56 @@ class Comparison:
 SUMS = ("clients", "hours_sq", "crashes_sq", "crashes_hours")
 
 
+@dataclass(frozen=True)
+class Denominator:
+    """The hours a rate divides by: the column of crash_aggregates, and the names of its
+    sums in crash_client_sums (the square, and a measure's product with it)."""
+
+    name: str
+    hours: str
+    hours_sq: str
+    product_suffix: str
+
+    def product(self, measure: str) -> str:
+        return f"{measure}{self.product_suffix}"
+
+
+# Usage hours (session time, the default) or active hours (time with keyboard or mouse input).
+DENOMINATORS = {
+    "usage": Denominator("usage", "usage_hours", "hours_sq", "_hours"),
+    "active": Denominator("active", "active_hours", "active_hours_sq", "_active_hours"),
+}
+USAGE = DENOMINATORS["usage"]
+
+
 def usage_by_release_age(
-    aggregates: DataFrame, as_of: date, measure: str, client_sums: DataFrame | None = None
+    aggregates: DataFrame,
+    as_of: date,
+    measure: str,
+    client_sums: DataFrame | None = None,
+    denominator: Denominator = USAGE,
 ) -> DataFrame:
-    """Crashes and hours per (channel, os, release, release age), up to ``as_of``; with
-    ``client_sums`` (table ``crash_client_sums``) and a measure it covers, their sums too,
-    and ``rows_without_sums`` (rows written before that table, or without a client)."""
+    """Crashes and hours (of ``denominator``) per (channel, os, release, release age), up to
+    ``as_of``; with ``client_sums`` (table ``crash_client_sums``) and a measure it covers,
+    their sums too, and ``rows_without_sums`` (rows written before that table, or without
+    a client, or before the denominator's sums were kept)."""
     rows = aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
     extra = [*(F.lit(None).alias(c) for c in SUMS), F.lit(1).alias("rows_without_sums")]
     if client_sums is not None and measure in ROBUST_MEASURES:
         sums = client_sums.select(
             *DIMENSIONS,
             "clients",
-            "hours_sq",
+            F.col(denominator.hours_sq).alias("hours_sq"),
             F.col(f"{measure}_sq").alias("crashes_sq"),
-            F.col(f"{measure}_hours").alias("crashes_hours"),
+            F.col(denominator.product(measure)).alias("crashes_hours"),
         )
         rows = rows.join(sums, list(DIMENSIONS), "left")
-        extra = [*(F.sum(c).alias(c) for c in SUMS), F.count_if(F.col("clients").isNull()).alias("rows_without_sums")]
+        uncovered = F.col("clients").isNull() | F.col("hours_sq").isNull()
+        extra = [*(F.sum(c).alias(c) for c in SUMS), F.count_if(uncovered).alias("rows_without_sums")]
     return (
         rows.groupBy("channel", "os", "display_version", "release_date", "release_age_days")
-        .agg(F.sum(measure).alias("crashes"), F.sum("usage_hours").alias("hours"), *extra)
+        # Rows written before a denominator was kept (active hours before schema 3) add none of it.
+        .agg(F.sum(measure).alias("crashes"), F.coalesce(F.sum(denominator.hours), F.lit(0.0)).alias("hours"), *extra)
         .where(F.col("release_age_days") >= 0)
     )
 
@@ -178,11 +207,16 @@ def sums_over(by_age: dict, ages: list[int]) -> ClientSums | None:
 
 
 def compare_releases(
-    aggregates: DataFrame, as_of: date, measure: str = "main_crashes", client_sums: DataFrame | None = None
+    aggregates: DataFrame,
+    as_of: date,
+    measure: str = "main_crashes",
+    client_sums: DataFrame | None = None,
+    denominator: Denominator = USAGE,
 ) -> list[Comparison]:
-    """One :class:`Comparison` per channel and platform (see the module docstring)."""
+    """One :class:`Comparison` per channel and platform (see the module docstring), rates
+    per 1,000 hours of ``denominator``."""
     # Thousands of rows at most (channel x os x release x age): fine to bring to the driver.
-    rows = usage_by_release_age(aggregates, as_of, measure, client_sums).collect()
+    rows = usage_by_release_age(aggregates, as_of, measure, client_sums, denominator).collect()
     cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, Row]]] = defaultdict(lambda: defaultdict(dict))
     releases: dict[str, set[tuple[date, str]]] = defaultdict(set)
     for r in rows:
@@ -246,10 +280,12 @@ def _labels(c: Comparison) -> tuple[str, str]:
     )
 
 
-def format_report(comparisons: list[Comparison], as_of: date, measure: str = "main_crashes") -> str:
+def format_report(
+    comparisons: list[Comparison], as_of: date, measure: str = "main_crashes", denominator: Denominator = USAGE
+) -> str:
     """A plain-text table a release manager reads in a minute."""
     lines = [
-        f"{measure.replace('_', ' ')} per 1,000 usage hours, newest release against the previous one "
+        f"{measure.replace('_', ' ')} per 1,000 {denominator.name} hours, newest release against the previous one "
         f"at the same release ages, as of {as_of} (95% intervals; raw counts beside every rate)",
         "",
     ]

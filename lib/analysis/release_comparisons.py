@@ -20,13 +20,14 @@ from datetime import date, timedelta
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.analysis.compare import Comparison, Side, compare_releases, thresholds, verdict
+from lib.analysis.compare import USAGE, Comparison, Denominator, Side, compare_releases, thresholds, verdict
 from lib.analysis.stats import Z95, Interval, wilson_interval
 
 MEASURES = ("main_crashes", "content_crashes", "crash_incidence")
+CLIENTS = "clients"  # crash incidence's denominator: active clients, not hours
 INCIDENCE_METHOD = "Wilson per side; ratio: Katz log (clients from HyperLogLog estimates)"
 COLUMNS = (
-    "submission_date date, channel string, os string, measure string, latest_version string, "
+    "submission_date date, channel string, os string, measure string, denominator string, latest_version string, "
     "previous_version string, age_from int, age_to int, latest_crashes bigint, latest_hours double, "
     "latest_clients bigint, previous_crashes bigint, previous_hours double, previous_clients bigint, "
     "latest_rate double, latest_low double, latest_high double, previous_rate double, previous_low double, "
@@ -86,13 +87,16 @@ def _bounds(interval: Interval | None) -> tuple[float | None, float | None]:
     return (interval.low, interval.high) if interval else (None, None)
 
 
-def _crash_row(night: date, measure: str, c: Comparison, clients: dict[tuple, Clients]) -> dict:
+def _crash_row(
+    night: date, measure: str, c: Comparison, clients: dict[tuple, Clients], denominator: str = USAGE.name
+) -> dict:
     latest, previous = c.latest, c.previous
     row = {
         "submission_date": night,
         "channel": c.channel,
         "os": c.os,
         "measure": measure,
+        "denominator": denominator,
         "latest_version": latest.display_version,
         "previous_version": previous.display_version if previous else None,
         "age_from": c.ages[0] if c.ages else None,
@@ -118,7 +122,7 @@ def _crash_row(night: date, measure: str, c: Comparison, clients: dict[tuple, Cl
 def _incidence_row(night: date, c: Comparison, clients: dict[tuple, Clients]) -> dict:
     """Crash incidence over the releases and ages of the main-crash comparison ``c``."""
     limits = thresholds()
-    row = _crash_row(night, "crash_incidence", c, clients)
+    row = _crash_row(night, "crash_incidence", c, clients, CLIENTS)
     sides = {"latest": c.latest, "previous": c.previous}
     counted = {name: clients.get(_side_key(c, side)) if side else None for name, side in sides.items()}
     for name, who in counted.items():
@@ -149,14 +153,21 @@ def release_comparisons(
     client_sums: DataFrame | None,
     client_counts: DataFrame | None,
     night: date,
+    denominators: tuple[Denominator, ...] = (USAGE,),
 ) -> DataFrame:
-    """The night's rows of ``release_comparisons`` (schema :data:`COLUMNS`)."""
-    by_measure = {m: compare_releases(aggregates, night, m, client_sums) for m in ("main_crashes", "content_crashes")}
+    """The night's rows of ``release_comparisons`` (schema :data:`COLUMNS`): the crash
+    measures once per denominator, crash incidence once (over the releases and ages of the
+    first denominator's main-crash comparison)."""
+    by_measure = {
+        (m, d.name): compare_releases(aggregates, night, m, client_sums, d)
+        for d in denominators
+        for m in ("main_crashes", "content_crashes")
+    }
     everything = [c for comparisons in by_measure.values() for c in comparisons]
     clients = clients_of(spark, client_counts, everything) if client_counts is not None else {}
-    rows = [_crash_row(night, m, c, clients) for m, comparisons in by_measure.items() for c in comparisons]
+    rows = [_crash_row(night, m, c, clients, d) for (m, d), comparisons in by_measure.items() for c in comparisons]
     if client_counts is not None:
-        rows += [_incidence_row(night, c, clients) for c in by_measure["main_crashes"]]
+        rows += [_incidence_row(night, c, clients) for c in by_measure[("main_crashes", denominators[0].name)]]
     names = [part.split()[0] for part in COLUMNS.split(", ")]
     return spark.createDataFrame([tuple(r[n] for n in names) for r in rows], COLUMNS)
 
@@ -189,5 +200,6 @@ def format_rows(rows: list) -> str:
             f"{r.previous_version or '-':>10} {num(r.previous_crashes, ','):>8} {num(r.previous_hours, ',.0f'):>10} "
             f"{num(r.previous_clients, ','):>8} {rate(r, 'previous'):>24} {ratio:>20}  {r.verdict}"
         )
-    lines += ["", "Crash rates per 1,000 usage hours; crash incidence in % of active clients."]
+    per = " and ".join(sorted({f"{r.denominator} hours" for r in rows if r.denominator != CLIENTS})) or "usage hours"
+    lines += ["", f"Crash rates per 1,000 {per}; crash incidence in % of active clients."]
     return "\n".join(lines)

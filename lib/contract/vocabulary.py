@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 
 # Doc types of the landing zone, in the order the jobs read and report them: the legacy
 # main and crash pings, the Glean crash ping that replaced the legacy one, and the Glean
@@ -31,15 +32,16 @@ NAMESPACES: dict[str, tuple[str, str | None]] = {
 # Variable crash_rates_desktop_usage); the other desktop source only feeds usage_parity.
 DESKTOP_USAGE_SOURCES = {"main": "main", "glean": "glean_baseline"}
 DEFAULT_DESKTOP_USAGE = "main"
-# A Glean timespan's time_unit, in seconds.
+# A Glean timespan's time_unit, in seconds: exact fractions, so that a duration of
+# 5,400,000 milliseconds is 5,400 seconds, not 5,399.999... cut to 5,399.
 TIME_UNIT_SECONDS = {
-    "nanosecond": 1e-9,
-    "microsecond": 1e-6,
-    "millisecond": 1e-3,
-    "second": 1,
-    "minute": 60,
-    "hour": 3600,
-    "day": 86400,
+    "nanosecond": Fraction(1, 10**9),
+    "microsecond": Fraction(1, 10**6),
+    "millisecond": Fraction(1, 1000),
+    "second": Fraction(1),
+    "minute": Fraction(60),
+    "hour": Fraction(3600),
+    "day": Fraction(86400),
 }
 # browser.engagement.active_ticks counts five-second ticks with keyboard or mouse input.
 ACTIVE_TICK_SECONDS = 5

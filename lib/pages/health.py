@@ -29,7 +29,7 @@ from pyspark.sql import functions as F
 
 from lib.analysis.compare import sums_over, usage_by_release_age
 from lib.analysis.reason_comparisons import reason_label
-from lib.analysis.release_comparisons import MEASURES
+from lib.analysis.release_comparisons import CLIENTS, MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
 from lib.warehouse.tables import read_table, read_table_if_exists
 
@@ -59,6 +59,8 @@ class PlatformHealth:
     verdicts: list[dict] = field(default_factory=list)  # release_comparisons rows
     reasons: list[dict] = field(default_factory=list)  # reason, latest, latest_share, previous, previous_share
     drivers: list[dict] = field(default_factory=list)  # reason_comparisons rows: what drove each verdict
+    # The same crash verdicts per 1,000 hours of the other denominator (active or usage hours).
+    other_verdicts: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -223,18 +225,29 @@ def _reasons(reasons: DataFrame, spark: SparkSession, verdicts: list[dict], rele
     return table
 
 
-def night_health(spark: SparkSession, warehouse: str, night: date, channels: tuple[str, ...]) -> NightHealth:
-    """Everything the page shows for ``night``, for ``channels`` (in the order given)."""
+def _denominator_of(verdict: dict) -> str:
+    """Rows written before release_comparisons' schema version 2 have none: per usage hour."""
+    return verdict.get("denominator") or "usage"
+
+
+def night_health(
+    spark: SparkSession, warehouse: str, night: date, channels: tuple[str, ...], denominator: str = "usage"
+) -> NightHealth:
+    """Everything the page shows for ``night``, for ``channels`` (in the order given); its
+    verdicts are rates per ``denominator`` hour, the other denominator's kept beside them."""
     aggregates = read_table(spark, warehouse, "crash_aggregates").where(F.col("channel").isin(*channels))
     sums = read_table_if_exists(spark, warehouse, "crash_client_sums")
     by_measure = {m: usage_by_release_age(aggregates, night, m, sums).collect() for m in RATE_MEASURES}
     newest = _newest_releases(by_measure["main_crashes"])
     comparisons = read_table_if_exists(spark, warehouse, "release_comparisons")
-    verdict_rows = (
+    every_verdict = (
         [r.asDict() for r in comparisons.where(F.col("submission_date") == F.lit(night)).collect()]
         if comparisons is not None
         else []
     )
+    shown = (denominator, CLIENTS)
+    verdict_rows = [v for v in every_verdict if _denominator_of(v) in shown]
+    other_rows = [v for v in every_verdict if _denominator_of(v) not in shown]
     counts = read_table_if_exists(spark, warehouse, "client_counts")
     reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
     by_reason = read_table_if_exists(spark, warehouse, "reason_comparisons")
@@ -275,6 +288,7 @@ def night_health(spark: SparkSession, warehouse: str, night: date, channels: tup
                 sorted((v for v in verdicts if v["os"] == os_name), key=lambda v: MEASURES.index(v["measure"])),
                 top.get(os_name, []),
                 [d for d in driver_rows if (d["channel"], d["os"]) == (channel, os_name)],
+                [v for v in other_rows if (v["channel"], v["os"]) == (channel, os_name)],
             )
             for os_name in sorted(rates)
         ]

@@ -221,6 +221,32 @@ def _platform_notes(platform: PlatformHealth) -> list[tuple[str, str]]:
     return notes
 
 
+# Two denominators tell one story unless the verdicts differ or the ratios part by more than this.
+DENOMINATOR_GAP = 0.10
+
+
+def _denominator_notes(platform: PlatformHealth) -> list[tuple[str, str]]:
+    """Where the rate per active hour and per usage hour tell different stories (a release
+    whose sessions idle more, say), both, side by side."""
+    notes = []
+    shown = {v["measure"]: v for v in platform.verdicts}
+    for other in platform.other_verdicts:
+        v = shown.get(other["measure"])
+        if v is None or v["ratio"] is None or other["ratio"] is None:
+            continue
+        if v["verdict"] == other["verdict"] and abs(other["ratio"] / v["ratio"] - 1) <= DENOMINATOR_GAP:
+            continue
+        notes.append(
+            (
+                "warn" if "regression" in (v["verdict"], other["verdict"]) else "thin",
+                f"{v['channel']} {v['os']} {MEASURE_NAMES[v['measure']]}: per {other['denominator']} hour "
+                f"{_ratio(other)}, {other['verdict']}; per {v.get('denominator') or 'usage'} hour {_ratio(v)}, "
+                f"{v['verdict']}.",
+            )
+        )
+    return notes
+
+
 def _channel_notes(channel: ChannelHealth, night: date) -> list[tuple[str, str]]:
     newest = channel.releases[0]
     if (night - newest.released).days >= 1:
@@ -241,7 +267,7 @@ def _notes_html(notes: list[tuple[str, str]]) -> str:
 def _platform(channel: ChannelHealth, platform: PlatformHealth, night: date, rendered: _Rendered) -> str:
     releases = [r.label for r in channel.releases]
     slug = f"{channel.channel}-{platform.os}".lower()
-    notes = rendered.noted(_platform_notes(platform))
+    notes = rendered.noted(_platform_notes(platform) + _denominator_notes(platform))
     figures = []
     if platform.rates:
         figures.append(

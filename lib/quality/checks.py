@@ -32,7 +32,7 @@ from lib.contract.vocabulary import (
 from lib.quality.runner import MAX_DETAILS, Check, dq_config
 from lib.runtime.local_frames import local_frame
 from lib.transform.aggregate import DIMENSIONS, baseline_seconds
-from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, is_android
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, OTHER_USAGE_SOURCE, QUARANTINED, is_android
 
 # One crash reaches us as at most two documents: its legacy and its Glean crash ping.
 MAX_DOCUMENTS_PER_CRASH = 2
@@ -105,7 +105,8 @@ def raw_check_frame(classified: DataFrame) -> DataFrame:
         # Copies of a document id: a crash sent in both formats during the transition is not one.
         ((disposition == DUPLICATE) & F.col("same_document")).alias("is_duplicate"),
         (disposition == QUARANTINED).alias("is_quarantined"),
-        (disposition == EXCLUDED).alias("is_excluded"),
+        # The desktop usage source the run does not count is excluded by design, not by a fault.
+        ((disposition == EXCLUDED) & (F.col("exclusion") != OTHER_USAGE_SOURCE)).alias("is_excluded"),
         "reason",
         "client_id",
         # An Android build id is a version code: no date to be well formed about.

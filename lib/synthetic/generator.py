@@ -745,7 +745,12 @@ class Generator:
                 "telemetry_sdk_build": "64.1.1",
                 "first_run_date": "2025-01-01+00:00",
             },
-            "ping_info": {"seq": 1, "reason": reason},
+            "ping_info": {
+                "seq": 1,
+                "reason": reason,
+                "start_time": created.strftime("%Y-%m-%dT%H:%M+00:00"),
+                "end_time": created.strftime("%Y-%m-%dT%H:%M+00:00"),
+            },
             "metrics": {},
             "meta": meta,
         }

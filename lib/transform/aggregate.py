@@ -75,8 +75,13 @@ def tick_seconds(ticks: Column) -> Column:
 def baseline_seconds() -> Column:
     """A baseline ping's ``glean.baseline.duration`` in seconds, from its ``time_unit``
     (a unit not known is quarantined before this is read); null when the ping has none."""
-    factor = F.create_map(*[F.lit(x) for pair in TIME_UNIT_SECONDS.items() for x in pair])
-    return F.col("duration_value").cast("double") * factor[F.col("duration_unit")].cast("double")
+    unit = F.col("duration_unit")
+
+    def per_unit(part: str) -> Column:
+        return F.create_map(*[F.lit(x) for u, f in TIME_UNIT_SECONDS.items() for x in (u, getattr(f, part))])[unit]
+
+    # Multiplied, then divided by an exact integer: correctly rounded whole seconds.
+    return F.col("duration_value").cast("double") * per_unit("numerator") / per_unit("denominator")
 
 
 def _desktop_active_ticks() -> Column:

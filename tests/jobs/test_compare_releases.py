@@ -33,13 +33,20 @@ def test_the_night_is_written_once_per_channel_platform_and_measure_and_replaced
     job.command(argv)
     table = read_table(spark, str(own_warehouse), "release_comparisons")
     assert sorted(map(tuple, table.collect())) == first  # replaced, not appended
-    rows = table.collect()
-    assert {r.measure for r in rows} == MEASURES
-    assert {r.verdict for r in rows} <= VERDICTS
-    keys = [(r.channel, r.os, r.measure) for r in rows]
+    every = table.collect()
+    assert {r.measure for r in every} == MEASURES
+    assert {r.verdict for r in every} <= VERDICTS
+    keys = [(r.channel, r.os, r.measure, r.denominator) for r in every]
     assert len(keys) == len(set(keys))
+    # Crash rates per usage and per active hour, crash incidence once.
+    assert {(r.measure == "crash_incidence", r.denominator) for r in every} == {
+        (False, "usage"),
+        (False, "active"),
+        (True, "clients"),
+    }
     # Every row keeps its raw counts and hours beside its rate.
-    assert all(r.latest_crashes is not None and r.latest_hours is not None for r in rows)
+    assert all(r.latest_crashes is not None and r.latest_hours is not None for r in every)
+    rows = [r for r in every if r.denominator != "active"]  # what the job prints: per usage hour
     regressions = sum(r.verdict == "regression" for r in rows)
     assert (
         printed.splitlines()[-1] == f"compare_releases {DROPPED}: {len(rows)} comparisons, {regressions} regression(s)"

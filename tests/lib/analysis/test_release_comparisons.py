@@ -100,3 +100,27 @@ def test_katz_interval_holds_the_ratio_and_needs_crashes_on_both_sides():
     interval = katz_ratio_interval(Clients(1000, 100), Clients(1000, 50))
     assert interval.low < 2.0 < interval.high
     assert katz_ratio_interval(Clients(1000, 0), Clients(1000, 50)) is None
+
+
+def test_crash_rates_come_per_usage_and_per_active_hour_and_incidence_once(spark):
+    from pyspark.sql import functions as F
+
+    from lib.analysis.compare import DENOMINATORS
+
+    aggregates, _, counts = night(spark, new_crashes=60, old_crashes=60)  # equal per usage hour
+    # The new release's sessions hold half the input: per active hour it crashes twice as often.
+    active = F.when(F.col("display_version") == "158.0", 5_000.0).otherwise(10_000.0)
+    denominators = (DENOMINATORS["usage"], DENOMINATORS["active"])
+    rows = release_comparisons(spark, aggregates.withColumn("active_hours", active), None, counts, NIGHT, denominators)
+    got = {(r.measure, r.denominator): r for r in rows.collect()}
+    assert set(got) == {
+        ("main_crashes", "usage"),
+        ("main_crashes", "active"),
+        ("content_crashes", "usage"),
+        ("content_crashes", "active"),
+        ("crash_incidence", "clients"),
+    }
+    usage, per_active = got[("main_crashes", "usage")], got[("main_crashes", "active")]
+    assert (usage.ratio, usage.verdict) == (pytest.approx(1.0), "no clear change")
+    assert (per_active.latest_hours, per_active.previous_hours) == (15_000.0, 30_000.0)
+    assert (per_active.ratio, per_active.verdict) == (pytest.approx(2.0), "regression")

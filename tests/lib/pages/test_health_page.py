@@ -135,3 +135,23 @@ def test_a_night_no_check_ran_on_or_without_data_of_its_own_never_says_all_passe
     page = render(stale, "../../dq_reports/2026-11-20.html")
     assert page.notes[0].startswith("STALE: no crash data for 2026-11-20 (the last night with data is 2026-11-18)")
     assert "every data-quality check passed" not in page.html
+
+
+def test_a_verdict_per_active_hour_that_tells_another_story_is_shown_beside_it():
+    usage = comparison("Mac", "main_crashes", "no clear change", denominator="usage", ratio=1.05, ratio_low=0.9)
+    # Per active hour the same release is a regression: its sessions idle less, crash as often.
+    active = usage | {
+        "denominator": "active",
+        "ratio": 1.6,
+        "ratio_low": 1.3,
+        "ratio_high": 1.9,
+        "verdict": "regression",
+    }
+    same = comparison("Windows", "main_crashes", "regression", denominator="usage")
+    agreeing = same | {"denominator": "active", "ratio": 1.55}  # within 10%: one story, no note
+    page = health([usage, same])
+    page.channels[0].platforms[0].other_verdicts.append(active)
+    page.channels[0].platforms[1].other_verdicts.append(agreeing)
+    text = re.sub(r"<[^>]+>", " ", render(page, "report.html").html)
+    assert "release Mac main-process crashes: per active hour 1.60x [1.30, 1.90], regression; per usage hour" in text
+    assert "release Windows main-process crashes: per active hour" not in text
