@@ -153,7 +153,8 @@ def _transition(spark: SparkSession, aggregates: DataFrame, settings: Settings, 
         [(day, settings.formats_on(day)) for day in settings.dates], "submission_date date, crash_pings string"
     )
     rows = (
-        aggregates.where(F.col("channel") == "release")
+        # The model's expectation is desktop's: Firefox for Android is shown on its own below.
+        aggregates.where((F.col("channel") == "release") & (F.col("os") != "Android"))
         .join(stretches, "submission_date")
         .groupBy("crash_pings")
         .agg(
