@@ -124,12 +124,13 @@ GLEAN_BASELINE: dict[str, Any] = {
         "geoCountry": "CA",
     },
 }
-# Firefox for Android's: its app id as namespace, a version code as its build, no ticks.
+# Firefox for Android's: its app id as namespace, a version code as its build (whose digits
+# read as a real date of 2016: were the build-date rules applied, it would be excluded), no ticks.
 ANDROID_BASELINE: dict[str, Any] = build(
     GLEAN_BASELINE,
     **{
         "meta.documentNamespace": "org-mozilla-firefox",
-        "client_info.app_build": "2016123456",
+        "client_info.app_build": "2016111009",
         "client_info.os": "Android",
         "client_info.os_version": "14",
         "client_info.architecture": "arm64-v8a",
@@ -163,7 +164,7 @@ def android_crash_ping(**changes: Any) -> dict[str, Any]:
     """Firefox for Android's Glean crash ping: crash.app_build a Gecko build id, client_info its version code."""
     android = {
         "meta.documentNamespace": "org-mozilla-firefox",
-        "client_info.app_build": "2016123456",
+        "client_info.app_build": "2016111009",
         "client_info.os": "Android",
         "client_info.os_version": "14",
         "client_info.architecture": "arm64-v8a",

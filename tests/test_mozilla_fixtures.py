@@ -95,6 +95,8 @@ def test_the_gc_sample_ping_from_nightly(spark, fixtures):
         44742,
     )
     assert (row["release_date"], row["release_date_source"]) == (date(2018, 2, 9), "build_id")
+    # Its parent process counted 846 five-second ticks of input, under the key Firefox sends.
+    assert (row["active_ticks"], row["active_ticks_flat"]) == (846, None)
 
 
 def test_the_empty_main_fixture_is_quarantined_for_its_missing_id(spark, fixtures):

@@ -175,6 +175,8 @@ def usage_by_release_age(
     their sums too, and ``rows_without_sums`` (rows written before that table, or without
     a client, or before the denominator's sums were kept)."""
     rows = aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
+    if denominator != USAGE:  # rows written before their hours were kept would add crashes without hours
+        rows = rows.where(F.col(denominator.hours).isNotNull())
     extra = [*(F.lit(None).alias(c) for c in SUMS), F.lit(1).alias("rows_without_sums")]
     if client_sums is not None and measure in ROBUST_MEASURES:
         sums = client_sums.select(
@@ -189,8 +191,7 @@ def usage_by_release_age(
         extra = [*(F.sum(c).alias(c) for c in SUMS), F.count_if(uncovered).alias("rows_without_sums")]
     return (
         rows.groupBy("channel", "os", "display_version", "release_date", "release_age_days")
-        # Rows written before a denominator was kept (active hours before schema 3) add none of it.
-        .agg(F.sum(measure).alias("crashes"), F.coalesce(F.sum(denominator.hours), F.lit(0.0)).alias("hours"), *extra)
+        .agg(F.sum(measure).alias("crashes"), F.sum(denominator.hours).alias("hours"), *extra)
         .where(F.col("release_age_days") >= 0)
     )
 

@@ -232,7 +232,7 @@ def _denominator_notes(platform: PlatformHealth) -> list[tuple[str, str]]:
     shown = {v["measure"]: v for v in platform.verdicts}
     for other in platform.other_verdicts:
         v = shown.get(other["measure"])
-        if v is None or v["ratio"] is None or other["ratio"] is None:
+        if v is None or not v["ratio"] or other["ratio"] is None:  # no ratio, or none to compare with
             continue
         if v["verdict"] == other["verdict"] and abs(other["ratio"] / v["ratio"] - 1) <= DENOMINATOR_GAP:
             continue

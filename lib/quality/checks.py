@@ -22,6 +22,7 @@ from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import (
     CRASH_MEASURES,
+    DESKTOP,
     KNOWN_CHANNELS,
     KNOWN_OS,
     OTHER,
@@ -32,7 +33,7 @@ from lib.contract.vocabulary import (
 from lib.quality.runner import MAX_DETAILS, Check, dq_config
 from lib.runtime.local_frames import local_frame
 from lib.transform.aggregate import DIMENSIONS, baseline_seconds
-from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, OTHER_USAGE_SOURCE, QUARANTINED, is_android
+from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, OTHER_USAGE_SOURCE, QUARANTINED
 
 # One crash reaches us as at most two documents: its legacy and its Glean crash ping.
 MAX_DOCUMENTS_PER_CRASH = 2
@@ -109,10 +110,10 @@ def raw_check_frame(classified: DataFrame) -> DataFrame:
         ((disposition == EXCLUDED) & (F.col("exclusion") != OTHER_USAGE_SOURCE)).alias("is_excluded"),
         "reason",
         "client_id",
-        # An Android build id is a version code: no date to be well formed about.
-        F.when(F.col("build_id").isNotNull() & ~is_android(), F.col("build_date").isNotNull()).alias(
-            "build_id_well_formed"
-        ),
+        # Only Firefox desktop's build ids hold a date (Android's is a version code).
+        F.when(
+            F.col("build_id").isNotNull() & (F.col("application") == DESKTOP), F.col("build_date").isNotNull()
+        ).alias("build_id_well_formed"),
         F.when(parsed, F.col("channel")).alias("channel"),
         F.when(parsed, F.col("os")).alias("os"),
         F.when(parsed, F.col("country") != UNKNOWN_COUNTRY).alias("country_known"),

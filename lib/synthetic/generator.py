@@ -678,7 +678,7 @@ class Generator:
                 measures |= {"usage_capped": int((length or 0) > CAP_SECONDS), "missing_usage": int(length is None)}
                 ticks = self._active_ticks(length)
                 if ticks is not None:
-                    ping["payload"]["processes"] = {"parent": {"scalars": {"browser_engagement_active_ticks": ticks}}}
+                    ping["payload"]["processes"] = {"parent": {"scalars": {"browser.engagement.active_ticks": ticks}}}
                 measures["active_seconds"] = min(ticks * ACTIVE_TICK_SECONDS, CAP_SECONDS) if ticks else 0
                 if emit("main", ping, client, release, measures) == "aggregated":
                     truth.expected[key][0] += hours

@@ -94,7 +94,9 @@ def _desktop_active_ticks() -> Column:
 MAIN_PING: dict[str, Callable[[Limits], Column]] = {
     "ping_count": lambda _: F.lit(1),
     "usage_seconds": lambda limits: rules.usage_seconds(F.col("subsession_length"), limits.usage_cap_seconds),
-    "active_seconds": lambda limits: rules.usage_seconds(tick_seconds(F.col("active_ticks")), limits.usage_cap_seconds),
+    "active_seconds": lambda limits: rules.usage_seconds(
+        tick_seconds(F.coalesce("active_ticks", "active_ticks_flat")), limits.usage_cap_seconds
+    ),
     **{f"{key}_crashes": _sum_of(key) for key in CRASH_KEYS},
 }
 BASELINE_PING: dict[str, Callable[[Limits], Column]] = {
@@ -180,7 +182,8 @@ def to_client_sums(ping_measures: DataFrame) -> DataFrame:
     def products(seconds: Column, hours: str) -> list[Column]:
         return [(F.sum(F.col(m) * seconds) / SECONDS_PER_HOUR).alias(f"{m}_{hours}") for m in ROBUST_MEASURES]
 
-    usage, active = F.col("usage_seconds"), F.col("active_seconds")
+    # Doubles: a cloned profile's thousands of capped pings under one id must not overflow a long.
+    usage, active = F.col("usage_seconds").cast("double"), F.col("active_seconds").cast("double")
     return per_client.groupBy(*DIMENSIONS).agg(
         F.count(F.lit(1)).alias("clients"),
         (F.sum(usage * usage) / square).alias("hours_sq"),

@@ -17,6 +17,7 @@ count is what the job checks the sum against (SPEC sections 3 and 4).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from functools import reduce
 
@@ -46,7 +47,14 @@ AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "exclu
 # new, or the desktop usage source the run does not count (it feeds usage_parity).
 UNKNOWN_APPLICATION, BUILD_AGE, OTHER_USAGE_SOURCE = "unknown_application", "build_age", "other_usage_source"
 # Identifiers a quarantined line must not carry out of the job.
-IDENTIFIER_FIELDS = ("clientId", "profileGroupId", "client_id")
+IDENTIFIER_FIELDS = (
+    "clientId",
+    "profileGroupId",
+    "client_id",
+    # Desktop baseline pings carry the legacy ids too, as Glean uuid metrics.
+    "legacy.telemetry.client_id",
+    "legacy.telemetry.profile_group_id",
+)
 
 Transform = Callable[[DataFrame], DataFrame]
 
@@ -136,7 +144,7 @@ def with_dimensions(doc_type: str) -> Transform:
     def transform(pings: DataFrame) -> DataFrame:
         app = application(doc_type)
         source = DIMENSION_SOURCES[doc_type](app)
-        android = F.coalesce(app == ANDROID, F.lit(False))
+        desktop = F.coalesce(app == DESKTOP, F.lit(False))
         return pings.select(
             "*",
             F.lit(doc_type).alias("doc_type"),
@@ -146,7 +154,7 @@ def with_dimensions(doc_type: str) -> Transform:
             rules.major_version(source["version"]).alias("major_version"),
             source["display_version"].alias("display_version"),
             source["build_id"].alias("build_id"),
-            F.when(~android, rules.build_date(source["build_id"])).alias("build_date"),
+            F.when(desktop, rules.build_date(source["build_id"])).alias("build_date"),
             source["os"].alias("os"),
             rules.os_version(F.col("os_version_raw")).alias("os_version"),
             source["architecture"].alias("architecture"),
@@ -222,7 +230,7 @@ def _negative_crash_sum(pings: DataFrame) -> Column:
 def _negative_ticks(pings: DataFrame) -> Column:
     checks = [
         F.when(F.col(column) < 0, F.concat(F.lit(f"{column} = "), F.col(column)))
-        for column in ("active_ticks", "active_ticks_non_synthesized")
+        for column in ("active_ticks", "active_ticks_flat", "active_ticks_non_synthesized")
         if column in pings.columns
     ]
     return F.coalesce(*checks) if checks else F.lit(None).cast("string")
@@ -253,7 +261,7 @@ def with_quarantine_reason(pings: DataFrame) -> DataFrame:
             | ~rules.looks_like_firefox_version(F.col("display_version")),
             F.concat_ws(" / ", rules.printable(F.col("version")), rules.printable(F.col("display_version"))),
         ),
-        ("malformed_build_id", F.col("build_date").isNull() & ~is_android(), F.col("build_id")),
+        ("malformed_build_id", F.col("build_date").isNull() & (F.col("application") == DESKTOP), F.col("build_id")),
         (
             "negative_subsession_length",
             negative_length,
@@ -408,7 +416,7 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
 # A JSON value the redaction can replace: a string, a number or literal, or an object or
 # array without nested brackets. A deeper value is not matched, and the line is withheld.
 _JSON_VALUE = r'"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|true|false|null|\{[^{}]*\}|\[[^\[\]]*\]'
-_IDENTIFIER = "|".join(IDENTIFIER_FIELDS)
+_IDENTIFIER = "|".join(re.escape(name) for name in IDENTIFIER_FIELDS)
 WITHHELD = "<line withheld: a client identifier in it could not be redacted>"
 
 

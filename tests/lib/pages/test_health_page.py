@@ -155,3 +155,11 @@ def test_a_verdict_per_active_hour_that_tells_another_story_is_shown_beside_it()
     text = re.sub(r"<[^>]+>", " ", render(page, "report.html").html)
     assert "release Mac main-process crashes: per active hour 1.60x [1.30, 1.90], regression; per usage hour" in text
     assert "release Windows main-process crashes: per active hour" not in text
+
+
+def test_a_ratio_of_zero_gets_no_denominator_note_and_no_error():
+    # The newest release has no crash yet: a ratio of 0 is no base to compare another with.
+    usage = comparison("Mac", "main_crashes", "not enough data", denominator="usage", ratio=0.0, latest_crashes=0)
+    page = health([usage])
+    page.channels[0].platforms[0].other_verdicts.append(usage | {"denominator": "active", "ratio": 0.0})
+    assert "per active hour" not in render(page, "report.html").html

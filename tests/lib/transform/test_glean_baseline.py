@@ -66,7 +66,7 @@ DIMENSION_CASES = [
     # Android: the app id names the application, and the channel when client_info has none.
     (android_baseline_ping(), "application", "android"),
     (android_baseline_ping(), "os", "Android"),
-    (android_baseline_ping(), "build_id", "2016123456"),  # a version code, kept as it is
+    (android_baseline_ping(), "build_id", "2016111009"),  # a version code, kept as it is
     (
         android_baseline_ping(
             **{"meta.documentNamespace": "org-mozilla-firefox-beta", "client_info.app_channel": DELETE}
@@ -92,10 +92,15 @@ def test_each_dimension_comes_from_its_baseline_field(spark):
 
 
 def test_a_namespace_of_no_application_of_ours_is_excluded_and_counted(spark):
-    (row,) = classified(
-        spark, glean_baseline=[baseline_ping(**{"meta.documentNamespace": "org-mozilla-focus"})]
-    ).collect()
-    assert (row.disposition, row.exclusion, row.application) == ("excluded", "unknown_application", None)
+    # Its build may be no desktop build id (Focus sends a version code): excluded all the same.
+    pings = [
+        baseline_ping(**{"meta.documentNamespace": "org-mozilla-focus", "client_info.app_build": build})
+        for build in ("20261110093015", "1234")
+    ]
+    rows = by_id(spark, pings)
+    assert [(r["disposition"], r["exclusion"], r["application"]) for r in rows.values()] == [
+        ("excluded", "unknown_application", None)
+    ] * 2
 
 
 @pytest.mark.parametrize(
@@ -170,10 +175,14 @@ def test_bad_usage_is_quarantined_named(spark, ping, reason, detail):
     assert (row.disposition, row.reason, row.detail) == ("quarantined", reason, detail)
 
 
-def test_a_quarantined_baseline_line_keeps_no_client_id(spark):
-    ping = baseline_ping(**{"meta.documentId": DELETE, "client_info.client_id": "SECRET-client"})
+def test_a_quarantined_baseline_line_keeps_no_client_id_glean_or_legacy(spark):
+    legacy = {"legacy.telemetry.client_id": "SECRET-legacy", "legacy.telemetry.profile_group_id": "SECRET-group"}
+    ping = baseline_ping(
+        **{"meta.documentId": DELETE, "client_info.client_id": "SECRET-client", "metrics.uuid": legacy}
+    )
     (row,) = classified(spark, glean_baseline=[ping]).collect()
-    assert row.disposition == "quarantined" and "SECRET" not in row.raw and '"client_id":"<redacted>"' in row.raw
+    assert row.disposition == "quarantined" and "SECRET" not in row.raw
+    assert '"client_id":"<redacted>"' in row.raw and '"legacy.telemetry.client_id":"<redacted>"' in row.raw
 
 
 @pytest.mark.parametrize("source", ["main", "glean"])
@@ -238,7 +247,7 @@ def test_an_android_crash_shares_the_row_of_its_builds_usage(spark):
     (row,) = to_crash_aggregates(measures).collect()
     assert (row.os, row.build_id, row.ping_count, row.usage_hours, row.main_crashes) == (
         "Android",
-        "2016123456",
+        "2016111009",
         1,
         0.5,
         1,
