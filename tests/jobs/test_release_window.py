@@ -36,8 +36,9 @@ def test_the_mac_regression_is_driven_by_the_planted_new_reason_and_nothing_else
 
 
 def night_rows(spark, window):
+    """The last night's verdicts per usage hour (the model's truth is per usage hour) and crash incidence."""
     table = read_table(spark, str(window.warehouse), "release_comparisons")
-    return table.where(F.col("submission_date") == F.lit(window.last)).collect()
+    return table.where((F.col("submission_date") == F.lit(window.last)) & (F.col("denominator") != "active")).collect()
 
 
 def true_ratio(window, row) -> float:
