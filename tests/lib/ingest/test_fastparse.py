@@ -175,6 +175,7 @@ def faulty_day(tmp_path_factory) -> Path:
         crash_formats="both",
         desktop_baseline_from=DAY,
         android_clients=60,
+        rate_scale=10.0,  # crash pings by the hundred: a share of decided lines means something
     )
     generate(settings, out)
     return out / "raw"

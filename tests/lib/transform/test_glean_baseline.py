@@ -26,7 +26,7 @@ from tests.pingbuilder import (
 DURATION = "metrics/timespan/glean.baseline.duration"
 TICKS = "metrics/counter/browser.engagement.active_ticks_non_synthesized"
 PLAIN_TICKS = "metrics/counter/browser.engagement.active_ticks"
-MAIN_TICKS = "payload.processes.parent.scalars.browser_engagement_active_ticks"
+MAIN_TICKS = "payload/processes/parent/scalars/browser.engagement.active_ticks"  # the key Firefox sends
 DEFAULT, GLEAN_SOURCE = Limits(), Limits(desktop_usage="glean")
 
 
