@@ -306,6 +306,24 @@ def android_population(settings: Settings) -> list[Client]:
     ]
 
 
+def _client_info(client: Client, build: Release) -> dict:
+    """A Glean ping's client_info: the client, and the build that sends the ping (Android's
+    client_info names its version code; a crash ping's crash.app_build the Gecko build)."""
+    android = client.os_name == ANDROID_OS
+    return {
+        "client_id": client.client_id,
+        "app_build": version_code(build) if android else build.build_id,
+        "app_channel": build.channel,
+        "app_display_version": build.display_version,
+        "architecture": ARCHITECTURE[client.os_name],
+        "os": GLEAN_OS[client.os_name],
+        "os_version": client.os_version,
+        "locale": "en-US",
+        "telemetry_sdk_build": "64.1.1",
+        "first_run_date": "2025-01-01+00:00",
+    }
+
+
 def version_code(release: Release) -> str:
     """What Firefox for Android sends as its build: a version code, not a build id. (Its
     first digits read as a date of 2016: a job that applied the build-id date rules to it
@@ -733,18 +751,7 @@ class Generator:
         }
         return {
             "$schema": "moz://mozilla.org/schemas/glean/ping/1",
-            "client_info": {
-                "client_id": client.client_id,
-                "app_build": version_code(release) if android else release.build_id,
-                "app_channel": client.channel,
-                "app_display_version": release.display_version,
-                "architecture": ARCHITECTURE[client.os_name],
-                "os": GLEAN_OS[client.os_name],
-                "os_version": client.os_version,
-                "locale": "en-US",
-                "telemetry_sdk_build": "64.1.1",
-                "first_run_date": "2025-01-01+00:00",
-            },
+            "client_info": _client_info(client, release),
             "ping_info": {
                 "seq": 1,
                 "reason": reason,
@@ -877,19 +884,7 @@ class Generator:
             metrics["object"]["crash.async_shutdown_timeout"] = {"phase": "profile-before-change"}
         return {
             "$schema": "moz://mozilla.org/schemas/glean/ping/1",
-            "client_info": {
-                "client_id": client.client_id,
-                # Android's client_info names the version code; crash.app_build the Gecko build.
-                "app_build": version_code(reporter) if android else reporter.build_id,
-                "app_channel": reporter.channel,
-                "app_display_version": reporter.display_version,
-                "architecture": ARCHITECTURE[client.os_name],
-                "os": GLEAN_OS[client.os_name],
-                "os_version": client.os_version,
-                "locale": "en-US",
-                "telemetry_sdk_build": "64.1.1",
-                "first_run_date": "2025-01-01+00:00",
-            },
+            "client_info": _client_info(client, reporter),
             "ping_info": {"seq": 1, "reason": "crash", "experiments": "__PADDING__"},
             "metrics": metrics,
             "meta": {
