@@ -7,13 +7,16 @@ lines. A critical failure keeps the day's results in ``dq_results``, writes and
 emails the report, and exits 3 with no aggregate written; otherwise the job writes
 the tables below.
 
-**Produces** six Delta tables under ``<warehouse>``, each partitioned by
+**Produces** eight Delta tables under ``<warehouse>``, each partitioned by
 ``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
 ``crash_client_sums`` (at the same grain: clients, and the per-client sums a
 cluster-robust interval needs, no client id), ``client_counts`` (HyperLogLog
 sketches of active and crashing clients per channel, version and platform),
 ``crash_reasons`` (what the crashes were), ``quarantine`` (lines that could not be
-used, with the reason) and ``dq_metrics`` (where every input line went).
+used, with the reason), ``usage_parity`` (desktop's two usage sources side by side),
+``crash_aggregates_hourly`` (the date's hours, rewritten from this parse: the night
+is the truth the hourly runs converge to) and ``dq_metrics`` (where every input line
+went).
 
 **Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
 version, display_version, major_version, build_id, os, os_version, architecture,
@@ -61,6 +64,7 @@ from lib.transform.aggregate import (
     to_crash_aggregates,
     to_crash_reasons,
     to_dq_metrics,
+    to_hourly_aggregates,
     to_ping_measures,
     to_quarantine,
     to_usage_parity,
@@ -210,6 +214,10 @@ def _write(
         "crash_reasons": to_crash_reasons(classified),
         "quarantine": to_quarantine(classified, lines),
         "usage_parity": to_usage_parity(usage_measures(classified, config.limits), config.limits),
+        # The release day's hourly rows, rewritten from the night's parse: the night is the truth.
+        "crash_aggregates_hourly": to_hourly_aggregates(classified, config.limits).withColumn(
+            "batch_id", F.lit(None).cast("long")
+        ),
         "dq_metrics": metrics,
     }
     for name, rows in outputs.items():

@@ -135,7 +135,12 @@ def read_lines(spark: SparkSession, *partitions: Partition) -> DataFrame:
     ``submission_date``, ``source_file``, ``line_hash`` and ``raw`` (the text)."""
     if not any(p.files for p in partitions):
         return local_frame(spark, [], LINE_COLUMNS)
-    text = _text(spark, [p for p in partitions if p.files])
+    return as_lines(_text(spark, [p for p in partitions if p.files]))
+
+
+def as_lines(text: DataFrame) -> DataFrame:
+    """Text rows (``value``, ``submission_date``, from a file scan or a file stream) as
+    :func:`read_lines` gives them."""
     value = F.col("value")
     raw = F.when(value.startswith(BYTE_ORDER_MARK), F.substring(value, 2, 1 << 30)).otherwise(value)
     return text.select(
@@ -144,6 +149,25 @@ def read_lines(spark: SparkSession, *partitions: Partition) -> DataFrame:
         F.xxhash64(raw).alias("line_hash"),
         raw.alias("raw"),
     )
+
+
+def stream_new_lines(spark: SparkSession, raw: str, day: date) -> DataFrame:
+    """A file stream of the day's partitions of every doc type: each run of a query on it
+    reads the files that landed since its last run, once each (Spark's file source keeps
+    the files it has read in the query's checkpoint). Files never change once landed
+    (SPEC section 1), so none is read twice. Columns: those of :func:`read_lines`, and
+    ``doc_type`` from the file's folder."""
+    folders = partition_path(raw, "{" + ",".join(DOC_TYPES) + "}", day)
+    text = (
+        spark.readStream.format("text")
+        .option("lineSep", "\n")
+        # A file older than the newest by more than maxFileAge would be skipped: never here.
+        .option("maxFileAge", "3650d")
+        .load(folders)
+        .withColumn("submission_date", F.lit(day))
+    )
+    doc_type = F.regexp_extract("source_file", r"/([^/]+)/submission_date=[^/]+/[^/]*$", 1)
+    return as_lines(text).withColumn("doc_type", doc_type)
 
 
 def count_lines(spark: SparkSession, partitions: Iterable[Partition]) -> dict[tuple[date, str], int]:

@@ -250,6 +250,10 @@ def _log_progress_to_stdout() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", datefmt="%H:%M:%S"))
         log.addHandler(handler)
         log.propagate = False
+    # py4j logs the traceback of a Python callback that failed (a streaming micro-batch)
+    # before the job's own one-line error says the same; CRASH_RATES_DEBUG=1 prints it.
+    if not os.environ.get("CRASH_RATES_DEBUG"):
+        logging.getLogger("py4j.clientserver").setLevel(logging.CRITICAL)
 
 
 def _stop_spark() -> None:

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from lib.contract.vocabulary import (
     ACTIVE_TICK_SECONDS,
+    CRASH_CLASS_MEASURES,
     CRASH_DOC_TYPES,
     CRASH_KEYS,
     CRASH_MEASURES,
@@ -34,6 +35,8 @@ from lib.transform.classify import (
     OTHER_USAGE_SOURCE,
     QUARANTINED,
     is_android,
+    submitted_at,
+    union_all,
     with_quarantined_text,
 )
 
@@ -140,7 +143,9 @@ def _of(classified: DataFrame, doc_type: str) -> DataFrame:
 CLIENT_KEY = "_client"  # never leaves the job: to_crash_aggregates and to_client_sums drop it
 
 
-def to_ping_measures(classified: DataFrame, doc_type: str, limits: Limits) -> DataFrame:
+def to_ping_measures(
+    classified: DataFrame, doc_type: str, limits: Limits, dimensions: tuple[str, ...] = DIMENSIONS
+) -> DataFrame:
     """Aggregated pings of one doc type: the dimensions, what each ping adds to each
     measure, and ``_client``, the client the ping came from (a ping without a client id
     is a client of its own), for :func:`to_client_sums`."""
@@ -150,7 +155,7 @@ def to_ping_measures(classified: DataFrame, doc_type: str, limits: Limits) -> Da
         _of(classified, doc_type)
         .where(F.col("disposition") == AGGREGATED)
         .select(
-            *DIMENSIONS,
+            *dimensions,
             *ATTRIBUTES,
             *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
             F.coalesce("client_id", own_key).alias(CLIENT_KEY),
@@ -345,3 +350,37 @@ def usage_measures(classified: DataFrame, limits: Limits) -> DataFrame:
             )
         )
     return frames[0].unionByName(frames[1])
+
+
+# -- the provisional hours of a release day -------------------------------------------
+
+HOURLY_DIMENSIONS = ("submission_date", "submission_hour", "channel", "display_version", "os")
+HOURLY_CRASHES = ("main_crashes", "content_crashes", "startup_crashes", *CRASH_CLASS_MEASURES)
+HOURLY_ROBUST = ("main_crashes", "content_crashes")
+
+
+def with_submission_hour(classified: DataFrame) -> DataFrame:
+    """Adds ``submission_hour``: the UTC hour (0-23) the ingestion edge received the
+    ping, null where ``meta.submissionTimestamp`` is missing or no timestamp."""
+    instant = submitted_at(F.col("submission_timestamp"))
+    return classified.withColumn("submission_hour", F.hour(instant))  # sessions run in UTC
+
+
+def to_hourly_aggregates(classified: DataFrame, limits: Limits) -> DataFrame:
+    """Changes the grain to one row per (submission_date, submission_hour, channel,
+    display_version, os), usage and crash pings together (table
+    ``crash_aggregates_hourly``): pings, hours, the crash measures a release day
+    watches, and per client within the rows' pings, the clients and the sums of their
+    crashes squared that measure how clustered the crashes are. No client id."""
+    hourly = with_submission_hour(classified)
+    pings = union_all([to_ping_measures(hourly, d, limits, HOURLY_DIMENSIONS) for d in PER_PING])
+    summed = ("ping_count", "usage_seconds", "active_seconds", *HOURLY_CRASHES)
+    per_client = pings.groupBy(*HOURLY_DIMENSIONS, CLIENT_KEY).agg(*[F.sum(m).alias(m) for m in summed])
+    return per_client.groupBy(*HOURLY_DIMENSIONS).agg(
+        F.sum("ping_count").alias("ping_count"),
+        (F.sum("usage_seconds") / SECONDS_PER_HOUR).alias("usage_hours"),
+        (F.sum("active_seconds") / SECONDS_PER_HOUR).alias("active_hours"),
+        *[F.sum(m).alias(m) for m in HOURLY_CRASHES],
+        F.count(F.lit(1)).alias("clients"),
+        *[F.sum(F.col(m) * F.col(m)).alias(f"{m}_sq") for m in HOURLY_ROBUST],
+    )

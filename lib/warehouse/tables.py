@@ -41,6 +41,8 @@ TABLES = (
     "release_comparisons",
     "reason_comparisons",
     "usage_parity",
+    "crash_aggregates_hourly",
+    "hourly_counted",
 )
 
 
@@ -262,6 +264,34 @@ def replace_partition(
         .write.format("delta")
         .mode("overwrite")
         .option("replaceWhere", predicate)
+        .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
+        .save(path)
+    )
+
+
+def append_once(
+    spark: SparkSession,
+    warehouse: str,
+    spec: TableSpec,
+    rows: DataFrame,
+    day: date,
+    app_id: str,
+    batch_id: int,
+    commit_info: dict[str, Any],
+) -> None:
+    """Write the rows of micro-batch ``batch_id`` of ``day`` (column ``batch_id``) once:
+    Delta's idempotent write skips a batch the table has already committed for
+    ``app_id``, so a micro-batch run again after a crash adds nothing twice. The write
+    replaces the batch's own rows, which makes it read the date's partition: a
+    concurrent rewrite of the date (the night's) fails it instead of being added to."""
+    path = ensure_table(spark, warehouse, spec)
+    (
+        conform(rows, spec)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("replaceWhere", f"{PARTITION_COLUMN} = DATE'{day.isoformat()}' AND batch_id = {int(batch_id)}")
+        .option("txnAppId", app_id)
+        .option("txnVersion", int(batch_id))
         .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
         .save(path)
     )

@@ -1,0 +1,153 @@
+"""The hourly run on a release day landing file by file: every ping counted once however
+often it runs, whatever lands twice, whenever it dies; and the night has the last word."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+from pyspark.sql import functions as F
+
+import jobs.aggregate_hourly as hourly
+from jobs.aggregate_crashes import run as run_night
+from lib.warehouse.tables import read_table
+from tests.jobs.conftest import FAULTY, config
+
+REPO = Path(__file__).resolve().parents[2]
+# The faulty day: both crash formats for the same crashes, duplicates, malformed lines.
+DAY = FAULTY
+TOTALS = ("ping_count", "usage_hours", "main_crashes", "content_crashes")
+
+
+def _hour(line: str) -> int:
+    try:
+        return int(json.loads(line)["meta"]["submissionTimestamp"][11:13])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return 23  # a line without a readable timestamp lands with the day's last file
+
+
+def _lines_by_hour(landing: Path, day: date) -> dict[tuple[str, int], list[str]]:
+    """The generated day's lines, per (doc type, submission hour)."""
+    out: dict[tuple[str, int], list[str]] = {}
+    for folder in (landing / "raw").glob(f"*/submission_date={day}"):
+        for file in sorted(folder.glob("*.json*")):
+            opener = gzip.open if file.name.endswith(".gz") else open
+            with opener(file, "rt", encoding="utf-8", newline="\n") as handle:
+                for line in handle.read().split("\n"):
+                    if line:
+                        out.setdefault((folder.parent.name, _hour(line)), []).append(line)
+    return out
+
+
+def _land(raw: Path, day: date, lines: dict[tuple[str, int], list[str]], hours: range, name: str) -> None:
+    """Land the lines of ``hours`` as one new file per doc type, written whole and renamed."""
+    for doc_type in {d for d, _ in lines}:
+        chunk = [line for h in hours for line in lines.get((doc_type, h), [])]
+        folder = raw / doc_type / f"submission_date={day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{name}.tmp"
+        temporary.write_text("".join(f"{line}\n" for line in chunk))
+        temporary.rename(folder / f"{name}.json")
+
+
+def _totals(spark, warehouse: Path, table: str = "crash_aggregates_hourly") -> dict[str, float]:
+    rows = read_table(spark, str(warehouse), table).where(F.col("submission_date") == F.lit(DAY))
+    row = rows.agg(*[F.sum(c).alias(c) for c in TOTALS]).first()
+    return {c: round(float(row[c] or 0), 6) for c in TOTALS}
+
+
+def _hourly(landing: Path, raw: Path, warehouse: Path) -> hourly.Config:
+    return hourly.Config(DAY, str(raw), str(warehouse), str(landing / "releases"))
+
+
+@pytest.fixture(scope="module")
+def lines(landing) -> dict[tuple[str, int], list[str]]:
+    return _lines_by_hour(landing, DAY)
+
+
+@pytest.mark.slow
+def test_a_day_landing_file_by_file_is_counted_once_and_the_night_has_the_last_word(spark, landing, lines, tmp_path):
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    _land(raw, DAY, lines, range(0, 8), "morning")
+    summary = hourly.run(spark, _hourly(landing, raw, warehouse))
+    assert "1 batch(es)" in summary
+    morning = _totals(spark, warehouse)
+    assert morning["ping_count"] > 0
+
+    # Nothing new: nothing added. The rest of the day, with the morning's pings landing again.
+    assert "0 new lines in 0 batch(es)" in hourly.run(spark, _hourly(landing, raw, warehouse))
+    assert _totals(spark, warehouse) == morning
+    _land(raw, DAY, lines, range(8, 24), "afternoon")
+    _land(raw, DAY, lines, range(0, 8), "morning-again")
+    hourly.run(spark, _hourly(landing, raw, warehouse))
+    provisional = _totals(spark, warehouse)
+    hours = read_table(spark, str(warehouse), "crash_aggregates_hourly").where(F.col("submission_date") == F.lit(DAY))
+    assert {r.submission_hour for r in hours.select("submission_hour").distinct().collect()} <= set(range(24))
+    assert hours.where(F.col("submission_hour").isNotNull()).count() > 0
+
+    # The night: the date's rows rewritten from its parse, equal to crash_aggregates.
+    for folder in raw.glob(f"*/submission_date={DAY}"):
+        (folder / "_SUCCESS").touch()
+    run_night(spark, config(landing, warehouse, DAY, raw=raw))
+    night = _totals(spark, warehouse)
+    assert night == pytest.approx(_totals(spark, warehouse, "crash_aggregates"))
+    assert read_table(spark, str(warehouse), "crash_aggregates_hourly").where("batch_id IS NOT NULL").count() == 0
+    # What the hours had counted is what the night counts: each ping and crash once.
+    assert provisional == pytest.approx(night)
+    assert "the night has run" in hourly.run(spark, _hourly(landing, raw, warehouse))
+    assert _totals(spark, warehouse) == night
+
+
+@pytest.mark.slow
+def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(spark, landing, lines, tmp_path, monkeypatch):
+    raw = tmp_path / "raw"
+    _land(raw, DAY, lines, range(0, 24), "day")
+    whole = tmp_path / "whole"
+    hourly.run(spark, _hourly(landing, raw, whole))
+    expected = _totals(spark, whole)
+
+    warehouse = tmp_path / "warehouse"
+    original = hourly.append_once
+
+    def dies_before_the_rows(spark_, warehouse_, spec, *args, **kwargs):
+        if spec.name == "crash_aggregates_hourly":
+            raise OSError("killed")
+        original(spark_, warehouse_, spec, *args, **kwargs)
+
+    monkeypatch.setattr(hourly, "append_once", dies_before_the_rows)
+    with pytest.raises(Exception, match="killed"):
+        hourly.run(spark, _hourly(landing, raw, warehouse))
+    monkeypatch.undo()
+    # Half-way: the batch's keys are committed, its rows are not.
+    assert read_table(spark, str(warehouse), "hourly_counted").count() > 0
+    hourly.run(spark, _hourly(landing, raw, warehouse))
+    assert _totals(spark, warehouse) == expected
+
+
+@pytest.mark.slow
+def test_two_hourly_runs_at_once_count_every_ping_once(spark, landing, lines, tmp_path):
+    raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
+    _land(raw, DAY, lines, range(0, 24), "day")
+    command = [
+        sys.executable, "-m", "jobs.aggregate_hourly", "--date", str(DAY), "--raw", str(raw),
+        "--warehouse", str(warehouse), "--releases", str(landing / "releases"),
+    ]  # fmt: skip
+    env = dict(os.environ, CRASH_RATES_DRIVER_MEMORY="1g")
+    runs = [subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)]
+    runs.append(subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    results = [(run.wait(timeout=600), *run.communicate()) for run in runs]
+    for status, out, err in results:
+        # Each either counted the files or stopped in one line, saying why.
+        last = err.strip().splitlines()[-1] if err.strip() else ""
+        stopped = last.startswith("aggregate_hourly: error: another aggregate_hourly run")
+        assert status == 0 or (status == 1 and stopped and "Traceback" not in err), (status, out[-500:], err[-3000:])
+    hourly.run(spark, _hourly(landing, raw, warehouse))  # whatever the loser left
+    whole = tmp_path / "whole"
+    hourly.run(spark, _hourly(landing, raw, whole))
+    assert _totals(spark, warehouse) == _totals(spark, whole)
