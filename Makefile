@@ -50,6 +50,7 @@ typecheck: setup
 bench: setup
 	$(PY) -m jobs.benchmark_small
 	$(PY) -m jobs.benchmark
+	$(PY) -m jobs.calibrate_release_day
 
 # The README's picture of the page (docs/release-health.png), from the demo's last night.
 screenshot: browser

@@ -31,7 +31,7 @@ JVM_PACKAGES = (DELTA_PACKAGE, *S3_PACKAGES)
 
 # What the jobs import or read at run time; tests, the DAG and docs stay behind.
 CODE_PACKAGES = ("jobs", "lib", "schemas")
-CODE_SUFFIXES = {".py", ".json", ".yaml", ".properties"}
+CODE_SUFFIXES = {".py", ".json", ".yaml", ".properties", ".j2"}  # .j2: the pages' templates
 # Local tools that never run on a cluster: the generator and the commands that use it.
 LOCAL_ONLY = (
     "lib/synthetic/",
@@ -39,6 +39,7 @@ LOCAL_ONLY = (
     "jobs/generate_pings.py",
     "jobs/benchmark.py",
     "jobs/screenshot.py",
+    "jobs/calibrate_release_day.py",
 )
 
 
