@@ -29,6 +29,7 @@ from lib.contract.layout import (
     HEALTH_SUMMARY,
     health_attachment_name,
     health_folder,
+    release_day_alerts_folder,
     report_attachment_name,
 )
 
@@ -117,3 +118,64 @@ def alert_release_managers(day: str, warehouse: str, out: str | None = None) -> 
                 files=files,
             )
     return f"{day}: emailed {len(lines)} regression(s) to {recipients}"
+
+
+SENT = ".sent"
+
+
+def email_velocity_alerts(warehouse: str) -> str:
+    """Email the release managers each regression the hourly verdicts established, once.
+
+    ``jobs.release_day`` writes one alert file per finding (release, platform, measure)
+    the first hour it is established, under ``<warehouse>/release_day/alerts/``; each
+    file without its ``.sent`` marker is emailed, then marked. A failed send is retried
+    with the task and sends again; a sent one never does.
+    """
+    from airflow.providers.smtp.hooks.smtp import SmtpHook
+    from airflow.sdk import Variable
+    from airflow.sdk.exceptions import AirflowFailException
+
+    folder = release_day_alerts_folder(warehouse)
+    names = set(object_store.list_names(folder))
+    waiting = sorted(n for n in names if n.endswith(".json") and f"{n}{SENT}" not in names)
+    if not waiting:
+        return "no new release-day regression"
+    recipients = Variable.get("crash_rates_release_managers", default=None)
+    if not recipients:
+        raise AirflowFailException(
+            f"{len(waiting)} release-day regression(s), but the Variable crash_rates_release_managers is not set"
+        )
+    for name in waiting:
+        alert = json.loads(object_store.read_bytes(f"{folder}/{name}") or b"{}")
+        facts = {
+            "Release": f"{alert['channel']} {alert['latest_version']} against {alert['previous_version']}",
+            "Platform, crashes": f"{alert['os']}, {alert['measure'].replace('_', ' ')}",
+            "Established": f"hour {alert['established_hour']} since release (as of {alert['as_of']})",
+            "Newest": alert["latest"],
+            "Previous, same hours": alert["previous"],
+            "Ratio": f"{alert['ratio']:.2f}" if alert["ratio"] is not None else "n/a",
+            "Always-valid 95% interval": " to ".join(
+                "n/a" if bound is None else f"{bound:.2f}" for bound in alert["interval"]
+            ),
+            "Page": alert["page"],
+        }
+        rows = "".join(
+            f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items()
+        )
+        body = (
+            "<p>A release-day regression is established: the newest release crashes more than the previous one "
+            "over the same hours since release, beyond the materiality threshold, with an interval that stays "
+            f"valid however often it is read. Provisional until the night.</p><table>{rows}</table>"
+        )
+        with SmtpHook(smtp_conn_id="smtp_default") as hook:
+            hook.send_email_smtp(
+                to=[r.strip() for r in recipients.split(",") if r.strip()],
+                from_email=hook.from_email,
+                subject=(
+                    f"[crash-rates] release day: {alert['channel']} {alert['latest_version']} worse on "
+                    f"{alert['os']} ({alert['measure'].replace('_', ' ')})"
+                ),
+                html_content=body,
+            )
+        object_store.write_bytes(f"{folder}/{name}{SENT}", b"")
+    return f"emailed {len(waiting)} release-day regression(s) to {recipients}"

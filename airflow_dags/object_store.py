@@ -74,3 +74,29 @@ def read_bytes(uri: str) -> bytes | None:
         return None
     bucket, key = s3
     return _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def list_names(folder: str) -> list[str]:
+    """The names of the files directly inside ``folder``, sorted; none when it does not exist."""
+    s3 = split_s3(folder)
+    if s3 is None:
+        path = local_path(folder)
+        return sorted(p.name for p in path.iterdir() if p.is_file()) if path.is_dir() else []
+    bucket, prefix = s3
+    prefix = prefix.rstrip("/") + "/"
+    pages = _s3_client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/")
+    return sorted(item["Key"][len(prefix) :] for page in pages for item in page.get("Contents", []))
+
+
+def write_bytes(uri: str, content: bytes) -> None:
+    """Write the whole file (a local file through a temporary name, renamed when complete)."""
+    s3 = split_s3(uri)
+    if s3 is None:
+        path = local_path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.tmp")
+        temporary.write_bytes(content)
+        temporary.replace(path)
+        return
+    bucket, key = s3
+    _s3_client().put_object(Bucket=bucket, Key=key, Body=content)

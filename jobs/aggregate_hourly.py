@@ -39,7 +39,7 @@ from lib.runtime.session import build_session
 from lib.transform.aggregate import to_hourly_aggregates
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, checkpointed, classify
 from lib.transform.hourly import to_counted_keys, without_counted
-from lib.warehouse.tables import append_once, read_table_if_exists, table_spec
+from lib.warehouse.tables import append_once, delete_batch, read_table_if_exists, table_spec
 
 JOB = "aggregate_hourly"
 
@@ -129,6 +129,9 @@ def count_batch(
         append_once(
             spark, config.warehouse, table_spec("crash_aggregates_hourly"), rows, config.day, app, batch_id, info
         )
+        if night_has_run(spark, config):  # the night rewrote the date while this batch ran: its rows are final
+            delete_batch(spark, config.warehouse, "crash_aggregates_hourly", config.day, batch_id)
+            raise NightAlreadyRan(f"the night of {config.day} ran meanwhile: batch {batch_id} withdrawn")
     finally:
         classified.unpersist()
     where = ", ".join(f"{counts.get(k, 0):,} {k}" for k in (AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED))
@@ -167,7 +170,8 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
 
 
 def command(argv: list[str]) -> str:
-    return run(build_session(JOB), read_config(argv))
+    config = read_config(argv)  # a bad argument fails before Spark starts
+    return run(build_session(JOB), config)
 
 
 main = main_wrapper(JOB, command)

@@ -39,6 +39,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 import jobs.compare_releases as compare_releases
+import jobs.release_day as release_day
 import jobs.release_health as release_health
 import jobs.validate_aggregates as validate_aggregates
 from jobs.aggregate_crashes import Config, run
@@ -130,6 +131,10 @@ def command(argv: list[str]) -> str:
     print(release_health.command(["--date", str(last), "--warehouse", warehouse]), flush=True)
     page = Path(health_folder(warehouse, last)) / HEALTH_PAGE
     print(f"\nOpen the morning page: {page.resolve()}", flush=True)
+    print(f"\n== 4b. release day, as the hourly run reads it at {last} 23:00 (always-valid intervals)", flush=True)
+    print(release_day.command(["--date", str(last), "--hour", "23", "--warehouse", warehouse,
+                               "--releases", str(args.out / "releases")]), flush=True)  # fmt: skip
+    print(_release_day(spark, warehouse, last), flush=True)
     print("\n== 5. a faulty night", flush=True)
     _alarm_on_failure(lambda: run(spark, Config(faulty, str(args.out / "raw"), warehouse, str(args.out / "releases"))))
     pings = ", ".join(f"{n:,} {doc_type}" for doc_type, n in totals.items())
@@ -231,6 +236,27 @@ def _android(aggregates: DataFrame) -> str:
         lines.append(
             f"   {r.display_version:<10}{r.pings:>9,}{r.hours:>10,.0f}{r.main:>7,}{1000 * r.main / r.hours:>7.2f}"
             f"{r.content:>9,}{1000 * r.content / r.hours:>7.2f}"
+        )
+    return "\n".join(lines)
+
+
+def _release_day(spark: SparkSession, warehouse: str, last: date) -> str:
+    """The last hour's release-day verdicts: main crashes per platform, and when each was established."""
+    rows = (
+        read_table(spark, warehouse, "release_day_verdicts")
+        .where((F.col("submission_date") == F.lit(last)) & (F.col("as_of_hour") == 23))
+        .where((F.col("channel") == "release") & (F.col("measure") == "main_crashes"))
+        .orderBy("os")
+        .collect()
+    )
+    lines = [f"   {'os':<9}{'newest':>8}{'hours':>7}{'crashes':>9}{'ratio':>7}  always-valid 95%   verdict"]
+    for r in rows:
+        high = "inf" if r.ratio_high is None else f"{r.ratio_high:.2f}"
+        ratio = "n/a" if r.ratio is None else f"{r.ratio:.2f}"
+        established = f", established at hour {r.established_hour}" if r.established_hour is not None else ""
+        lines.append(
+            f"   {r.os:<9}{r.latest_version:>8}{r.hours_since_release:>7}{r.latest_crashes:>9,}{ratio:>7}"
+            f"  {r.ratio_low:.2f} to {high:<8}  {r.verdict}{established}"
         )
     return "\n".join(lines)
 

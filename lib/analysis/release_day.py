@@ -18,6 +18,7 @@ Pure Python over rows already summed per (channel, display_version, os, date, ho
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -95,6 +96,11 @@ class ReleaseDay:
         return self.verdict != NOT_ENOUGH_DATA
 
 
+def _version_key(version: str) -> tuple[int, ...]:
+    """``158.0.1`` as (158, 0, 1), so two releases of one hour order as numbers, not text."""
+    return tuple(int(part) for part in re.findall(r"\d+", version))
+
+
 def _hour_index(instant: datetime, first: datetime) -> int:
     return int((instant - first).total_seconds() // 3600)
 
@@ -106,7 +112,9 @@ def release_days(
     ``as_of`` (the start of the last hour read) and has a previous release to compare with.
 
     A release's hour 0 is midnight (UTC) of its date in ``release_dates`` (the calendar),
-    else the first hour it had usage."""
+    else the first hour it had usage; with a calendar, only the versions it names are
+    releases. Rows of one hour may mix the night's and the hourly runs' counts only if
+    the caller summed them so (see :func:`jobs.release_day.hourly_rows`)."""
     rows = [r for r in rows if r.instant <= as_of and r.channel in CHANNELS]
     release_dates = release_dates or {}
     first_data: dict[str, datetime] = {}
@@ -122,13 +130,17 @@ def release_days(
         if version in release_dates:
             released = release_dates[version]
             first_seen[(channel, version)] = datetime(released.year, released.month, released.day, tzinfo=UTC)
+        elif release_dates:  # with a calendar, a release is one it names: never a straggler or a stray build
+            del first_seen[(channel, version)]
 
     out = []
     for channel in CHANNELS:
-        releases = sorted((first, version) for (ch, version), first in first_seen.items() if ch == channel)
+        releases = sorted(
+            (first, _version_key(version), version) for (ch, version), first in first_seen.items() if ch == channel
+        )
         if len(releases) < 2:
             continue
-        (previous_first, previous), (latest_first, latest) = releases[-2], releases[-1]
+        (previous_first, _, previous), (latest_first, _, latest) = releases[-2], releases[-1]
         hours = _hour_index(as_of, latest_first) + 1
         # The previous release's first hours must be in the data: one already out when
         # the data began (first seen in its first hour, no calendar date in it) is not.

@@ -21,9 +21,14 @@ intersected over time (a valid confidence sequence stays valid when intersected)
 
 **Clustered crashes.** One machine crashing again and again makes crashes
 overdispersed, and a binomial likelihood would believe them too much. As the
-quasi-likelihood does, the log likelihood ratios are divided by the dispersion
-``φ = Σ y_c² / Σ y_c`` over clients (1 for Poisson crashes, larger when crashes come
-in bursts), estimated from both releases' hours so far and never below 1.
+quasi-likelihood does, each hour's log likelihood ratio is divided by that hour's
+dispersion ``φ_k = Σ y_c² / Σ y_c`` over the clients of the hour (1 for Poisson
+crashes, larger when crashes come in bursts, never below 1): an hour in which one
+machine crashed 100 times weighs about as much as one crash. This is a heuristic,
+not part of the martingale argument (``φ_k`` is read from the hour it tempers, and a
+client crashing across many hours is not seen as one cluster); its calibration is
+measured, not proven: ``jobs/calibrate_release_day.py`` and
+``tests/lib/analysis/test_sequential.py``.
 
 Pure Python and numpy on already-aggregated hourly rows.
 """
@@ -124,20 +129,25 @@ def confidence_sequence(hours: Sequence[Hour], alpha: float = ALPHA, prior_sd: f
     # log M_t(θ) = log Σ_j w_j exp(S_t(θ'_j)) - S_t(θ): the mixture's part is one number an hour.
     mixture = np.logaddexp.reduce(log_prior[None, :] + tempered, axis=1)
     inside = (mixture[:, None] - tempered) < math.log(1 / alpha)
-    crashes, effective = np.cumsum(a + b), np.cumsum((a + b) / phi)
+    # Totals over the hours that gave evidence (both releases had usage), as the sequence saw them.
+    usable = (ha > 0) & (hb > 0)
+    a_used, b_used, ha_used, hb_used = (np.cumsum(np.where(usable, x, 0.0)) for x in (a, b, ha, hb))
+    crashes, effective = np.cumsum(np.where(usable, a + b, 0.0)), np.cumsum(np.where(usable, (a + b) / phi, 0.0))
     looks, low, high = [], 0.0, math.inf
     ratios = np.exp(LOG_GRID)
     for k, row in enumerate(inside):
         kept = ratios[row]
-        if kept.size:  # an empty set (a model broken by the data) keeps the last interval
+        # An empty set, or one disjoint from the running interval (data the model cannot
+        # explain), keeps the last interval rather than inventing one.
+        if kept.size and max(low, float(kept.min())) <= min(high, float(kept.max())):
             low, high = max(low, float(kept.min())), min(high, float(kept.max()))
         looks.append(
             Look(
                 hour=k,
-                latest_crashes=int(a[: k + 1].sum()),
-                latest_hours=float(ha[: k + 1].sum()),
-                previous_crashes=int(b[: k + 1].sum()),
-                previous_hours=float(hb[: k + 1].sum()),
+                latest_crashes=int(a_used[k]),
+                latest_hours=float(ha_used[k]),
+                previous_crashes=int(b_used[k]),
+                previous_hours=float(hb_used[k]),
                 dispersion=float(crashes[k] / effective[k]) if effective[k] > 0 else 1.0,
                 low=low if low > ratios[0] else 0.0,
                 high=high if high < ratios[-1] else math.inf,

@@ -57,3 +57,16 @@ def health_folder(warehouse: str, day: date, out: str | None = None) -> str:
 
 def health_attachment_name(day: date) -> str:
     return f"release-health-{day.isoformat()}.html"
+
+
+def release_day_folder(warehouse: str, out: str | None = None) -> str:
+    """The release-day page and its ``summary.json``, rewritten every hour.
+
+    ``out`` is a folder that replaces the default ``<warehouse>/release_day``.
+    """
+    return _folder(warehouse, "release_day", out)
+
+
+def release_day_alerts_folder(warehouse: str) -> str:
+    """One file per release-day regression the hour it is established, for the DAG to email once."""
+    return f"{warehouse.rstrip('/')}/release_day/alerts"

@@ -137,3 +137,26 @@ def to_png(svg: str, scale: float = 2.0) -> bytes:
     """A rendered chart's SVG as a PNG (twice the pixels by default, sharp on high-density
     screens and in email); from the SVG, not the spec, since Vega's layout is the slow part."""
     return bytes(vl_convert.svg_to_png(svg, scale=scale))
+
+
+def ratio_by_hour(points: Sequence[dict], materiality: float) -> alt.TopLevelMixin:
+    """The newest release's crash rate over the previous one's, by hours since each first
+    appeared, with the always-valid 95% band (it only narrows) and the materiality line.
+
+    ``points``: ``hour``, ``ratio`` (may be null), ``low``, ``high`` (clipped by the caller).
+    """
+    x = alt.X("hour:Q", title="hours since release", axis=alt.Axis(tickMinStep=1, format="d"))
+    y_scale = alt.Scale(type="log", domain=[0.25, 4], clamp=True)
+    band = (
+        alt.Chart()
+        .mark_area(opacity=0.18, color=RELEASE_COLOURS[0])
+        .encode(x=x, y=alt.Y("low:Q", scale=y_scale), y2="high:Q")
+    )
+    line = (
+        alt.Chart()
+        .mark_line(strokeWidth=2, color=RELEASE_COLOURS[0])
+        .encode(x=x, y=alt.Y("ratio:Q", title="newest / previous", scale=y_scale))
+    )
+    rules = alt.Chart(alt.Data(values=[{"y": 1.0}, {"y": materiality}])).mark_rule(strokeDash=[4, 3], color="#777")
+    layered = alt.layer(band, line, data=alt.Data(values=list(points))) + rules.encode(y="y:Q")
+    return _configured(layered.properties(width=WIDTH, height=HEIGHT))

@@ -3,9 +3,11 @@ the one before it, for calibrating the release-day verdicts without Spark.
 
 Usage grows as the new release is adopted (each release the same way, so hour ``k``
 since release sees about the same hours on both sides) and follows the day; crashes
-come from clients in bursts (a client that crashes often crashes again), so they are
-overdispersed as real crashes are; now and then one machine crashes 100 times in an
-hour. Everything is drawn from one seeded generator.
+come from clients in bursts within an hour (a crashing client crashes again), so they
+are overdispersed as real crashes are; now and then one machine crashes 100 times in
+an hour. A client crashing across many hours is not modelled (each hour draws its own
+crashing clients), so the calibration says nothing about that case. Everything is
+drawn from one seeded generator.
 """
 
 from __future__ import annotations

@@ -361,9 +361,11 @@ HOURLY_ROBUST = ("main_crashes", "content_crashes")
 
 def with_submission_hour(classified: DataFrame) -> DataFrame:
     """Adds ``submission_hour``: the UTC hour (0-23) the ingestion edge received the
-    ping, null where ``meta.submissionTimestamp`` is missing or no timestamp."""
-    instant = submitted_at(F.col("submission_timestamp"))
-    return classified.withColumn("submission_hour", F.hour(instant))  # sessions run in UTC
+    ping, null where ``meta.submissionTimestamp`` is missing, no timestamp, or of
+    another date than the ping's partition (an hour of another day is no hour of this one)."""
+    instant = submitted_at(F.col("submission_timestamp"))  # sessions run in UTC
+    same_day = F.to_date(instant) == F.col("submission_date")
+    return classified.withColumn("submission_hour", F.when(same_day, F.hour(instant)))
 
 
 def to_hourly_aggregates(classified: DataFrame, limits: Limits) -> DataFrame:

@@ -29,7 +29,7 @@ from lib.warehouse.storage import qualified
 
 PARTITION_COLUMN = "submission_date"
 SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
-# Every table the nightly run writes, each with a contract in schemas/tables/.
+# Every table the nightly and hourly runs write, each with a contract in schemas/tables/.
 TABLES = (
     "crash_aggregates",
     "crash_client_sums",
@@ -43,6 +43,8 @@ TABLES = (
     "usage_parity",
     "crash_aggregates_hourly",
     "hourly_counted",
+    "release_day_verdicts",
+    "release_day_alerts",
 )
 
 
@@ -282,8 +284,9 @@ def append_once(
     """Write the rows of micro-batch ``batch_id`` of ``day`` (column ``batch_id``) once:
     Delta's idempotent write skips a batch the table has already committed for
     ``app_id``, so a micro-batch run again after a crash adds nothing twice. The write
-    replaces the batch's own rows, which makes it read the date's partition: a
-    concurrent rewrite of the date (the night's) fails it instead of being added to."""
+    replaces the batch's own rows, so a rewrite of the date (the night's) committed
+    between its read and its commit fails it; one committed before its read is not seen
+    here: the caller checks afterwards (and readers prefer the night's rows)."""
     path = ensure_table(spark, warehouse, spec)
     (
         conform(rows, spec)
@@ -295,6 +298,12 @@ def append_once(
         .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
         .save(path)
     )
+
+
+def delete_batch(spark: SparkSession, warehouse: str, name: str, day: date, batch_id: int) -> None:
+    """Remove micro-batch ``batch_id``'s rows of ``day`` (see :func:`append_once`), in one commit."""
+    table = DeltaTable.forPath(spark, qualified(spark, table_spec(name).path(warehouse)))
+    table.delete(f"{PARTITION_COLUMN} = DATE'{day.isoformat()}' AND batch_id = {int(batch_id)}")
 
 
 def read_table(spark: SparkSession, warehouse: str, name: str) -> DataFrame:

@@ -102,4 +102,9 @@ def test_with_a_calendar_a_release_counts_its_hours_from_midnight_of_its_date():
     assert (mac.latest_first_hour, mac.previous_first_hour) == (from_midnight, PREVIOUS.replace(hour=0))
     assert len(mac.looks) == 10 + LATEST.hour + 1
     # a release dated on the first day of the data had its first hours in it
-    assert release_days([r for r in ROWS if r.display_version != "157.0"], LATEST, {"157.0.2": PREVIOUS.date()})
+    calendar = {"157.0.2": PREVIOUS.date(), "158.0": LATEST.date()}
+    assert release_days([r for r in ROWS if r.display_version != "157.0"], LATEST, calendar)
+    # with a calendar, a version it does not name is no release, however late it appeared
+    straggler = _row("156.0", "Mac", LATEST + timedelta(hours=3), 50.0, 0, 0)
+    days = release_days([*ROWS, straggler], LATEST + timedelta(hours=10), calendar)
+    assert {d.latest_version for d in days} == {"158.0"}

@@ -1,0 +1,75 @@
+"""The release-day page: the hourly verdicts of :mod:`lib.analysis.release_day`, with a
+chart per platform of the newest release's crash rate over the previous one's by hours
+since release, inside its always-valid band. Rendered from a Jinja2 template with
+autoescaping on; no script, no request (the charts are inline SVG)."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from lib.analysis.compare import IMPROVEMENT, REGRESSION, thresholds
+from lib.analysis.release_day import ReleaseDay
+from lib.analysis.stats import rate_per_1000
+from lib.pages.charts import ratio_by_hour, to_svg
+from lib.pages.templates import TEMPLATES
+
+MEASURE_NAMES = {"main_crashes": "main process", "content_crashes": "content processes"}
+
+
+def _number(value: float | None, digits: int = 2) -> str:
+    return "n/a" if value is None or math.isinf(value) else f"{value:,.{digits}f}"
+
+
+def _row(day: ReleaseDay) -> dict[str, str]:
+    now, verdict = day.now, day.verdict
+    established = day.established_hour
+    return {
+        "os": day.os,
+        "measure": MEASURE_NAMES[day.measure],
+        "latest_crashes": f"{now.latest_crashes:,}",
+        "latest_hours": f"{now.latest_hours:,.0f}",
+        "latest_rate": _number(rate_per_1000(now.latest_crashes, now.latest_hours)),
+        "previous_crashes": f"{now.previous_crashes:,}",
+        "previous_hours": f"{now.previous_hours:,.0f}",
+        "previous_rate": _number(rate_per_1000(now.previous_crashes, now.previous_hours)),
+        "ratio": _number(now.ratio),
+        "interval": f"{_number(now.low)} to {_number(now.high)}",
+        "verdict": verdict,
+        "verdict_class": {REGRESSION: "regression", IMPROVEMENT: "improvement"}.get(verdict, "thin"),
+        "established": "" if established is None else f"hour {established}",
+    }
+
+
+def _chart(day: ReleaseDay, materiality: float) -> dict[str, str]:
+    def clip(value: float) -> float:
+        return min(max(value, 0.25), 4.0)
+
+    points = [
+        {"hour": look.hour, "ratio": look.ratio, "low": clip(look.low), "high": clip(look.high)} for look in day.looks
+    ]
+    prefix = f"rd-{day.channel}-{day.os}-{day.measure}".replace(" ", "-")
+    return {
+        "caption": f"{day.os}, {MEASURE_NAMES[day.measure]}",
+        "svg": to_svg(ratio_by_hour(points, materiality), prefix),
+    }
+
+
+def render(as_of: datetime, days: list[ReleaseDay]) -> str:
+    materiality = thresholds().materiality
+    channels = []
+    for name in dict.fromkeys(d.channel for d in days):
+        mine = [d for d in days if d.channel == name]
+        first = mine[0]
+        channels.append(
+            {
+                "name": name,
+                "latest": first.latest_version,
+                "previous": first.previous_version,
+                "hours": len(first.looks),
+                "rows": [_row(d) for d in mine],
+                "charts": [_chart(d, materiality) for d in mine if d.measure == "main_crashes"],
+            }
+        )
+    template = TEMPLATES.get_template("release_day.html.j2")
+    return template.render(as_of=as_of.strftime("%Y-%m-%d %H:00"), materiality=f"{materiality:g}", channels=channels)
