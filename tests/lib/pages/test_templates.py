@@ -80,3 +80,12 @@ def _one(verdict: dict) -> NightHealth:
     return NightHealth(
         NIGHT, [ChannelHealth("release", releases, [PlatformHealth("Mac", verdicts=[verdict])])], [], True
     )
+
+
+def test_every_string_of_an_email_is_printed_as_text():
+    from lib.pages.emails import facts_email, regressions_email
+
+    _assert_clean(facts_email("A check failed.", {HOSTILE: HOSTILE, "Error": HOSTILE}))
+    body = regressions_email("2026-11-20", [HOSTILE, "release Mac, main-process crashes: REGRESSION"], HOSTILE)
+    _assert_clean(body)
+    assert body.count("<li>") == 2
