@@ -8,11 +8,15 @@ axes, so no time zone (of the machine rendering, or of the reader) can shift a d
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
+from typing import Any
 
 import altair as alt
 import vl_convert
+
+from lib.pages.templates import printable
 
 # Newest release first: the one the morning is about stands out, older ones recede.
 RELEASE_COLOURS = ("#c62828", "#1f6fb4", "#8a8a8a")
@@ -120,13 +124,24 @@ def history(points: Sequence[dict], low: float, high: float, title: str) -> alt.
 _ID = re.compile(r'\bid="([^"]+)"')
 
 
+def _printable(spec: Any) -> Any:
+    """The specification with every string cleaned as the templates clean them."""
+    if isinstance(spec, dict):
+        return {key: _printable(value) for key, value in spec.items()}
+    if isinstance(spec, list):
+        return [_printable(value) for value in spec]
+    return printable(spec) if isinstance(spec, str) else spec
+
+
 def to_svg(chart: alt.TopLevelMixin, prefix: str) -> str:
     """The chart as an SVG element to inline in a page.
 
     Several SVGs in one page share its id namespace, and Vega names its clip paths
     the same in every chart, so each chart's ids get ``prefix``.
     """
-    svg = vl_convert.vegalite_to_svg(chart.to_json())
+    # vl-convert aborts the whole process on a control character in a label: none gets there.
+    svg = vl_convert.vegalite_to_svg(json.dumps(_printable(chart.to_dict())))
+    prefix = re.sub(r"[^A-Za-z0-9_-]", "-", prefix)  # an id, whatever names the chart
     for name in set(_ID.findall(svg)):
         svg = svg.replace(f'id="{name}"', f'id="{prefix}-{name}"').replace(f"#{name})", f"#{prefix}-{name})")
         svg = svg.replace(f'href="#{name}"', f'href="#{prefix}-{name}"')

@@ -8,38 +8,27 @@ that left its band as a small chart: the past weeks, the band allowed, and today
 
 from __future__ import annotations
 
-import html
 import json
 from collections.abc import Sequence
 from datetime import date
 
 from lib.pages import charts
+from lib.pages.templates import TEMPLATES
 from lib.quality.runner import CRITICAL, CheckResult
 
-STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
-h1 { font-size: 1.4em; } .bad { color: #b00020; } .warn { color: #a15c00; } .good { color: #1b6e20; }
-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
-th, td { border-bottom: 1px solid #ddd; padding: 0.4em; text-align: left; vertical-align: top; }
-th { background: #f4f4f4; } td.details { font-family: monospace; font-size: 0.85em; }
-.history { display: flex; flex-wrap: wrap; gap: 0.6em; margin-top: 0.5em; font-family: system-ui, sans-serif; }
-.history figure { margin: 0; } .history svg { max-width: 100%; height: auto; }
-"""
 
-
-def _history_charts(result: CheckResult) -> str:
+def _history_charts(result: CheckResult) -> list[dict[str, str]]:
     """The series a failing history check judged, one small chart each (grey: past weeks;
     green: the band allowed; red: today)."""
     if not result.history:
-        return ""
+        return []
     figures = []
     for i, series in enumerate(json.loads(result.history)):
         values = [p["value"] for p in series["points"] if p["value"] is not None]
         high = series["high"] if series["high"] is not None else max([*values, series["low"]]) * 1.1
         chart = charts.history(series["points"], series["low"], high, series["measure"])
-        svg = charts.to_svg(chart, f"{result.check}-{i}")
-        figures.append(f"<figure>{svg}<figcaption>{html.escape(series['title'])}</figcaption></figure>")
-    return f'<div class="history">{"".join(figures)}</div>'
+        figures.append({"svg": charts.to_svg(chart, f"{result.check}-{i}"), "title": series["title"]})
+    return figures
 
 
 def _status(result: CheckResult) -> tuple[str, str]:
@@ -82,21 +71,23 @@ def render_html(day: date, results: Sequence[CheckResult]) -> str:
     rows = []
     for r in _ordered(results):
         status, css = _status(r)
-        cells = [
-            f'<td class="{css}"><b>{status}</b></td>',
-            f"<td>{html.escape(r.severity)}</td>",
-            f"<td>{html.escape(r.suite)}/{html.escape(r.check)}<br><small>{html.escape(r.description)}</small></td>",
-            f"<td>{html.escape(r.observed_value)}</td>",
-            f"<td>{html.escape(r.threshold)}</td>",
-            f'<td class="details">{html.escape(r.details)}{_history_charts(r)}</td>',
-        ]
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    title = headline(day, results)
-    css = "bad" if any(r.failed_critical for r in results) else "good"
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Data quality {day}</title>"
-        f"<style>{STYLE}</style></head><body>"
-        f'<h1 class="{css}">Firefox crash rates: data quality, {html.escape(title)}</h1>'
-        "<table><tr><th>status</th><th>severity</th><th>check</th><th>observed</th>"
-        "<th>allowed</th><th>failing rows</th></tr>" + "".join(rows) + "</table></body></html>"
+        rows.append(
+            {
+                "status": status,
+                "css": css,
+                "severity": r.severity,
+                "suite": r.suite,
+                "check": r.check,
+                "description": r.description,
+                "observed": r.observed_value,
+                "threshold": r.threshold,
+                "details": r.details,
+                "history": _history_charts(r),
+            }
+        )
+    return TEMPLATES.get_template("dq_report.html.j2").render(
+        day=day,
+        title=headline(day, results),
+        css="bad" if any(r.failed_critical for r in results) else "good",
+        results=rows,
     )
