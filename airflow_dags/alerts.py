@@ -12,7 +12,6 @@ release managers, with the release-health page attached.
 
 from __future__ import annotations
 
-import html
 import json
 import tempfile
 from datetime import date
@@ -58,8 +57,9 @@ class OnCallAlert(SmtpNotifier):
         }
         if report:
             facts["Report"] = report
-        rows = "".join(f"<tr><th align='left'>{k}</th><td>{html.escape(v)}</td></tr>" for k, v in facts.items())
-        self.html_content = f"<p>The nightly crash-rates run needs a look.</p><table>{rows}</table>"
+        from lib.pages.emails import facts_email  # at send time: parsing the DAG stays light
+
+        self.html_content = facts_email("The nightly crash-rates run needs a look.", facts)
         with tempfile.TemporaryDirectory(prefix="crash_rates_alert_") as folder:
             self.files = _attach(report, Path(folder) / report_attachment_name(day)) if report else []
             super().notify(context)
@@ -99,13 +99,9 @@ def alert_release_managers(day: str, warehouse: str, out: str | None = None) -> 
         raise AirflowFailException(
             f"{day}: {len(lines)} regression(s), but the Variable crash_rates_release_managers is not set"
         )
-    items = "".join(f"<li>{html.escape(line)}</li>" for line in lines)
-    body = (
-        f"<p>The nightly comparison of {day} found {len(lines)} regression(s): the newest release crashes "
-        f"more than the previous one at the same release age, beyond the materiality threshold.</p>"
-        f"<ul>{items}</ul><p>The release-health page is attached; it is also at "
-        f"{html.escape(summary['page'])}.</p>"
-    )
+    from lib.pages.emails import regressions_email
+
+    body = regressions_email(day, lines, summary["page"])
     platforms = sorted({line.split(",")[0] for line in lines})
     with tempfile.TemporaryDirectory(prefix="crash_rates_health_") as local:
         files = _attach(f"{folder}/{HEALTH_PAGE}", Path(local) / health_attachment_name(night))
@@ -135,6 +131,8 @@ def email_velocity_alerts(warehouse: str) -> str:
     from airflow.sdk import Variable
     from airflow.sdk.exceptions import AirflowFailException
 
+    from lib.pages.emails import facts_email
+
     folder = release_day_alerts_folder(warehouse)
     names = set(object_store.list_names(folder))
     waiting = sorted(n for n in names if n.endswith(".json") and f"{n}{SENT}" not in names)
@@ -159,13 +157,11 @@ def email_velocity_alerts(warehouse: str) -> str:
             ),
             "Page": alert["page"],
         }
-        rows = "".join(
-            f"<tr><th align='left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in facts.items()
-        )
-        body = (
-            "<p>A release-day regression is established: the newest release crashes more than the previous one "
+        body = facts_email(
+            "A release-day regression is established: the newest release crashes more than the previous one "
             "over the same hours since release, beyond the materiality threshold, with an interval that stays "
-            f"valid however often it is read. Provisional until the night.</p><table>{rows}</table>"
+            "valid however often it is read. Provisional until the night.",
+            facts,
         )
         with SmtpHook(smtp_conn_id="smtp_default") as hook:
             hook.send_email_smtp(

@@ -40,7 +40,8 @@ def _established(spark, release_window, warehouse) -> int:
     calendar = read_calendar(spark, config.releases).dates
     days = release_days(job.hourly_rows(spark, config), last, calendar)
     regressions = {(d.os, d.measure): d.established_hour for d in days if d.verdict == REGRESSION}
-    assert set(regressions) == {("Mac", "main_crashes")}, regressions  # there, and nowhere else
+    # On Mac (the generator makes every crash of the release 1.5x as likely there), nowhere else.
+    assert {os_name for os_name, _ in regressions} == {"Mac"} and ("Mac", "main_crashes") in regressions, regressions
     return regressions[("Mac", "main_crashes")]
 
 
