@@ -129,6 +129,17 @@ def _denominator_notes(platform: PlatformHealth) -> list[tuple[str, str]]:
 
 def _channel_notes(channel: ChannelHealth, night: date) -> list[tuple[str, str]]:
     newest = channel.releases[0]
+    future = [r for r in channel.releases if r.released > night]
+    if future:
+        names = ", ".join(f"{r.label} ({r.released})" for r in future)
+        return [
+            (
+                "warn",
+                f"{channel.channel}: the release calendar dates {names} after this night, yet it has usage: "
+                "its release ages are negative, and the morning compares releases from age 0 only: check the "
+                "calendar before reading this channel's verdicts.",
+            )
+        ]
     if (night - newest.released).days >= 1:
         return []
     return [

@@ -25,15 +25,24 @@ def qualified(spark: SparkSession, path: str) -> str:
 
 
 def write_bytes(spark: SparkSession, path: str, content: bytes) -> None:
-    """Write a small file (a report, a chart) to a local or s3a path, replacing it."""
+    """Write a small file (a page, a report, a chart) to a local or s3a path, replacing it
+    whole: a reader (or a run killed half-way) never sees it half-written. On a local or
+    HDFS path it is written under a hidden temporary name and renamed; an S3 object
+    appears whole when its upload completes."""
     fs, hadoop_path = _resolve(spark, path)
+    renamed = fs.getScheme() in ("file", "hdfs")
     if fs.getScheme() == "file":  # the raw local file system: no .crc file beside it, people open these folders
         fs = fs.getRawFileSystem()
-    stream = fs.create(hadoop_path, True)
+    target = hadoop_path.getParent().suffix(f"/.{hadoop_path.getName()}.tmp") if renamed else hadoop_path
+    stream = fs.create(target, True)
     try:
         stream.write(bytearray(content))
     finally:
         stream.close()
+    if renamed and not fs.rename(target, hadoop_path):
+        fs.delete(hadoop_path, False)  # a file system whose rename does not replace
+        if not fs.rename(target, hadoop_path):
+            raise OSError(f"could not write {path}")
 
 
 def write_text(spark: SparkSession, path: str, text: str) -> None:

@@ -163,3 +163,9 @@ def test_a_ratio_of_zero_gets_no_denominator_note_and_no_error():
     page = health([usage])
     page.channels[0].platforms[0].other_verdicts.append(usage | {"denominator": "active", "ratio": 0.0})
     assert "per active hour" not in render(page, "report.html").html
+
+
+def test_a_release_dated_after_the_night_is_noted_not_called_a_day_old():
+    page = render(health([comparison("Mac", "main_crashes", "no clear change")], released=date(2026, 11, 25)), "r.html")
+    assert "the release calendar dates 158.0 (2026-11-25) after this night" in page.html
+    assert "under a day old" not in page.html
