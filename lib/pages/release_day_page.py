@@ -12,9 +12,8 @@ from lib.analysis.compare import IMPROVEMENT, REGRESSION, thresholds
 from lib.analysis.release_day import ReleaseDay
 from lib.analysis.stats import rate_per_1000
 from lib.pages.charts import ratio_by_hour, to_svg
+from lib.pages.health import RATE_MEASURES
 from lib.pages.templates import TEMPLATES
-
-MEASURE_NAMES = {"main_crashes": "main process", "content_crashes": "content processes"}
 
 
 def _number(value: float | None, digits: int = 2) -> str:
@@ -26,7 +25,7 @@ def _row(day: ReleaseDay) -> dict[str, str]:
     established = day.established_hour
     return {
         "os": day.os,
-        "measure": MEASURE_NAMES[day.measure],
+        "measure": RATE_MEASURES[day.measure],
         "latest_crashes": f"{now.latest_crashes:,}",
         "latest_hours": f"{now.latest_hours:,.0f}",
         "latest_rate": _number(rate_per_1000(now.latest_crashes, now.latest_hours)),
@@ -50,7 +49,7 @@ def _chart(day: ReleaseDay, materiality: float) -> dict[str, str]:
     ]
     prefix = f"rd-{day.channel}-{day.os}-{day.measure}".replace(" ", "-")
     return {
-        "caption": f"{day.os}, {MEASURE_NAMES[day.measure]}",
+        "caption": f"{day.os}, {RATE_MEASURES[day.measure]}",
         "svg": to_svg(ratio_by_hour(points, materiality), prefix),
     }
 

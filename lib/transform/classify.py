@@ -346,7 +346,9 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
     in two formats).
 
     With ``by_minidump_hash`` it also adds ``hash_documents``: how many documents of the
-    date share the ping's minidump hash (what the ``minidump_hash_shared`` check judges).
+    date share the ping's minidump hash (what the ``minidump_hash_shared`` check judges),
+    and ``hash_merges``: whether that hash identifies one crash (the guards below), which
+    the hourly runs reuse across their batches (:mod:`lib.transform.hourly`).
 
     Quarantine comes first; among the remaining pings of a submission date, the first
     copy of each document id within a doc type, and (crash pings, across formats) of each
@@ -385,9 +387,9 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
                 & ~hashed.isin(*DEGENERATE_MINIDUMP_HASHES)
                 & (F.min("_one_client").over(Window.partitionBy(*crash)) == 1)
             )
-            pings = pings.withColumn("_usable_hash", usable)
+            pings = pings.withColumn("hash_merges", usable)
             by_hash = Window.partitionBy(
-                "submission_date", quarantined, F.when(F.col("_usable_hash"), hashed).otherwise(own_key), process
+                "submission_date", quarantined, F.when(F.col("hash_merges"), hashed).otherwise(own_key), process
             ).orderBy(*first_copy_order())
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
             sharing = Window.partitionBy("submission_date", quarantined, F.coalesce(hashed, own_key))
@@ -408,7 +410,7 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             .when(exclusion.isNotNull(), F.lit(EXCLUDED))
             .otherwise(F.lit(AGGREGATED)),
         ).withColumn("exclusion", F.when(F.col("disposition") == EXCLUDED, exclusion))
-        return decided.drop("_one_client", "_usable_hash")
+        return decided.drop("_one_client")
 
     return transform
 
