@@ -22,6 +22,7 @@ from its own parse (``batch_id`` null), so summed over hours they equal
 
 from __future__ import annotations
 
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -32,7 +33,7 @@ from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import DOC_TYPES, Limits
 from lib.ingest.calendar import read_calendar
-from lib.ingest.landing import stream_new_lines
+from lib.ingest.landing import MissingPartition, open_partition, stream_new_lines
 from lib.ingest.pings import fast_parse_pings
 from lib.runtime.cli import Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
@@ -144,6 +145,9 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
     batches: list[dict[str, int]] = []
     if night_has_run(spark, config):
         return f"{JOB} {config.day}: the night has run; its hourly rows are final; nothing read"
+    for doc_type in DOC_TYPES:  # refuses a file Hadoop would misread (an upper-case .GZ), as the night does
+        with suppress(MissingPartition):
+            open_partition(spark, config.raw, doc_type, config.day)
     try:
         query = (
             stream_new_lines(spark, config.raw, config.day)

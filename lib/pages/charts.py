@@ -41,16 +41,16 @@ def _release_colour(releases: Sequence[str]) -> alt.Color:
 
 
 def by_release_age(
-    points: Sequence[dict], releases: Sequence[str], y_title: str, percent: bool = False
+    points: Sequence[dict], releases: Sequence[str], y_title: str, percent: bool = False, unit: str = "days"
 ) -> alt.TopLevelMixin:
     """A value against release age, one line per release with its 95% interval as a band.
 
-    ``points``: ``release``, ``age`` (days since release), ``value``, ``low``, ``high``,
-    and ``panel`` (one small chart per panel side by side, e.g. per measure, in the order
-    the points first name them).
+    ``points``: ``release``, ``age`` (``unit`` since release: days, or hours on release
+    day), ``value``, ``low``, ``high``, and ``panel`` (one small chart per panel side by
+    side, e.g. per measure, in the order the points first name them).
     """
     axis_format = ".0%" if percent else ",.1f"
-    x = alt.X("age:Q", title="days since release", axis=alt.Axis(tickMinStep=1, format="d"))
+    x = alt.X("age:Q", title=f"{unit} since release", axis=alt.Axis(tickMinStep=1, format="d"))
     colour = _release_colour(releases)
     # A thin day's interval can be ten times its rate: the axis follows the rates, bands are clipped.
     values = [p["value"] for p in points if p["value"] is not None] or [0.0]
@@ -119,6 +119,24 @@ def history(points: Sequence[dict], low: float, high: float, title: str) -> alt.
         )
     )
     return _configured(alt.layer(band, dots).properties(width=220, height=110))
+
+
+def contributions(points: Sequence[dict]) -> alt.TopLevelMixin:
+    """What drove a change: each crash reason's difference of rates (newest minus previous,
+    per 1,000 hours) with its 95% interval, in the order given (largest share first), new
+    reasons in the newest release's colour.
+
+    ``points``: ``reason``, ``difference``, ``low``, ``high``, ``new`` (bool).
+    """
+    y = alt.Y("reason:N", sort=[p["reason"] for p in points], title=None, axis=alt.Axis(labelLimit=240))
+    colour = alt.condition("datum.new", alt.value(RELEASE_COLOURS[0]), alt.value("#555"))
+    x_title = "difference per 1,000 hours, newest minus previous"
+    x = alt.X("low:Q", title=x_title)
+    intervals = alt.Chart().mark_rule(strokeWidth=2).encode(y=y, x=x, x2="high:Q", color=colour)
+    dots = alt.Chart().mark_point(filled=True, size=50, opacity=1).encode(y=y, x="difference:Q", color=colour)
+    zero = alt.Chart(alt.Data(values=[{"x": 0.0}])).mark_rule(strokeDash=[4, 3], color="#777").encode(x="x:Q")
+    layered = alt.layer(intervals, dots, data=alt.Data(values=list(points))) + zero
+    return _configured(layered.properties(width=WIDTH, height=max(HEIGHT, 22 * len(points))))
 
 
 _ID = re.compile(r'\bid="([^"]+)"')

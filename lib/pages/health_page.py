@@ -230,9 +230,10 @@ def _verdict_rows(rows: list[dict]) -> list[dict]:
     ]
 
 
-def _drivers(platform_drivers: list[dict], verdicts: list[dict]) -> list[dict]:
+def _drivers(platform_drivers: list[dict], verdicts: list[dict], slug: str, drawn: _Charts) -> list[dict]:
     """Beside each regression, the reasons that drove it, ranked by their share of the change,
-    new ones first and marked, each with both rates, the difference and its interval."""
+    new ones first and marked, each with both rates, the difference and its interval; and
+    a chart of those differences with their intervals."""
     sections = []
     for v in verdicts:
         top = top_drivers(platform_drivers, v, count=8) if v["verdict"] == REGRESSION else []
@@ -253,7 +254,30 @@ def _drivers(platform_drivers: list[dict], verdicts: list[dict]) -> list[dict]:
             }
             for d in top
         ]
-        sections.append({"measure": v["measure"], "measure_words": v["measure"].replace("_", " "), "rows": rows})
+        points = [
+            {
+                "reason": d["reason"],
+                "difference": d["difference"],
+                "low": d["difference_low"],
+                "high": d["difference_high"],
+                "new": d["flag"] == "new",
+            }
+            for d in top
+        ]
+        figure = drawn.figure(
+            f"{slug}-drivers-{v['measure']}",
+            charts.contributions(points),
+            "Each reason's change of crash rate, newest minus previous release, with 95% intervals; "
+            "new reasons in red.",
+        )
+        sections.append(
+            {
+                "measure": v["measure"],
+                "measure_words": v["measure"].replace("_", " "),
+                "rows": rows,
+                "figure": figure,
+            }
+        )
     return sections
 
 
@@ -315,7 +339,7 @@ def _platform(channel: ChannelHealth, platform: PlatformHealth, drawn: _Charts, 
         "os": platform.os,
         "notes": shown,
         "verdicts": _verdict_rows(platform.verdicts),
-        "drivers": _drivers(platform.drivers, platform.verdicts),
+        "drivers": _drivers(platform.drivers, platform.verdicts, slug, drawn),
         "figures": _figures(channel, platform, slug, drawn),
         "reasons": [
             {

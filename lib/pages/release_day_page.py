@@ -1,6 +1,6 @@
-"""The release-day page: the hourly verdicts of :mod:`lib.analysis.release_day`, with a
-chart per platform of the newest release's crash rate over the previous one's by hours
-since release, inside its always-valid band. Rendered from a Jinja2 template with
+"""The release-day page: the hourly verdicts of :mod:`lib.analysis.release_day`, with two
+charts per platform by hours since release: both releases' crash rates, the newest one's
+inside its always-valid band, and the ratio of the two inside the same band. Rendered from a Jinja2 template with
 autoescaping on; no script, no request (the charts are inline SVG)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from datetime import datetime
 from lib.analysis.compare import IMPROVEMENT, REGRESSION, thresholds
 from lib.analysis.release_day import ReleaseDay
 from lib.analysis.stats import rate_per_1000
-from lib.pages.charts import ratio_by_hour, to_svg
+from lib.pages.charts import by_release_age, ratio_by_hour, to_svg
 from lib.pages.health import RATE_MEASURES
 from lib.pages.templates import TEMPLATES
 
@@ -40,17 +40,41 @@ def _row(day: ReleaseDay) -> dict[str, str]:
     }
 
 
+def _rate_points(day: ReleaseDay) -> list[dict]:
+    """Both releases' crash rates over their first hours, each hour's rate from the hours
+    so far; the newest one's band is its always-valid ratio band times the previous
+    release's rate at the same hour (the interval is for the ratio, given both exposures)."""
+    points = []
+    for look in day.looks:
+        latest = rate_per_1000(look.latest_crashes, look.latest_hours)
+        previous = rate_per_1000(look.previous_crashes, look.previous_hours)
+        band = (None, None)
+        if previous is not None and not math.isinf(look.high):
+            band = (look.low * previous, look.high * previous)
+        points.append(
+            {"release": day.latest_version, "age": look.hour, "value": latest, "low": band[0], "high": band[1]}
+        )
+        points.append(
+            {"release": day.previous_version, "age": look.hour, "value": previous, "low": previous, "high": previous}
+        )
+    return [{**p, "panel": "rates"} for p in points]
+
+
 def _chart(day: ReleaseDay, materiality: float) -> dict[str, str]:
     def clip(value: float) -> float:
         return min(max(value, 0.25), 4.0)
 
-    points = [
+    ratios = [
         {"hour": look.hour, "ratio": look.ratio, "low": clip(look.low), "high": clip(look.high)} for look in day.looks
     ]
     prefix = f"rd-{day.channel}-{day.os}-{day.measure}".replace(" ", "-")
+    rates = by_release_age(
+        _rate_points(day), [day.latest_version, day.previous_version], "per 1,000 hours", unit="hours"
+    )
     return {
         "caption": f"{day.os}, {RATE_MEASURES[day.measure]}",
-        "svg": to_svg(ratio_by_hour(points, materiality), prefix),
+        "rates": to_svg(rates, f"{prefix}-rates"),
+        "svg": to_svg(ratio_by_hour(ratios, materiality), prefix),
     }
 
 

@@ -4,11 +4,9 @@ often it runs, whatever lands twice, whenever it dies; and the night has the las
 from __future__ import annotations
 
 import gzip
-import json
 import os
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,44 +14,15 @@ from pyspark.sql import functions as F
 
 import jobs.aggregate_hourly as hourly
 from jobs.aggregate_crashes import run as run_night
+from lib.ingest.landing import UnreadableInput
 from lib.warehouse.tables import read_table
+from tests.hourly_landing import land, lines_by_hour
 from tests.jobs.conftest import FAULTY, config
 
 REPO = Path(__file__).resolve().parents[2]
 # The faulty day: both crash formats for the same crashes, duplicates, malformed lines.
 DAY = FAULTY
 TOTALS = ("ping_count", "usage_hours", "main_crashes", "content_crashes")
-
-
-def _hour(line: str) -> int:
-    try:
-        return int(json.loads(line)["meta"]["submissionTimestamp"][11:13])
-    except (ValueError, KeyError, TypeError, IndexError):
-        return 23  # a line without a readable timestamp lands with the day's last file
-
-
-def _lines_by_hour(landing: Path, day: date) -> dict[tuple[str, int], list[str]]:
-    """The generated day's lines, per (doc type, submission hour)."""
-    out: dict[tuple[str, int], list[str]] = {}
-    for folder in (landing / "raw").glob(f"*/submission_date={day}"):
-        for file in sorted(folder.glob("*.json*")):
-            opener = gzip.open if file.name.endswith(".gz") else open
-            with opener(file, "rt", encoding="utf-8", newline="\n") as handle:
-                for line in handle.read().split("\n"):
-                    if line:
-                        out.setdefault((folder.parent.name, _hour(line)), []).append(line)
-    return out
-
-
-def _land(raw: Path, day: date, lines: dict[tuple[str, int], list[str]], hours: range, name: str) -> None:
-    """Land the lines of ``hours`` as one new file per doc type, written whole and renamed."""
-    for doc_type in {d for d, _ in lines}:
-        chunk = [line for h in hours for line in lines.get((doc_type, h), [])]
-        folder = raw / doc_type / f"submission_date={day}"
-        folder.mkdir(parents=True, exist_ok=True)
-        temporary = folder / f".{name}.tmp"
-        temporary.write_text("".join(f"{line}\n" for line in chunk))
-        temporary.rename(folder / f"{name}.json")
 
 
 def _totals(spark, warehouse: Path, table: str = "crash_aggregates_hourly") -> dict[str, float]:
@@ -68,13 +37,22 @@ def _hourly(landing: Path, raw: Path, warehouse: Path) -> hourly.Config:
 
 @pytest.fixture(scope="module")
 def lines(landing) -> dict[tuple[str, int], list[str]]:
-    return _lines_by_hour(landing, DAY)
+    return lines_by_hour(landing / "raw", DAY)
+
+
+def test_a_gzip_file_named_in_upper_case_is_refused_before_anything_is_counted(spark, tmp_path):
+    folder = tmp_path / "raw" / "main" / f"submission_date={DAY}"
+    folder.mkdir(parents=True)
+    (folder / "late.json.GZ").write_bytes(gzip.compress(b"{}\n"))
+    with pytest.raises(UnreadableInput, match=r"late\.json\.GZ.*lower-case \.gz"):
+        hourly.run(spark, hourly.Config(DAY, str(tmp_path / "raw"), str(tmp_path / "wh")))
+    assert not (tmp_path / "wh").exists()
 
 
 @pytest.mark.slow
 def test_a_day_landing_file_by_file_is_counted_once_and_the_night_has_the_last_word(spark, landing, lines, tmp_path):
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
-    _land(raw, DAY, lines, range(0, 8), "morning")
+    land(raw, DAY, lines, range(0, 8), "morning")
     summary = hourly.run(spark, _hourly(landing, raw, warehouse))
     assert "1 batch(es)" in summary
     morning = _totals(spark, warehouse)
@@ -83,8 +61,8 @@ def test_a_day_landing_file_by_file_is_counted_once_and_the_night_has_the_last_w
     # Nothing new: nothing added. The rest of the day, with the morning's pings landing again.
     assert "0 new lines in 0 batch(es)" in hourly.run(spark, _hourly(landing, raw, warehouse))
     assert _totals(spark, warehouse) == morning
-    _land(raw, DAY, lines, range(8, 24), "afternoon")
-    _land(raw, DAY, lines, range(0, 8), "morning-again")
+    land(raw, DAY, lines, range(8, 24), "afternoon")
+    land(raw, DAY, lines, range(0, 8), "morning-again")
     hourly.run(spark, _hourly(landing, raw, warehouse))
     provisional = _totals(spark, warehouse)
     hours = read_table(spark, str(warehouse), "crash_aggregates_hourly").where(F.col("submission_date") == F.lit(DAY))
@@ -107,7 +85,7 @@ def test_a_day_landing_file_by_file_is_counted_once_and_the_night_has_the_last_w
 @pytest.mark.slow
 def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(spark, landing, lines, tmp_path, monkeypatch):
     raw = tmp_path / "raw"
-    _land(raw, DAY, lines, range(0, 24), "day")
+    land(raw, DAY, lines, range(0, 24), "day")
     whole = tmp_path / "whole"
     hourly.run(spark, _hourly(landing, raw, whole))
     expected = _totals(spark, whole)
@@ -133,7 +111,7 @@ def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(spark, landi
 @pytest.mark.slow
 def test_two_hourly_runs_at_once_count_every_ping_once(spark, landing, lines, tmp_path):
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
-    _land(raw, DAY, lines, range(0, 24), "day")
+    land(raw, DAY, lines, range(0, 24), "day")
     command = [
         sys.executable, "-m", "jobs.aggregate_hourly", "--date", str(DAY), "--raw", str(raw),
         "--warehouse", str(warehouse), "--releases", str(landing / "releases"),

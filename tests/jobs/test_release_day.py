@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from pyspark.sql import functions as F
 
+import jobs.aggregate_hourly as hourly
 import jobs.release_day as job
 from lib.analysis.compare import REGRESSION
 from lib.analysis.release_day import release_days
@@ -18,6 +19,7 @@ from lib.ingest.calendar import read_calendar
 from lib.runtime.local_frames import local_frame
 from lib.synthetic.release_days import Scenario, release_fortnight
 from lib.warehouse.tables import read_table, replace_partition, table_spec
+from tests.hourly_landing import land, lines_by_hour
 
 RELEASED = date(2026, 11, 17)  # Firefox 158.0 in the demo's synthetic train
 
@@ -85,6 +87,38 @@ def test_the_mac_regression_is_established_within_hours_of_release_and_alerted_o
 
     page = (warehouse / "release_day" / "index.html").read_text()
     assert "158.0" in page and "157.0.2" in page and "<script" not in page
+
+
+@pytest.mark.slow
+def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_established(
+    spark, release_window, warehouse
+):
+    """End to end: the release's days land a few hours at a time (whole files, as SPEC
+    section 1 says), the hourly job counts each landing and the release-day job reads the
+    verdicts after it; the alert comes with the first landing past the established hour,
+    once. The hours before the release are the nights' rows, as on a real release day."""
+    hour = _established(spark, release_window, warehouse)
+    table = f"{warehouse}/crash_aggregates_hourly"
+    spark.sql(f"DELETE FROM delta.`{table}` WHERE submission_date >= DATE'{RELEASED}'")  # their nights have not run
+    raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
+    release = datetime(RELEASED.year, RELEASED.month, RELEASED.day, tzinfo=UTC)
+    # A day at a time, then half-days as the verdict nears: each landing, then both jobs.
+    landings = [(0, range(24)), (1, range(24)), (2, range(12)), (2, range(12, 24)), (3, range(12)), (3, range(12, 24))]
+    alerted_at = []
+    for day_index, hours in landings:
+        day = RELEASED + timedelta(days=day_index)
+        land(raw, day, lines_by_hour(release_window.raw, day), hours, f"hours-{hours.start:02d}-{hours.stop:02d}")
+        hourly.run(spark, hourly.Config(day, str(raw), str(warehouse), str(release_window.releases)))
+        as_of = datetime(day.year, day.month, day.day, hours.stop - 1, tzinfo=UTC)
+        summary = job.run(spark, _config(release_window, warehouse, as_of))
+        if "1 new alert(s)" in summary:
+            alerted_at.append(int((as_of - release).total_seconds() // 3600))
+    # Counted hour by hour, the verdict is the nights' own: first past hour `hour`, once.
+    first_after = min(stop for stop in (24 * d + h.stop - 1 for d, h in landings) if stop >= hour)
+    assert alerted_at == [first_after]
+    assert len(list(alerts.iterdir())) == 1
+    again = job.run(spark, _config(release_window, warehouse, release + timedelta(hours=first_after)))
+    assert "1 regression(s), 0 new alert(s)" in again
 
 
 def _simulated_table(spark, warehouse, ratio: float, seed: int):

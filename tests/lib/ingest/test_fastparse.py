@@ -27,7 +27,7 @@ from lib.ingest.landing import open_day, read_lines
 from lib.ingest.pings import fast_parse_pings, fast_plan, parse_pings
 from lib.synthetic.generator import FAULTS, Settings
 from tests.conftest import compact
-from tests.pingbuilder import crash_ping, glean_crash_ping, lines, main_ping
+from tests.pingbuilder import EMPTY_FILE_HASH, crash_ping, glean_crash_ping, lines, main_ping
 
 DAY = date(2026, 11, 20)
 
@@ -42,6 +42,14 @@ def _main_with(old: str, new: str) -> str:
     return text.replace(old, new, 1)
 
 
+CLIENT = '"clientId":"11111111-2222-4333-8444-555555555555"'
+JUNK_VERSIONS = {
+    "markup": "<script>alert(1)</script>",
+    "NUL": "145.0\u0000",
+    "right-to-left override": "145.0\u202e1",
+    "emoji": "145.0\U0001f600",
+    "10,000 nines": "9" * 10_000,
+}
 HOSTILE = {
     "blank": "",
     "spaces": "   ",
@@ -95,6 +103,14 @@ HOSTILE = {
     "many shallow brackets": _flat(main_ping())[:-1] + ',"wide":[' + ",".join(["{}"] * 1500) + "]}",
     "brackets in strings": _flat(main_ping())[:-1] + ',"s":"' + "[" * 1500 + '"}',
     "byte-order mark inside": "\ufeff" + _flat(main_ping()),
+    # Issue 24's probes: junk display versions and client ids that are no UUID.
+    **{
+        f"display version {name}": _main_with('"displayVersion":"145.0"', f'"displayVersion":{json.dumps(junk)}')
+        for name, junk in JUNK_VERSIONS.items()
+    },
+    "display version raw UTF-8": _main_with('"displayVersion":"145.0"', '"displayVersion":"145.0\u202e\U0001f600"'),
+    "client id in braces": _main_with(CLIENT, '"clientId":"{11111111-2222-4333-8444-555555555555}"'),
+    "client id no uuid": _main_with(CLIENT, '"clientId":"SECRETCLIENT-x"'),
 }
 
 
@@ -119,6 +135,14 @@ GLEAN_HOSTILE = {
     "glean: stack traces a string": _glean_with('"text"'),
     "glean: stack traces null": _glean_with("null"),
     "glean: wrong boolean": _glean_with(STACK, **{'"crash.startup":false': '"crash.startup":"false"'}),
+    # Issue 24's probes: the empty file's minidump hash, junk display versions.
+    "glean: empty file's minidump hash": _flat(
+        glean_crash_ping(**{"metrics/string/crash.minidump_sha256_hash": EMPTY_FILE_HASH})
+    ),
+    **{
+        f"glean: display version {name}": _flat(glean_crash_ping(**{"metrics/string/crash.app_display_version": junk}))
+        for name, junk in JUNK_VERSIONS.items()
+    },
 }
 
 
