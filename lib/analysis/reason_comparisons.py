@@ -10,7 +10,7 @@ rows), then the rows as a small frame for the write.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -33,18 +33,68 @@ def reason_label(with_process: bool = True) -> Column:
     return F.concat_ws(": ", F.coalesce("process_type", F.lit("main")), reason) if with_process else reason
 
 
-def _sides(verdicts: list[dict[str, Any]], released: dict[tuple[str, str], date]) -> list[tuple]:
+SIDE_NAMES = ("latest", "previous")
+SIDES = (
+    "channel string, os string, process string, display_version string, side_release_date date, side string, "
+    "age_from int, age_to int, apart boolean"
+)
+
+
+def _sides(
+    verdicts: list[dict[str, Any]], released: dict[tuple[str, str], date], processes: dict[str, str]
+) -> list[tuple]:
+    """Both releases of each verdict whose measure ``processes`` splits, over its ages."""
     sides = []
     for v in verdicts:
-        process = PROCESS_OF_MEASURE.get(v["measure"])
-        if process is None or v["age_from"] is None or v["previous_version"] in (None, v["latest_version"]):
-            continue  # nightly's builds share a version: crash_reasons cannot tell them apart yet
-        for side in ("latest", "previous"):
-            start = released.get((v["channel"], v[f"{side}_version"]))
-            if start is not None:
-                first, last = start + timedelta(days=v["age_from"]), start + timedelta(days=v["age_to"])
-                sides.append((v["channel"], v["os"], process, v[f"{side}_version"], side, first, last))
+        process = processes.get(v["measure"])
+        if process is None or v["age_from"] is None or v["previous_version"] is None:
+            continue
+        # Rows written before release_comparisons' version 3 name no release date: the version's first.
+        days = {s: v.get(f"{s}_release_date") or released.get((v["channel"], v[f"{s}_version"])) for s in SIDE_NAMES}
+        releases = {(v[f"{s}_version"], days[s]) for s in SIDE_NAMES}
+        if len(releases) < 2 or None in days.values():
+            continue  # one release on both sides: nothing to compare
+        apart = v["latest_version"] != v["previous_version"]  # a version alone tells them apart
+        for side in SIDE_NAMES:
+            version = v[f"{side}_version"]
+            sides.append((v["channel"], v["os"], process, version, days[side], side, v["age_from"], v["age_to"], apart))
     return sides
+
+
+def crashes_by_reason(
+    reasons: DataFrame,
+    verdicts: list[dict[str, Any]],
+    released: dict[tuple[str, str], date],
+    label: Column,
+    processes: dict[str, str] = PROCESS_OF_MEASURE,
+) -> dict[tuple[str, str, str], dict[str, dict[str, int]]]:
+    """Each verdict's two releases' crashes by reason (``label``) over the verdict's release
+    ages, in one query of ``crash_reasons``: {(channel, os, process): {side: {reason: crashes}}}.
+
+    A release is its version and release date, so nightly's builds (one version) are told
+    apart. ``released`` gives a version's release date where a verdict names none (rows
+    written before release_comparisons' version 3); a ``crash_reasons`` row written before
+    its version 2 has no release date or age: its version's, and the age from its date.
+    """
+    sides = _sides(verdicts, released, processes)
+    if not sides:
+        return {}
+    wanted = local_frame(reasons.sparkSession, sides, SIDES)
+    release_date, side_date = F.col("release_date"), F.col("side_release_date")
+    same_release = F.when(release_date.isNull(), F.col("apart")).otherwise(release_date == side_date)
+    age = F.coalesce(F.col("release_age_days"), F.datediff("submission_date", side_date))
+    rows = (
+        reasons.withColumn("process", F.coalesce("process_type", F.lit("main")))
+        .join(F.broadcast(wanted), ["channel", "os", "process", "display_version"])
+        .where(same_release & age.between(F.col("age_from"), F.col("age_to")))
+        .groupBy("channel", "os", "process", "side", label.alias("reason"))
+        .agg(F.sum("crashes").alias("crashes"))
+        .collect()
+    )
+    counts: dict[tuple[str, str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    for r in rows:
+        counts[(r.channel, r.os, r.process)][r.side][r.reason] = int(r.crashes)
+    return counts
 
 
 def reason_comparisons(
@@ -59,25 +109,7 @@ def reason_comparisons(
     date (as crash_aggregates has it), ``reasons`` the table ``crash_reasons``."""
     spec = table_spec("reason_comparisons")
     schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
-    sides = _sides(verdicts, released)
-    if not sides:
-        return local_frame(spark, [], schema)
-    wanted = local_frame(
-        spark,
-        sides,
-        "channel string, os string, process string, display_version string, side string, first_day date, last_day date",
-    )
-    rows = (
-        reasons.withColumn("process", F.coalesce("process_type", F.lit("main")))
-        .join(F.broadcast(wanted), ["channel", "os", "process", "display_version"])
-        .where(F.col("submission_date").between(F.col("first_day"), F.col("last_day")))
-        .groupBy("channel", "os", "process", "side", reason_label(with_process=False).alias("reason"))
-        .agg(F.sum("crashes").alias("crashes"))
-        .collect()
-    )
-    counts: dict[tuple[str, str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
-    for r in rows:
-        counts[(r.channel, r.os, r.process)][r.side][r.reason] = int(r.crashes)
+    counts = crashes_by_reason(reasons, verdicts, released, reason_label(with_process=False))
     limits = thresholds()
     out = []
     for v in verdicts:
@@ -94,11 +126,12 @@ def reason_comparisons(
         before = Exposure(
             v["previous_version"], v["previous_crashes"], v["previous_hours"], v["previous_low"], v["previous_high"]
         )
+        days = [v.get(f"{s}_release_date") or released.get((v["channel"], v[f"{s}_version"])) for s in SIDE_NAMES]
         for c in reason_changes(latest, previous, newest, before, limits.min_crashes, MIN_REASON_CRASHES):
             out.append(
                 (
                     night, v["channel"], v["os"], process, c.reason, v["latest_version"], v["previous_version"],
-                    v["age_from"], v["age_to"], c.latest_crashes, c.previous_crashes, v["latest_hours"],
+                    *days, v["age_from"], v["age_to"], c.latest_crashes, c.previous_crashes, v["latest_hours"],
                     v["previous_hours"], c.latest_rate, c.previous_rate, c.difference, c.difference_low,
                     c.difference_high, c.share_of_change, c.flag,
                 )

@@ -28,8 +28,9 @@ CLIENTS = "clients"  # crash incidence's denominator: active clients, not hours
 INCIDENCE_METHOD = "Wilson per side; ratio: Katz log (clients from HyperLogLog estimates)"
 COLUMNS = (
     "submission_date date, channel string, os string, measure string, denominator string, latest_version string, "
-    "previous_version string, age_from int, age_to int, latest_crashes bigint, latest_hours double, "
-    "latest_clients bigint, previous_crashes bigint, previous_hours double, previous_clients bigint, "
+    "previous_version string, latest_release_date date, previous_release_date date, age_from int, age_to int, "
+    "latest_crashes bigint, latest_hours double, latest_clients bigint, "
+    "previous_crashes bigint, previous_hours double, previous_clients bigint, "
     "latest_rate double, latest_low double, latest_high double, previous_rate double, previous_low double, "
     "previous_high double, ratio double, ratio_low double, ratio_high double, method string, verdict string"
 )
@@ -99,6 +100,8 @@ def _crash_row(
         "denominator": denominator,
         "latest_version": latest.display_version,
         "previous_version": previous.display_version if previous else None,
+        "latest_release_date": latest.release_date,
+        "previous_release_date": previous.release_date if previous else None,
         "age_from": c.ages[0] if c.ages else None,
         "age_to": c.ages[1] if c.ages else None,
         "method": c.method,

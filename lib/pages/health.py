@@ -14,7 +14,7 @@ plain records, because a page shows hundreds of numbers, not millions:
 * adoption: each release's share of the platform's usage hours per day;
 * the night's rows of ``release_comparisons``;
 * the top crash reasons of the newest release against the previous one over the
-  days compared (``crash_reasons``; not for nightly, whose builds share a version);
+  release ages compared (``crash_reasons``; nightly's builds told apart by their dates);
 * the night's data-quality checks that failed or warned (``dq_results``).
 """
 
@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import sums_over, usage_by_release_age
-from lib.analysis.reason_comparisons import reason_label
+from lib.analysis.reason_comparisons import crashes_by_reason, reason_label
 from lib.analysis.release_comparisons import CLIENTS, MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
 from lib.warehouse.tables import read_table, read_table_if_exists
@@ -178,38 +178,14 @@ def _adoption_points(aggregates: DataFrame, channel: str, versions: list[str], n
     return points
 
 
-def _reasons(reasons: DataFrame, spark: SparkSession, verdicts: list[dict], released: dict[str, date]) -> dict:
+def _reasons(reasons: DataFrame, verdicts: list[dict], released: dict[tuple[str, str], date]) -> dict:
     """Per platform, the newest release's top crash reasons over the days compared, beside
     the previous release's count of the same reason over its same release ages."""
-    sides = []
-    for v in verdicts:
-        # Nightly builds share a version, and crash_reasons has no build: no telling them apart.
-        if v["measure"] != "main_crashes" or v["age_from"] is None or v["latest_version"] == v["previous_version"]:
-            continue
-        for side in ("latest", "previous"):
-            version = v[f"{side}_version"]
-            if version in released:
-                start = released[version]
-                ages = (start + timedelta(days=v["age_from"]), start + timedelta(days=v["age_to"]))
-                sides.append((v["channel"], v["os"], version, side, *ages))
-    if not sides:
-        return {}
-    wanted = spark.createDataFrame(
-        sides, "channel string, os string, display_version string, side string, first_day date, last_day date"
-    )
-    rows = (
-        reasons.join(F.broadcast(wanted), ["channel", "os", "display_version"])
-        .where(F.col("submission_date").between(F.col("first_day"), F.col("last_day")))
-        .groupBy("os", "side", reason_label().alias("reason"))
-        .agg(F.sum("crashes").alias("crashes"))
-        .collect()
-    )
-    counts: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(lambda: defaultdict(int)))
-    for r in rows:
-        counts[r.os][r.side][r.reason] += int(r.crashes)
+    by_key = crashes_by_reason(reasons, verdicts, released, reason_label(), {"main_crashes": "main"})
+    counts = {os_name: by_side for (_, os_name, _), by_side in by_key.items()}
     table: dict[str, list[dict]] = {}
     for os_name, by_side in counts.items():
-        latest, previous = by_side["latest"], by_side["previous"]
+        latest, previous = by_side.get("latest", {}), by_side.get("previous", {})
         total_latest, total_previous = sum(latest.values()), sum(previous.values())
         top = sorted(latest, key=lambda reason: (-latest[reason], reason))[:TOP_REASONS]
         table[os_name] = [
@@ -277,8 +253,8 @@ def night_health(
         crash_free = _crash_free_points(counts, channel, first_builds, night, last_age) if counts is not None else {}
         adoption = _adoption_points(aggregates, channel, versions, night)
         verdicts = [v for v in verdict_rows if v["channel"] == channel]
-        released = {r.version: r.released for r in releases}
-        top = _reasons(reasons, spark, verdicts, released) if reasons is not None else {}
+        released = {(channel, r.version): r.released for r in releases}
+        top = _reasons(reasons, verdicts, released) if reasons is not None else {}
         platforms = [
             PlatformHealth(
                 os_name,

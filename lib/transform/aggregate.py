@@ -122,7 +122,9 @@ CRASH_PING: dict[str, Callable[[Limits], Column]] = {
 }
 # Both crash formats read into the same crash columns (lib.transform.classify.with_crash_details).
 PER_PING = {"main": MAIN_PING, "crash": CRASH_PING, "glean_crash": CRASH_PING, "glean_baseline": BASELINE_PING}
-REASON_GRAIN = ("submission_date", *CRASH_REASON_DIMENSIONS)
+# The release and its age beside what the crash was: so two releases' reasons are compared
+# over the same ages, and nightly's builds (one version, each its own release date) apart.
+REASON_GRAIN = ("submission_date", "release_date", "release_age_days", *CRASH_REASON_DIMENSIONS)
 PING_MEASURES = ("ping_count", "usage_seconds", "active_seconds", *CRASH_MEASURES)
 
 
