@@ -118,6 +118,10 @@ def test_the_page_loads_offline_draws_every_chart_and_lists_only_the_planted_reg
     assert drivers.first.locator("td.reason").inner_text() == f"NEW {PLANTED_MODULE}"
     assert tab.locator("section.platform:not(#release-mac) table.drivers").count() == 0
     assert any(f"Driven by: {PLANTED_MODULE} (NEW" in text for text in notes)
+    # The drivers' chart beside the table: one figure per regression's measure.
+    assert tab.locator("section#release-mac figure[data-chart='release-mac-drivers-main_crashes'] svg").count() == 1
+    # Nightly's builds share a version: its reasons are told apart by the builds' dates.
+    assert tab.locator("section#nightly-windows table.reasons tr").count() > 1
 
     shot = tmp_path / "release-health.png"
     tab.screenshot(path=str(shot), full_page=True)
