@@ -34,31 +34,39 @@ def reason_label(with_process: bool = True) -> Column:
 
 
 SIDE_NAMES = ("latest", "previous")
+ANY_PROCESS = "*"  # a verdict whose releases' reasons of every process type are wanted (the page's table)
 SIDES = (
-    "channel string, os string, process string, display_version string, side_release_date date, side string, "
-    "age_from int, age_to int, apart boolean"
+    "channel string, os string, side_process string, display_version string, side_release_date date, "
+    "side string, age_from int, age_to int, apart boolean"
 )
+
+
+def release_dates(verdict: dict[str, Any], released: dict[tuple[str, str], date]) -> list[date | None]:
+    """Both releases' dates of a verdict; rows written before release_comparisons' version 3
+    name none: the version's first, from ``released``."""
+    return [
+        verdict.get(f"{side}_release_date") or released.get((verdict["channel"], verdict[f"{side}_version"]))
+        for side in SIDE_NAMES
+    ]
 
 
 def _sides(
     verdicts: list[dict[str, Any]], released: dict[tuple[str, str], date], processes: dict[str, str]
 ) -> list[tuple]:
-    """Both releases of each verdict whose measure ``processes`` splits, over its ages."""
+    """Both releases of each verdict whose measure ``processes`` names, over its ages, once each."""
     sides = []
     for v in verdicts:
         process = processes.get(v["measure"])
         if process is None or v["age_from"] is None or v["previous_version"] is None:
             continue
-        # Rows written before release_comparisons' version 3 name no release date: the version's first.
-        days = {s: v.get(f"{s}_release_date") or released.get((v["channel"], v[f"{s}_version"])) for s in SIDE_NAMES}
-        releases = {(v[f"{s}_version"], days[s]) for s in SIDE_NAMES}
-        if len(releases) < 2 or None in days.values():
-            continue  # one release on both sides: nothing to compare
-        apart = v["latest_version"] != v["previous_version"]  # a version alone tells them apart
-        for side in SIDE_NAMES:
-            version = v[f"{side}_version"]
-            sides.append((v["channel"], v["os"], process, version, days[side], side, v["age_from"], v["age_to"], apart))
-    return sides
+        days = release_dates(v, released)
+        versions = [v[f"{side}_version"] for side in SIDE_NAMES]
+        if None in days or len(set(zip(versions, days, strict=True))) < 2:
+            continue  # a release date unknown, or one release on both sides: nothing to compare
+        apart = versions[0] != versions[1]  # a version alone tells them apart
+        for side, version, day in zip(SIDE_NAMES, versions, days, strict=True):
+            sides.append((v["channel"], v["os"], process, version, day, side, v["age_from"], v["age_to"], apart))
+    return list(dict.fromkeys(sides))  # two verdicts of the same releases (per usage and active hour) count once
 
 
 def crashes_by_reason(
@@ -69,12 +77,14 @@ def crashes_by_reason(
     processes: dict[str, str] = PROCESS_OF_MEASURE,
 ) -> dict[tuple[str, str, str], dict[str, dict[str, int]]]:
     """Each verdict's two releases' crashes by reason (``label``) over the verdict's release
-    ages, in one query of ``crash_reasons``: {(channel, os, process): {side: {reason: crashes}}}.
+    ages, in one query of ``crash_reasons``: {(channel, os, process): {side: {reason: crashes}}},
+    where ``processes`` names each measure's process type (:data:`ANY_PROCESS`: all of them).
 
     A release is its version and release date, so nightly's builds (one version) are told
     apart. ``released`` gives a version's release date where a verdict names none (rows
     written before release_comparisons' version 3); a ``crash_reasons`` row written before
-    its version 2 has no release date or age: its version's, and the age from its date.
+    its version 2 has no release date or age: its version's, and the age from its date
+    (for versions that tell the releases apart; nightly's such rows are not counted).
     """
     sides = _sides(verdicts, released, processes)
     if not sides:
@@ -83,17 +93,18 @@ def crashes_by_reason(
     release_date, side_date = F.col("release_date"), F.col("side_release_date")
     same_release = F.when(release_date.isNull(), F.col("apart")).otherwise(release_date == side_date)
     age = F.coalesce(F.col("release_age_days"), F.datediff("submission_date", side_date))
+    process = F.col("side_process")
+    same_process = (process == F.lit(ANY_PROCESS)) | (process == F.coalesce("process_type", F.lit("main")))
     rows = (
-        reasons.withColumn("process", F.coalesce("process_type", F.lit("main")))
-        .join(F.broadcast(wanted), ["channel", "os", "process", "display_version"])
-        .where(same_release & age.between(F.col("age_from"), F.col("age_to")))
-        .groupBy("channel", "os", "process", "side", label.alias("reason"))
+        reasons.join(F.broadcast(wanted), ["channel", "os", "display_version"])
+        .where(same_process & same_release & age.between(F.col("age_from"), F.col("age_to")))
+        .groupBy("channel", "os", "side_process", "side", label.alias("reason"))
         .agg(F.sum("crashes").alias("crashes"))
         .collect()
     )
     counts: dict[tuple[str, str, str], dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for r in rows:
-        counts[(r.channel, r.os, r.process)][r.side][r.reason] = int(r.crashes)
+        counts[(r.channel, r.os, r.side_process)][r.side][r.reason] = int(r.crashes)
     return counts
 
 
@@ -126,7 +137,7 @@ def reason_comparisons(
         before = Exposure(
             v["previous_version"], v["previous_crashes"], v["previous_hours"], v["previous_low"], v["previous_high"]
         )
-        days = [v.get(f"{s}_release_date") or released.get((v["channel"], v[f"{s}_version"])) for s in SIDE_NAMES]
+        days = release_dates(v, released)
         for c in reason_changes(latest, previous, newest, before, limits.min_crashes, MIN_REASON_CRASHES):
             out.append(
                 (

@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, Row, SparkSession
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import sums_over, usage_by_release_age
-from lib.analysis.reason_comparisons import crashes_by_reason, reason_label
+from lib.analysis.reason_comparisons import ANY_PROCESS, crashes_by_reason, reason_label
 from lib.analysis.release_comparisons import CLIENTS, MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
 from lib.warehouse.tables import read_table, read_table_if_exists
@@ -181,7 +181,8 @@ def _adoption_points(aggregates: DataFrame, channel: str, versions: list[str], n
 def _reasons(reasons: DataFrame, verdicts: list[dict], released: dict[tuple[str, str], date]) -> dict:
     """Per platform, the newest release's top crash reasons over the days compared, beside
     the previous release's count of the same reason over its same release ages."""
-    by_key = crashes_by_reason(reasons, verdicts, released, reason_label(), {"main_crashes": "main"})
+    # The main-crash verdict names the releases and ages; the table shows every process's reasons.
+    by_key = crashes_by_reason(reasons, verdicts, released, reason_label(), {"main_crashes": ANY_PROCESS})
     counts = {os_name: by_side for (_, os_name, _), by_side in by_key.items()}
     table: dict[str, list[dict]] = {}
     for os_name, by_side in counts.items():
@@ -253,7 +254,7 @@ def night_health(
         crash_free = _crash_free_points(counts, channel, first_builds, night, last_age) if counts is not None else {}
         adoption = _adoption_points(aggregates, channel, versions, night)
         verdicts = [v for v in verdict_rows if v["channel"] == channel]
-        released = {(channel, r.version): r.released for r in releases}
+        released = {key: day for key, day in first_release.items() if key[0] == channel}
         top = _reasons(reasons, verdicts, released) if reasons is not None else {}
         platforms = [
             PlatformHealth(

@@ -341,7 +341,7 @@ CHANCE_Z = 3.09
 
 def share_beyond_chance(judged: int, failing: int) -> float:
     """The lowest failing share consistent with ``failing`` of ``judged`` (one-sided 99.9%)."""
-    return wilson_interval(failing, judged, CHANCE_Z).low if judged else 0.0
+    return wilson_interval(failing, judged, CHANCE_Z).low if judged and failing else 0.0
 
 
 def observed(check: str, judged: int, failing: int, population: str) -> str:

@@ -238,7 +238,8 @@ def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
 
 def to_crash_reasons(classified: DataFrame) -> DataFrame:
     """Changes the grain to what the crashes were: aggregated crash pings of both formats
-    (after de-duplication) per crash type, crashing module and ``MozCrashReason``."""
+    (after de-duplication) per crash type, crashing module and ``MozCrashReason``, beside
+    the release (version and release date) and its age, as ``crash_aggregates`` has them."""
     crashes = classified.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & (F.col("disposition") == AGGREGATED))
     return crashes.groupBy(*REASON_GRAIN).agg(F.count(F.lit(1)).alias("crashes"))
 

@@ -94,6 +94,17 @@ def test_crash_reasons_match_what_the_generated_crashes_were(spark, warehouse, t
     assert_reasons_match_truth(read_table(spark, str(warehouse), "crash_reasons"), truth)
 
 
+def test_crash_reasons_carry_the_release_dates_and_ages_of_crash_aggregates(spark, warehouse):
+    reasons = read_table(spark, str(warehouse), "crash_reasons")
+    releases = ["submission_date", "channel", "display_version", "os", "release_date", "release_age_days"]
+    assert reasons.where(F.col("release_date").isNull()).count() == 0  # every desktop crash has a release
+    ages = reasons.where(F.datediff("submission_date", "release_date") != F.col("release_age_days"))
+    assert ages.count() == 0
+    # Each crash's release is one crash_aggregates has for the same row: same dates, same ages.
+    aggregated = read_table(spark, str(warehouse), "crash_aggregates").select(*releases).distinct()
+    assert reasons.select(*releases).distinct().join(aggregated, releases, "left_anti").count() == 0
+
+
 def test_crash_rates_recover_the_models_rates_within_sampling_error(spark, warehouse, truth):
     """Per channel and platform, observed main crashes against the model's expectation."""
     expected: dict[tuple[str, str], float] = defaultdict(float)

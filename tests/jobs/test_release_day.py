@@ -106,6 +106,7 @@ def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_est
     verdicts after it; the alert comes with the first landing past the established hour,
     once. The hours before the release are the nights' rows, as on a real release day."""
     established = _established_hours(spark, release_window, warehouse)
+    assert established, "no regression to alert: the test would prove nothing"
     table = f"{warehouse}/crash_aggregates_hourly"
     spark.sql(f"DELETE FROM delta.`{table}` WHERE submission_date >= DATE'{RELEASED}'")  # their nights have not run
     raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"

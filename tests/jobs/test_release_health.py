@@ -121,7 +121,10 @@ def test_the_page_loads_offline_draws_every_chart_and_lists_only_the_planted_reg
     # The drivers' chart beside the table: one figure per regression's measure.
     assert tab.locator("section#release-mac figure[data-chart='release-mac-drivers-main_crashes'] svg").count() == 1
     # Nightly's builds share a version: its reasons are told apart by the builds' dates.
-    assert tab.locator("section#nightly-windows table.reasons tr").count() > 1
+    nightly = tab.locator("section#nightly-windows table.reasons")
+    assert nightly.locator("tr").count() > 1
+    builds = nightly.locator("tr").first.locator("th").all_inner_texts()[1::2]
+    assert len(builds) == 2 and builds[0] != builds[1], builds
 
     shot = tmp_path / "release-health.png"
     tab.screenshot(path=str(shot), full_page=True)

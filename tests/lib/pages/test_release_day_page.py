@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
+
+import pytest
 
 from lib.analysis.release_day import ReleaseDay
 from lib.analysis.sequential import confidence_sequence
@@ -30,10 +33,14 @@ def test_each_hour_shows_both_rates_and_the_newest_inside_its_band():
         assert latest["release"] == "158.0" and previous["release"] == "157.0.2"
         assert latest["value"] == rate_per_1000(look.latest_crashes, look.latest_hours)
         assert previous["value"] == rate_per_1000(look.previous_crashes, look.previous_hours)
-        if latest["low"] is not None and latest["value"]:
-            # The band is the ratio's band on the previous rate's scale: it holds the newest
-            # rate whenever the ratio's band holds the ratio.
-            assert latest["low"] <= latest["value"] <= latest["high"] or not look.low <= look.ratio <= look.high
+        # The band is the always-valid ratio band on the previous rate's scale (no second,
+        # differently calibrated interval), and none where the previous release has no rate.
+        if previous["value"] is None or math.isinf(look.high):
+            assert latest["low"] is latest["high"] is None
+        else:
+            assert latest["low"] == pytest.approx(look.low * previous["value"])
+            assert latest["high"] == pytest.approx(look.high * previous["value"])
+        assert previous["low"] == previous["high"] == previous["value"]  # the reference has no band
 
 
 def test_the_page_draws_the_rates_and_the_ratio_per_platform():

@@ -39,10 +39,13 @@ def test_a_share_is_judged_allowing_for_chance_and_nothing_judged_is_nothing_fai
     # 4 stuck sessions of 364 main pings (1.10%) are what a clean day of that size
     # draws one time in 40 at the generator's 0.3%: not beyond a 1% limit.
     assert failing_share("subsession_length_plausible", 364, 4) < 0.01
-    # 1.5% of a day 100 times that size is no chance (1.10% there would still be).
+    # 1.5% of a day 100 times that size is no chance (1.10% there still could be).
     assert failing_share("subsession_length_plausible", 36_400, 546) > 0.01
-    # A zero-tolerance share stays one: a single failing line of a million is judged above 0.
+    assert failing_share("subsession_length_plausible", 36_400, 400) < 0.01
+    # A zero-tolerance share stays one: a single failing line of a million is judged above 0,
+    # and no failing line is exactly 0 at any size.
     assert failing_share("duplicate_share", 1_000_000, 1) > 0
+    assert all(failing_share("duplicate_share", n, 0) == 0.0 for n in range(1, 2000))
     assert failing_share("duplicate_share", 0, 0) == 0.0
     assert failing_share("unique_document_ids", 1000, 3) == 3.0
     assert observed("subsession_length_plausible", 364, 4, "main pings with a length") == (
