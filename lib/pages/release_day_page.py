@@ -1,7 +1,8 @@
 """The release-day page: the hourly verdicts of :mod:`lib.analysis.release_day`, with two
 charts per platform by hours since release: both releases' crash rates, the newest one's
-inside its always-valid band, and the ratio of the two inside the same band. Rendered from a Jinja2 template with
-autoescaping on; no script, no request (the charts are inline SVG)."""
+inside its always-valid band, and the ratio of the two inside the same band. Rendered
+from a Jinja2 template with autoescaping on; no script, no request (the charts are
+inline SVG)."""
 
 from __future__ import annotations
 

@@ -332,8 +332,8 @@ def raw_checks(limits: Limits) -> list[Check]:
 
 
 # A share check allows for chance: on a small day a few pings decide a share (4 stuck
-# sessions of 364 main pings are 1.10%, over a 1% limit, and a clean day at that size
-# draws as many one time in 40). A check judges the lowest share the day's pings are
+# sessions of 305 main pings are 1.31%, over a 1% limit, and the generator's clean days
+# of that size drew as many once in 180 seeds). A check judges the lowest share the day's pings are
 # consistent with, the one-sided 99.9% Wilson bound, so a small day fails only when
 # chance cannot explain it; a day of Firefox's size is judged on its share itself.
 CHANCE_Z = 3.09
