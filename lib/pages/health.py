@@ -254,8 +254,7 @@ def night_health(
         crash_free = _crash_free_points(counts, channel, first_builds, night, last_age) if counts is not None else {}
         adoption = _adoption_points(aggregates, channel, versions, night)
         verdicts = [v for v in verdict_rows if v["channel"] == channel]
-        released = {key: day for key, day in first_release.items() if key[0] == channel}
-        top = _reasons(reasons, verdicts, released) if reasons is not None else {}
+        top = _reasons(reasons, verdicts, first_release) if reasons is not None else {}
         platforms = [
             PlatformHealth(
                 os_name,
