@@ -21,8 +21,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	touch $@
 
 # Delta's JVM jars, resolved from Maven Central once into a cache outside the
-# checkout (see lib/runtime/session.py); later runs need no network.
-$(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py lib/contract/deploy.py
+# checkout (see lib/runtime/session.py), and the JVM parse compiled beside them
+# with javac (lib/ingest/fastparse.py); later runs need no network.
+$(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py lib/contract/deploy.py lib/ingest/fastparse.py lib/ingest/java/NarrowFields.java
 	$(PY) -m lib.runtime.session fetch-jars
 	touch $@
 

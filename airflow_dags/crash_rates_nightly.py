@@ -58,7 +58,7 @@ it goes to `crash_rates_release_managers`, with the verdict lines and the page.
 `crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
 `crash_rates_alert_to`, `crash_rates_release_managers`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
 `both`), `crash_rates_desktop_usage` (`main` or `glean`), `crash_rates_spark_mode` (`submit` or
-`in_process`), `crash_rates_spark_packages`, `crash_rates_spark_conf` (JSON);
+`in_process`), `crash_rates_spark_packages`, `crash_rates_spark_jars`, `crash_rates_spark_conf` (JSON);
 connections `spark_default` and `smtp_default`. See the README's deployment section.
 """
 

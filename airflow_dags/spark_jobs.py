@@ -3,8 +3,8 @@
 :class:`CrashRatesJob` is the Spark provider's ``SparkSubmitOperator`` with the
 project's code packaged for the cluster: at run time it zips ``jobs/``, ``lib/``
 and ``schemas/`` (``--py-files``), submits ``jobs/<job>.py`` through the
-``spark_default`` connection (master, deploy mode, queue) with Delta's package,
-and passes the code version to the driver. The same task in ``in_process`` mode
+``spark_default`` connection (master, deploy mode, queue) with Delta's package and
+the JVM parse's jar (``--jars``), and passes the code version to the driver. The same task in ``in_process`` mode
 (the Variable ``crash_rates_spark_mode``) calls the job's ``command(argv)`` inside
 the worker, on embedded local Spark: the demo's and the tests' way to run the same
 jobs with the same arguments without a cluster.
@@ -27,7 +27,7 @@ from airflow.providers.apache.spark.operators.spark_submit import SparkSubmitOpe
 from airflow.sdk import Variable
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
-from lib.contract.deploy import DELTA_PACKAGE, build_code_zip, code_version, job_script
+from lib.contract.deploy import DELTA_PACKAGE, build_code_zip, code_version, job_script, parse_jar
 from lib.contract.errors import EXIT_CHECKS_FAILED, EXIT_USAGE, UsageError, one_line
 from lib.contract.layout import report_path
 
@@ -61,10 +61,13 @@ class CrashRatesJob(SparkSubmitOperator):
         job: str,
         mode: str = "{{ var.value.get('crash_rates_spark_mode', 'submit') }}",
         packages: str = f"{{{{ var.value.get('crash_rates_spark_packages', '{DELTA_PACKAGE}') }}}}",
+        jars: str = "{{ var.value.get('crash_rates_spark_jars', '') }}",
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("doc_md", job_doc(job))
-        super().__init__(application=str(job_script(job)), name=f"crash_rates_{job}", packages=packages, **kwargs)
+        super().__init__(
+            application=str(job_script(job)), name=f"crash_rates_{job}", packages=packages, jars=jars, **kwargs
+        )
         self.job = job
         self.mode = mode
 
@@ -108,6 +111,8 @@ class CrashRatesJob(SparkSubmitOperator):
     def _submit(self, context: Any) -> None:
         self.conf = {**(self.conf or {}), **Variable.get("crash_rates_spark_conf", {}, deserialize_json=True)}
         self.env_vars = {**(self.env_vars or {}), "CRASH_RATES_CODE_VERSION": code_version()}
+        if not self.jars and parse_jar().exists():  # the JVM parse, built on this worker by `make setup`
+            self.jars = str(parse_jar())
         with tempfile.TemporaryDirectory(prefix="crash_rates_code_") as folder:
             self.py_files = str(build_code_zip(Path(folder)))
             try:

@@ -10,6 +10,7 @@ project's packages as one zip in ``--py-files``, and Delta's jar by coordinate:
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import zipfile
@@ -28,6 +29,9 @@ S3_PACKAGES = (
 )
 S3_EXCLUDES = ("software.amazon.awssdk:bundle",)
 JVM_PACKAGES = (DELTA_PACKAGE, *S3_PACKAGES)
+
+# The JVM parse (lib/ingest/fastparse.py): one class, compiled by the set-up into the jar cache.
+PARSE_SOURCE = Path(__file__).parents[1] / "ingest" / "java" / "NarrowFields.java"
 
 # What the jobs import or read at run time; tests, the DAG and docs stay behind.
 CODE_PACKAGES = ("jobs", "lib", "schemas")
@@ -48,6 +52,23 @@ def _package_dir(name: str) -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"package {name!r} is not importable; install the project (pip install -e .)")
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def jar_cache_dir() -> Path:
+    """Where the set-up keeps the JVM jars (Ivy's cache of Delta's and s3a's, and the JVM
+    parse's): ``$CRASH_RATES_JAR_CACHE`` or ~/.cache."""
+    configured = os.environ.get("CRASH_RATES_JAR_CACHE")
+    if configured:
+        return Path(configured)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "firefox-crash-rates" / "ivy"
+
+
+def parse_jar(cache: Path | None = None) -> Path:
+    """The JVM parse's jar in the cache (built or not): named by its source and Spark's
+    version, so a changed source or another Spark builds a new jar beside the old."""
+    digest = hashlib.sha256(PARSE_SOURCE.read_bytes() + metadata.version("pyspark").encode()).hexdigest()[:12]
+    return (cache or jar_cache_dir()) / "parse" / f"crash-rates-parse-{digest}.jar"
 
 
 def job_script(job: str) -> Path:

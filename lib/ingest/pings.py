@@ -1,8 +1,8 @@
 """Raw ping lines to one typed row per line: the run's only JSON parse.
 
 Two paths give the same rows: the *exact* parse below (Spark's ``from_json``) and the
-*fast* one (:mod:`lib.ingest.fastparse`, simdjson in ``mapInArrow``), which hands the
-lines it cannot decide to the exact parse. Every job reads through the fast one.
+*fast* one (:mod:`lib.ingest.fastparse`, Jackson's streaming parser in a Java UDF), which
+hands the lines it cannot decide to the exact parse. Every job reads through the fast one.
 
 The fields the job reads, their types and their flat column names (``"as"``) are
 contracts in ``schemas/pings/`` (legacy pings: ``common.json`` plus one payload
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 from importlib import resources
 from typing import cast
 
@@ -29,7 +29,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import BooleanType, DataType, StringType, StructField, StructType, VariantType
 
-from lib.ingest.fastparse import UNDECIDED, FastLeaf, Plan, parse_batches
+from lib.ingest.fastparse import UNDECIDED, FastLeaf, Plan, narrow_function
 from lib.ingest.landing import Partition, read_lines
 from lib.transform.rules import blank_to_null
 
@@ -274,26 +274,38 @@ def _variant_only_schema(variants: list[Leaf]) -> StructType:
     return StructType([*schema.fields, StructField(CORRUPT, StringType())])
 
 
-def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
-    """The same rows as :func:`parse_pings`, most of them parsed by simdjson, except that
-    ``raw`` is null on the lines simdjson decided (see
-    :func:`lib.transform.classify.with_quarantined_text` for the few a later rule quarantines).
-
-    :func:`lib.ingest.fastparse.parse_batches` decides the lines it can and marks the
-    rest ``_undecided``; one projection then takes, line by line, the fast values or
-    the exact parse, and Spark evaluates ``from_json`` on the undecided lines only.
-    Variant leaves (stack traces) come from a ``from_json`` of those leaves alone, and
-    a line Jackson refuses there (a repeated key inside) is undecided too.
-    """
-    plan, typed, variants = fast_plan(doc_type)
-    fast_schema = StructType(
+def narrow_fields(lines: DataFrame, doc_type: str) -> DataFrame | None:
+    """``lines`` with the JVM reader's verdict ``_undecided`` and its typed leaves
+    ``_fast_0``, ``_fast_1``, ... (in :func:`fast_plan`'s order); None without its jar."""
+    plan, typed, _ = fast_plan(doc_type)
+    result = StructType(
         [
-            *lines.schema.fields,
             StructField(UNDECIDED, BooleanType()),
             *(StructField(f"_fast_{i}", leaf.data_type) for i, leaf in enumerate(typed)),
         ]
     )
-    staged = lines.mapInArrow(partial(parse_batches, plan=plan), fast_schema)
+    narrow = narrow_function(lines.sparkSession, doc_type, plan, result)
+    if narrow is None:
+        return None
+    read = F.call_function(narrow, F.col("raw").cast("binary"))
+    return lines.withColumn("_n", read).select(*lines.columns, *[F.col(f"_n.{f.name}").alias(f.name) for f in result])
+
+
+def fast_parse_pings(lines: DataFrame, doc_type: str) -> DataFrame:
+    """The same rows as :func:`parse_pings`, most of them read by the JVM reader of
+    :mod:`lib.ingest.fastparse`, except that ``raw`` is null on the lines it decided (see
+    :func:`lib.transform.classify.with_quarantined_text` for the few a later rule quarantines).
+
+    The reader decides the lines it can and marks the rest ``_undecided``; one projection
+    then takes, line by line, the fast values or the exact parse, and Spark evaluates
+    ``from_json`` on the undecided lines only. Variant leaves (stack traces) come from a
+    ``from_json`` of those leaves alone, and a line Jackson refuses there (a repeated key
+    inside) is undecided too. Without the reader's jar, this is :func:`parse_pings`.
+    """
+    staged = narrow_fields(lines, doc_type)
+    if staged is None:
+        return parse_pings(lines, doc_type)
+    _, typed, variants = fast_plan(doc_type)
     undecided = F.col(UNDECIDED)
     fast: dict[str, Column] = {}
     for i, leaf in enumerate(typed):

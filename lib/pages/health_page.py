@@ -356,7 +356,7 @@ def _platform(channel: ChannelHealth, platform: PlatformHealth, drawn: _Charts, 
     }
 
 
-def _channel(channel: ChannelHealth, night: date, drawn: _Charts, notes: list) -> dict:
+def _channel(channel: ChannelHealth, night: date, drawn: _Charts, notes: list[tuple[str, str]]) -> dict:
     newest = channel.releases[0]
     shown = _channel_notes(channel, night)
     notes += shown
@@ -373,7 +373,7 @@ def _channel(channel: ChannelHealth, night: date, drawn: _Charts, notes: list) -
 
 def render(health: NightHealth, report_link: str) -> Page:
     """The page for ``health``; ``report_link`` is the night's data-quality report, as the page links it."""
-    drawn, section_notes = _Charts(), []
+    drawn, section_notes = _Charts(), list[tuple[str, str]]()
     channels = [_channel(c, health.night, drawn, section_notes) for c in health.channels]
     regression_lines = regressions(health)
     notes = _page_notes(health, regression_lines)

@@ -49,7 +49,7 @@ def _rate_points(day: ReleaseDay) -> list[dict]:
     for look in day.looks:
         latest = rate_per_1000(look.latest_crashes, look.latest_hours)
         previous = rate_per_1000(look.previous_crashes, look.previous_hours)
-        band = (None, None)
+        band: tuple[float | None, float | None] = (None, None)
         if previous is not None and not math.isinf(look.high):
             band = (look.low * previous, look.high * previous)
         points.append(

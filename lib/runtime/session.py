@@ -25,7 +25,8 @@ from pathlib import Path
 import pyspark
 from pyspark.sql import SparkSession
 
-from lib.contract.deploy import JVM_PACKAGES, S3_EXCLUDES
+from lib.contract.deploy import JVM_PACKAGES, S3_EXCLUDES, jar_cache_dir, parse_jar
+from lib.ingest.fastparse import build_jar
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,6 @@ DELTA_CONF = {
     "spark.sql.extensions": "io.delta.sql.DeltaSparkSessionExtension",
     "spark.sql.catalog.spark_catalog": "org.apache.spark.sql.delta.catalog.DeltaCatalog",
     "spark.sql.session.timeZone": "UTC",
-    # The fast parse hands raw lines to Python in Arrow batches of up to 10,000 records:
-    # of 200 KB pings that is 2 GB in one Python worker. Cap a batch by its bytes instead.
-    "spark.sql.execution.arrow.maxBytesPerBatch": str(64 << 20),
     # PySpark records the Python call site of every Column it builds (three calls into
     # the JVM each); the parse builds thousands, a second of every run's planning.
     "spark.python.sql.dataFrameDebugging.enabled": "false",
@@ -58,15 +56,6 @@ LOCAL_CONF = {
 LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 
 
-def jar_cache_dir() -> Path:
-    """Where Ivy keeps Delta's resolved jars: ``$CRASH_RATES_JAR_CACHE`` or ~/.cache."""
-    configured = os.environ.get("CRASH_RATES_JAR_CACHE")
-    if configured:
-        return Path(configured)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "firefox-crash-rates" / "ivy"
-
-
 def _marker(cache: Path) -> Path:
     """One marker per set of packages: a new package resolves again into the same cache."""
     digest = hashlib.sha256("\n".join((*JVM_PACKAGES, *S3_EXCLUDES)).encode()).hexdigest()[:12]
@@ -74,15 +63,17 @@ def _marker(cache: Path) -> Path:
 
 
 def cached_jars(cache: Path | None = None) -> list[str]:
-    """The cached jar files for :data:`lib.contract.deploy.JVM_PACKAGES`; an error if never fetched."""
+    """The cached jar files for :data:`lib.contract.deploy.JVM_PACKAGES`, and the JVM parse's
+    jar where it is built (see :mod:`lib.ingest.fastparse`); an error if never fetched."""
     cache = cache or jar_cache_dir()
+    parse = [str(parse_jar(cache))] if parse_jar(cache).exists() else []
     if not _marker(cache).exists():
         raise RuntimeError(
             f"the JVM jars (Delta, s3a) are not cached in {cache}: run "
             "`.venv/bin/python -m lib.runtime.session fetch-jars` (make setup does)"
         )
     listed = _marker(cache).read_text().split()
-    return [str(cache / "jars" / name) for name in listed]
+    return [str(cache / "jars" / name) for name in listed] + parse
 
 
 def fetch_jars(cache: Path | None = None) -> list[str]:
@@ -165,9 +156,6 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
             "spark.jars": ",".join(cached_jars()),
             "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
         }
-        # The fast parse runs in Python workers: they need this interpreter's packages
-        # (PySpark takes the workers' interpreter from this variable when the context starts).
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf |= extra_conf or {}
     for key, value in conf.items():
         builder = builder.config(key, value)
@@ -179,8 +167,9 @@ def main(argv: list[str]) -> int:
     if argv != ["fetch-jars"]:
         print("usage: python -m lib.runtime.session fetch-jars", file=sys.stderr)
         return 2
-    jars = fetch_jars()
-    print(f"JVM jars ready (Delta, s3a): {len(jars)} files in {jar_cache_dir()}")
+    packaged = [jar for jar in fetch_jars() if jar != str(parse_jar())]
+    parse = build_jar(jar_cache_dir())
+    print(f"JVM jars ready (Delta, s3a): {len(packaged)} files in {jar_cache_dir()}; the JVM parse: {parse.name}")
     return 0
 
 

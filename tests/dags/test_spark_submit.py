@@ -54,7 +54,6 @@ def submit_env(airflow_env, monkeypatch, tmp_path):
         "spark.jars.ivy": str(jar_cache_dir()),
         "spark.driver.memory": "1g",
         "spark.sql.shuffle.partitions": "2",
-        "spark.pyspark.python": sys.executable,  # the fast parse's Python workers need the venv
         "spark.databricks.delta.snapshotPartitions": "2",
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{REPO / 'lib' / 'log4j2.properties'}",
     }

@@ -22,7 +22,8 @@ import pyspark
 import pytest
 from deltalake import DeltaTable
 
-from lib.contract.deploy import build_code_zip, job_script
+from lib.contract.deploy import build_code_zip, job_script, parse_jar
+from lib.ingest.fastparse import JAVA_CLASS
 from lib.runtime.session import cached_jars
 from tests.conftest import REPO
 from tests.delta_state import night_rows
@@ -99,7 +100,6 @@ def submitted(cluster, landing, tmp_path_factory) -> tuple[subprocess.CompletedP
         "--master", master,
         "--py-files", str(code),
         "--jars", ",".join(cached_jars()),
-        "--conf", f"spark.pyspark.python={sys.executable}",
         "--conf", "spark.executor.memory=1g",
         "--conf", "spark.driver.memory=1g",
         "--conf", "spark.sql.shuffle.partitions=4",
@@ -107,7 +107,8 @@ def submitted(cluster, landing, tmp_path_factory) -> tuple[subprocess.CompletedP
         "--date", str(CLEAN), "--raw", str(landing / "raw"), "--warehouse", str(warehouse),
         "--releases", str(landing / "releases"),
     ]  # fmt: skip
-    env = os.environ | {"SPARK_HOME": str(SPARK_HOME), "PYSPARK_PYTHON": sys.executable}
+    # The driver runs in this venv; the executors run no Python (the parse is in the JVM).
+    env = os.environ | {"SPARK_HOME": str(SPARK_HOME), "PYSPARK_DRIVER_PYTHON": sys.executable}
     run = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     return run, warehouse
 
@@ -116,6 +117,8 @@ def test_the_job_runs_on_the_standalone_cluster(cluster, submitted):
     run, _ = submitted
     assert run.returncode == 0, run.stderr[-3000:]
     assert run.stdout.strip().splitlines()[-1].startswith(f"aggregate_crashes {CLEAN}: read")
+    # The parse ran in the JVM, from the jar shipped with --jars.
+    assert f"parse: in the JVM, by {JAVA_CLASS} from {parse_jar().name}" in run.stdout
     # The work ran in an executor the worker launched, not inside the driver.
     _, logs = cluster
     assert "Asked to launch executor" in (logs / "worker.log").read_text()
