@@ -10,6 +10,7 @@ the differential test and be no faster) and that the hostile ones are not.
 from __future__ import annotations
 
 import json
+import logging
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from pyspark.sql.types import VariantType
 
 from jobs.generate_pings import generate
 from lib.contract.vocabulary import DOC_TYPES
+from lib.ingest import fastparse
 from lib.ingest.fastparse import UNDECIDED
 from lib.ingest.landing import open_day, open_partition, read_lines
 from lib.ingest.pings import fast_parse_pings, narrow_fields, parse_pings
@@ -316,3 +318,26 @@ def test_lines_the_reader_and_spark_might_read_differently_are_left_to_the_exact
 @pytest.mark.parametrize("name", ["int64 max", "int64 min", "minus zero", "depth 1000", "many shallow brackets"])
 def test_lines_at_the_edges_of_what_both_read_alike_are_decided(spark, name):
     assert decided(spark, "main", HOSTILE[name]) == [True]
+
+
+# -- without the jar -------------------------------------------------------------------
+
+
+def test_without_the_reader_every_line_takes_the_exact_parse_and_the_run_says_so(spark, monkeypatch, caplog):
+    # A class name no jar provides stands for the jar `make setup` did not build.
+    monkeypatch.setattr(fastparse, "JAVA_CLASS", "crashrates.ingest.NotBuilt")
+    monkeypatch.setattr(fastparse, "_READERS", {})
+    monkeypatch.setattr(fastparse, "_REGISTERED", set())
+    frame = lines(spark, _flat(main_ping()), HOSTILE["duplicate key read"])
+    with caplog.at_level(logging.INFO, logger="crash_rates.parse"):
+        assert narrow_fields(frame, "main") is None
+        assert narrow_fields(frame, "crash") is None
+        read = fast_parse_pings(frame, "main")
+    said = [r.getMessage() for r in caplog.records if r.name == "crash_rates.parse"]
+    assert said == [
+        "parse: the JVM reader crashrates.ingest.NotBuilt is not on the classpath (`make setup` builds it): "
+        "every line takes Spark's exact parse, slower"
+    ]
+    exact = comparable(parse_pings(frame, "main")).collect()
+    assert comparable(read).collect() == exact
+    assert all(row.raw is not None for row in exact)  # the exact parse keeps every line's text
