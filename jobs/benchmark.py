@@ -7,9 +7,11 @@ to the day as separate processes on local Spark with both cores (``aggregate_cra
 with its raw checks, ``validate_aggregates``, ``housekeeping``); computes the same crash
 totals with DuckDB from the same plain files, in its own process; checks that the two
 agree per channel and platform; and prints, for each run, wall time, input MB/s, pings/s
-and the peak memory of the process tree (Python, JVM and Python workers), then the
-marginal throughput (the slope between the smallest and largest volume, so start-up
-does not count) and the ratios the README quotes.
+and the peak memory of the process tree (Python and JVM), then the marginal throughput
+(the slope between the smallest and largest volume, so start-up does not count) and
+the ratios the README quotes. Last, the parse stage alone, warm: its marginal
+throughput per core on plain and gzip files, beside the floor of reading (a bare
+``spark.read.text``) and DuckDB's.
 
     python -m jobs.benchmark [--clients 4000] [--volumes 1,2,4] [--out /tmp/crash-rates-bench]
 """
@@ -189,6 +191,51 @@ def duckdb_run(raw: Path, result: Path, logs: Path) -> Measured:
     return measure([sys.executable, "-c", code], logs / "duckdb.log")
 
 
+def parse_stage(raws: dict[str, str], result: str) -> None:
+    """The parse stage alone, in one warm local session (own process): for each landing
+    (plain, gzip), the best of three runs of the floor of reading (a bare ``spark.read.text``
+    of the day's files, lines counted) and of the parse (every doc type through
+    :func:`lib.ingest.pings.read_pings`, every column it yields consumed)."""
+    from pyspark.sql import functions as F
+
+    from lib.ingest.landing import open_day
+    from lib.ingest.pings import read_pings
+    from lib.runtime.session import build_session
+
+    spark = build_session(JOB)
+
+    def floor(raw: str) -> int:
+        files = [f.path for p in open_day(spark, raw, DAY).values() for f in p.files]
+        return spark.read.text(files).count()
+
+    def parse(raw: str) -> int:
+        lines = 0
+        for partition in (p for p in open_day(spark, raw, DAY).values() if p.files):
+            parsed = read_pings(spark, partition)
+            every_column = F.xxhash64(*[F.col(c).cast("string") for c in parsed.columns])
+            row = parsed.agg(F.count("*"), F.sum(F.pmod(every_column, F.lit(1_000_003)))).first()
+            lines += row[0] if row else 0
+        return lines
+
+    seconds: dict[str, float] = {}
+    for kind, raw in raws.items():
+        for what, run in (("floor", floor), ("parse", parse)):
+            times = []
+            for _ in range(3):
+                started = time.monotonic()
+                run(raw)
+                times.append(time.monotonic() - started)
+            seconds[f"{what}, {kind}"] = min(times)
+    Path(result).write_text(json.dumps(seconds))
+
+
+def parse_stage_run(out: Path, result: Path, logs: Path) -> dict[str, float]:
+    raws = {kind: str(out / kind / "raw") for kind in ("plain", "gzip")}
+    code = f"from jobs.benchmark import parse_stage; parse_stage({raws!r}, {str(result)!r})"
+    measure([sys.executable, "-c", code], logs / "parse_stage.log")
+    return json.loads(result.read_text())
+
+
 def spark_totals(warehouse: Path) -> dict[str, list[float]]:
     """The same totals from the Delta table, read by DuckDB through delta-rs (no Spark needed)."""
     aggregates = DeltaTable(str(warehouse / "crash_aggregates")).to_pyarrow_dataset()  # noqa: F841 - read by DuckDB
@@ -218,11 +265,11 @@ def command(argv: list[str]) -> str:
     filler = REAL_MAIN_PING if REAL_MAIN_PING.is_file() else "the generator"
     print(f"{JOB}: {os.cpu_count()} cores; the filler histograms of pings from {filler}", flush=True)
     header = f"{'volume':>6} {'what':<22}{'pings':>9}{'MB':>8}{'seconds':>9}{'MB/s':>8}{'pings/s':>9}{'peak MB':>9}"
-    rows, results = [header], {}
+    rows, results, stages = [header], {}, {}
     for volume in volumes:
         out, pings, megabytes = landing(args.out / f"{volume}x", args.clients * volume)
         releases = out / "plain" / "releases"
-        logs = {kind: out / "logs" / kind for kind in ("plain", "gzip", "duckdb")}
+        logs = {kind: out / "logs" / kind for kind in ("plain", "gzip", "duckdb", "parse")}
         for folder in logs.values():
             folder.mkdir(parents=True)
         runs = {
@@ -240,6 +287,9 @@ def command(argv: list[str]) -> str:
                 f"{megabytes / m.seconds:>8.1f}{pings / m.seconds:>9,.0f}{m.peak_mb:>9,.0f}"
             )
         print(rows[-3], rows[-2], rows[-1], "  (Spark and DuckDB agree)", sep="\n", flush=True)
+        stages[volume] = (megabytes, parse_stage_run(out, out / "parse_stage.json", logs["parse"]))
+        timed = ", ".join(f"{what} {seconds:.1f} s" for what, seconds in stages[volume][1].items())
+        print(f"{volume:>5}x parse stage, warm, best of 3: {timed}", flush=True)
     low, high = min(volumes), max(volumes)
     rows.append("")
     for what in ("nightly, plain", "nightly, gzip", "DuckDB, plain"):
@@ -253,8 +303,35 @@ def command(argv: list[str]) -> str:
         )
     plain, gz = results[(high, "nightly, plain")][2], results[(high, "nightly, gzip")][2]
     rows.append(f"gzip / plain time at {high}x: {gz.seconds / plain.seconds:.2f}")
+    rows += parse_stage_lines(stages, results, low, high)
     print("\n".join(rows), flush=True)
     return f"{JOB}: {len(volumes)} volumes run; Spark and DuckDB agree on every channel and platform"
+
+
+def parse_stage_lines(
+    stages: dict[int, tuple[float, dict[str, float]]], results: dict, low: int, high: int
+) -> list[str]:
+    """The parse stage's marginal throughput (MB of plain JSON per second, per core),
+    beside the floor of reading and DuckDB's whole query on the same files."""
+    cores = os.cpu_count() or 1
+
+    def slope(mb_low: float, t_low: float, mb_high: float, t_high: float) -> float | None:
+        return (mb_high - mb_low) / (t_high - t_low) if t_high > t_low else None
+
+    (mb_low, at_low), (mb_high, at_high) = stages[low], stages[high]
+    slopes = {what: slope(mb_low, at_low[what], mb_high, at_high[what]) for what in at_low}
+    duck_low, duck_high = results[(low, "DuckDB, plain")], results[(high, "DuckDB, plain")]
+    slopes["DuckDB, plain"] = slope(duck_low[0], duck_low[2].seconds, duck_high[0], duck_high[2].seconds)
+    lines = ["", f"parse stage, marginal between {low}x and {high}x (MB of plain JSON per second; {cores} cores):"]
+    for what, value in slopes.items():
+        shown = f"{value:8.0f} MB/s, {value / cores:6.0f} per core" if value else "   within the noise"
+        lines.append(f"  {what:<16}{shown}")
+    parse, duck = slopes["parse, plain"], slopes["DuckDB, plain"]
+    if parse and duck:
+        lines.append(f"  parse / DuckDB: {parse / duck:.2f} (target: at least 0.5)")
+    gzip_ratio = at_high["parse, gzip"] / at_high["parse, plain"]
+    lines.append(f"  gzip / plain time of the parse at {high}x: {gzip_ratio:.2f} (target: at most 1.5)")
+    return lines
 
 
 main = main_wrapper(JOB, command)

@@ -1,20 +1,20 @@
-"""The fast half of the parse: Jackson's streaming parser inside the JVM, on the executors.
+"""The fast half of the parse: a reader of the narrow fields inside the JVM, on the executors.
 
 :func:`lib.ingest.pings.fast_parse_pings` calls ``crashrates.ingest.NarrowFields``
-(``lib/ingest/java/NarrowFields.java``) as a Java UDF on every line. For each line it
-either *decides* it (a JSON object whose every field the job reads has the declared
-JSON type or is absent) and yields those fields typed, or leaves it *undecided*, and
-the exact Spark parse of ``lib.ingest.pings`` reads that line alone. A line is
-undecided whenever the two could disagree about it (the class's comment lists when),
-so both paths give the same row for every line (``tests/lib/ingest/test_fastparse.py``
-proves it line by line).
+(``lib/ingest/java/NarrowFields.java``) as a Java UDF on every line's bytes. It checks
+the line against JSON's grammar without building what it skips, and either *decides*
+it (a JSON object whose every field the job reads has the declared JSON type or is
+absent) and yields those fields typed, or leaves it *undecided*, and the exact Spark
+parse of ``lib.ingest.pings`` reads that line alone. A line is undecided whenever the
+two could disagree about it (the class's comment lists when), so both paths give the
+same row for every line (``tests/lib/ingest/test_fastparse.py`` proves it line by line).
+No line crosses to Python: that hand-off, not the parse, was the old fast path's wall.
 
 The class is compiled by the set-up (``python -m lib.runtime.session fetch-jars``)
-with the JDK that runs Spark, against Spark's own jars (Jackson among them), into one
-small jar in the jar cache; a local session loads it, and a cluster gets it with
-``--jars``. Without it every line takes the exact parse: the same rows, slower, and
-the run says so in one line.
-"""
+with the JDK on the path, for Java 17, against Spark's own jars, into one small jar in
+the jar cache; a local session loads it, and a cluster gets it with ``--jars``.
+Without it every line takes the exact parse: the same rows, slower, and the run says
+so in one line."""
 
 from __future__ import annotations
 

@@ -36,10 +36,10 @@ import org.apache.spark.sql.types.DataType;
  * absent, null, or of its declared JSON type (a string; an integer within 64 bits; a boolean).
  * Anything else is <em>undecided</em>, and Spark's exact parse (Jackson, with lenient options:
  * NaN, single quotes) reads that line alone. Beyond the grammar, a line is undecided where the
- * two could disagree: nesting beyond Jackson's 1,000 levels; a number or string longer than this
- * reader takes; a key with an escape or a non-ASCII byte in an object the job reads; a string
- * read whose bytes are not UTF-8 or whose escapes leave a lone surrogate. {@code
- * tests/lib/ingest/test_fastparse.py} compares the two paths row for row.
+ * two could disagree: nesting beyond Jackson's 1,000 levels; a number, string or key longer than
+ * this reader takes (well within Jackson's limits); a key with an escape or a non-ASCII byte in
+ * an object the job reads; a string read whose bytes are not UTF-8 or whose escapes leave a lone
+ * surrogate. {@code tests/lib/ingest/test_fastparse.py} compares the two paths row for row.
  */
 public final class NarrowFields implements UDF1<byte[], Row> {
   private static final long serialVersionUID = 1L;
@@ -50,6 +50,8 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   static final int MAX_NUMBER_LENGTH = 500;
   /** Longer strings are left to Jackson, which refuses those beyond its own limit. */
   static final int MAX_STRING_BYTES = 1 << 20;
+  /** Longer keys are left to Jackson, which refuses those beyond 50,000 characters. */
+  static final int MAX_KEY_BYTES = 10_000;
 
   private static final Map<String, Node> PLANS = new ConcurrentHashMap<>();
 
@@ -199,6 +201,9 @@ public final class NarrowFields implements UDF1<byte[], Row> {
           throw Undecided.INSTANCE;
         }
         close++;
+      }
+      if (close - start > MAX_KEY_BYTES) {
+        throw Undecided.INSTANCE;
       }
       String key = new String(b, start, close - start, StandardCharsets.ISO_8859_1);
       if (!seen.add(key)) {
@@ -541,6 +546,10 @@ public final class NarrowFields implements UDF1<byte[], Row> {
     if (line[i] != '"') {
       throw Undecided.INSTANCE;
     }
-    return whitespace(expect(whitespace(skipString(i)), ':'));
+    int end = skipString(i);
+    if (end - i - 2 > MAX_KEY_BYTES) {
+      throw Undecided.INSTANCE;
+    }
+    return whitespace(expect(whitespace(end), ':'));
   }
 }

@@ -135,6 +135,10 @@ HOSTILE = {
     "depth 999 inside a read object": _main_with('"info":{', '"info":{"deep":' + "[" * 997 + "]" * 997 + ","),
     "depth 1001 inside a read object": _main_with('"info":{', '"info":{"deep":' + "[" * 999 + "]" * 999 + ","),
     "tab and newline escapes": _main_with('"channel":"release"', '"channel":"re\\tl\\nease"'),
+    "key differing in case": _main_with('"channel":"release"', '"channel":"release","Channel":"beta"'),
+    "a 20,000-byte key not read": _main_with('"info":{', '"info":{"' + "k" * 20_000 + '":1,'),
+    "a 60,000-byte key not read": _main_with('"info":{', '"info":{"' + "k" * 60_000 + '":1,'),
+    "a 2 MB string not read": _main_with('"info":{', '"info":{"x":"' + "s" * 2_000_000 + '",'),
     "whitespace everywhere": " \t{ " + _flat(main_ping())[1:-1].replace(",", " ,\t ") + " } ",
 }
 

@@ -1,7 +1,7 @@
 """The one JSON parse: what it reads, and how it names what it cannot read.
 
 Every test here runs on both paths, the exact Spark parse and the fast one
-(simdjson, falling back to the exact parse line by line): they must agree.
+(the JVM reader, falling back to the exact parse line by line): they must agree.
 """
 
 from __future__ import annotations
