@@ -1,10 +1,12 @@
-"""Shipping the jobs to a cluster: the code zip, the Delta package, the code version.
+"""Shipping the jobs to a cluster: the code zip, the jars, the Delta package, the code version.
 
 No Spark here: the Airflow worker imports this to submit jobs, and must stay light.
 On a cluster, ``spark-submit`` gets the job's script as the application, this
-project's packages as one zip in ``--py-files``, and Delta's jar by coordinate:
+project's packages as one zip in ``--py-files``, the JVM parse's jar (compiled by the
+set-up, :func:`parse_jar`) in ``--jars``, and Delta's jar by coordinate:
 
     spark-submit --packages io.delta:delta-spark_4.1_2.13:4.4.0 \\
+        --jars .../parse/crash-rates-parse-<digest>.jar \\
         --py-files crash_rates.zip .../jobs/aggregate_crashes.py --date ...
 """
 
