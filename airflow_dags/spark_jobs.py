@@ -4,10 +4,10 @@
 project's code packaged for the cluster: at run time it zips ``jobs/``, ``lib/``
 and ``schemas/`` (``--py-files``), submits ``jobs/<job>.py`` through the
 ``spark_default`` connection (master, deploy mode, queue) with Delta's package and
-the JVM parse's jar (``--jars``), and passes the code version to the driver. The same task in ``in_process`` mode
-(the Variable ``crash_rates_spark_mode``) calls the job's ``command(argv)`` inside
-the worker, on embedded local Spark: the demo's and the tests' way to run the same
-jobs with the same arguments without a cluster.
+the JVM parse's jar (``--jars``), and passes the code version to the driver. The
+same task in ``in_process`` mode (the Variable ``crash_rates_spark_mode``) calls the
+job's ``command(argv)`` inside the worker, on embedded local Spark: the demo's and
+the tests' way to run the same jobs with the same arguments without a cluster.
 
 A critical data-quality failure is a verdict on the data, not a flaky run: it
 raises :class:`DataQualityFailed`, which fails the task at once (no retries) and

@@ -97,8 +97,7 @@ def build_jar(cache: Path) -> Path:
 # -- the UDF ---------------------------------------------------------------------------
 
 
-_READERS: dict[int, Any] = {}  # per session: the reader's Java class, or None where it is missing
-_REGISTERED: set[tuple[int, str]] = set()
+_READERS: dict[int, Any] = {}  # per JVM: the reader's Java class, or None where it is missing
 
 
 def _jvm(spark: SparkSession) -> Any:
@@ -109,9 +108,8 @@ def _jvm(spark: SparkSession) -> Any:
 
 def _reader(spark: SparkSession) -> Any:
     """The reader's class in ``spark``'s JVM, or None; the run says which in one line."""
-    session = id(spark._jsparkSession)
-    if session not in _READERS:
-        jvm = _jvm(spark)
+    jvm = _jvm(spark)
+    if id(jvm) not in _READERS:
         try:
             loader = jvm.org.apache.spark.util.Utils.getContextOrSparkClassLoader()
             reader = jvm.java.lang.Class.forName(JAVA_CLASS, True, loader)
@@ -125,19 +123,17 @@ def _reader(spark: SparkSession) -> Any:
         else:
             jar = reader.getProtectionDomain().getCodeSource().getLocation().toString()
             log.info("parse: in the JVM, by %s from %s", JAVA_CLASS, jar.rsplit("/", 1)[-1])
-        _READERS[session] = reader
-    return _READERS[session]
+        _READERS[id(jvm)] = reader
+    return _READERS[id(jvm)]
 
 
 def narrow_function(spark: SparkSession, doc_type: str, plan: Plan, result: StructType) -> str | None:
     """The name of the SQL function that reads ``plan``'s leaves of a line into ``result``
-    (``_undecided`` and one field per leaf), registered once per session and doc type;
+    (``_undecided`` and one field per leaf), registered in ``spark`` once per doc type;
     None when the reader is not on the JVM's classpath."""
     if _reader(spark) is None:
         return None
     name = f"crash_rates_narrow_{doc_type}"
-    key = (id(spark._jsparkSession), doc_type)
-    if key not in _REGISTERED:
+    if not spark.catalog.functionExists(name):
         _jvm(spark).crashrates.ingest.NarrowFields.register(spark._jsparkSession, name, plan.to_json(), result.json())
-        _REGISTERED.add(key)
     return name

@@ -66,14 +66,13 @@ def cached_jars(cache: Path | None = None) -> list[str]:
     """The cached jar files for :data:`lib.contract.deploy.JVM_PACKAGES`, and the JVM parse's
     jar where it is built (see :mod:`lib.ingest.fastparse`); an error if never fetched."""
     cache = cache or jar_cache_dir()
-    parse = [str(parse_jar(cache))] if parse_jar(cache).exists() else []
     if not _marker(cache).exists():
         raise RuntimeError(
             f"the JVM jars (Delta, s3a) are not cached in {cache}: run "
             "`.venv/bin/python -m lib.runtime.session fetch-jars` (make setup does)"
         )
-    listed = _marker(cache).read_text().split()
-    return [str(cache / "jars" / name) for name in listed] + parse
+    listed = [str(cache / "jars" / name) for name in _marker(cache).read_text().split()]
+    return [*listed, str(parse_jar(cache))] if parse_jar(cache).exists() else listed
 
 
 def fetch_jars(cache: Path | None = None) -> list[str]:

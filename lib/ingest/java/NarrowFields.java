@@ -56,10 +56,9 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   private static final Map<String, Node> PLANS = new ConcurrentHashMap<>();
 
   private final String planText;
-  // Per deserialized instance, so per task: Spark calls one instance from one thread.
+  // The parsed plan, shared and never changed; everything else lives in a call, since the
+  // driver's instance may be called by several threads (constant folding while planning).
   private transient Node root;
-  private transient byte[] line;
-  private transient boolean[] containers; // the skipped containers' kinds, true for an object
 
   /** Where a JSON key leads: a typed leaf (its position), a variant leaf, or an object. */
   static final class Node {
@@ -140,28 +139,22 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   @Override
-  public Row call(byte[] text) {
+  public Row call(byte[] b) {
     if (root == null) {
       root = plan(planText);
     }
-    if (containers == null) {
-      containers = new boolean[MAX_NESTING_DEPTH + 2];
-    }
     Object[] out = new Object[root.leaves + 1];
     out[0] = Boolean.TRUE;
-    if (text == null) {
+    if (b == null) {
       return RowFactory.create(out);
     }
-    line = text;
     try {
-      int i = whitespace(0);
-      if (i < text.length && text[i] == '{' && whitespace(readObject(i, root, 1, out)) == text.length) {
+      int i = whitespace(b, 0);
+      if (i < b.length && b[i] == '{' && whitespace(b, readObject(b, i, root, 1, out)) == b.length) {
         out[0] = Boolean.FALSE;
       }
     } catch (Undecided | ArrayIndexOutOfBoundsException e) { // the line ended too early
       // undecided
-    } finally {
-      line = null;
     }
     if (out[0] == Boolean.TRUE) {
       Arrays.fill(out, null);
@@ -170,31 +163,29 @@ public final class NarrowFields implements UDF1<byte[], Row> {
     return RowFactory.create(out);
   }
 
-  private int whitespace(int i) {
-    byte[] b = line;
+  private static int whitespace(byte[] b, int i) {
     while (i < b.length && (b[i] == ' ' || b[i] == '\n' || b[i] == '\r' || b[i] == '\t')) {
       i++;
     }
     return i;
   }
 
-  private int expect(int i, char c) throws Undecided {
-    if (line[i] != c) {
+  private static int expect(byte[] b, int i, char c) throws Undecided {
+    if (b[i] != c) {
       throw Undecided.INSTANCE;
     }
     return i + 1;
   }
 
   /** Reads the object opening at {@code i} (at nesting {@code depth}); returns where it ends. */
-  private int readObject(int i, Node node, int depth, Object[] out) throws Undecided {
-    byte[] b = line;
-    i = whitespace(i + 1);
+  private static int readObject(byte[] b, int i, Node node, int depth, Object[] out) throws Undecided {
+    i = whitespace(b, i + 1);
     if (b[i] == '}') {
       return i + 1;
     }
     Set<String> seen = new HashSet<>();
     while (true) {
-      int start = expect(i, '"');
+      int start = expect(b, i, '"');
       int close = start;
       while (b[close] != '"') {
         if (b[close] == '\\' || b[close] < 0x20) { // an escape, a control or a non-ASCII byte
@@ -207,12 +198,12 @@ public final class NarrowFields implements UDF1<byte[], Row> {
       }
       String key = new String(b, start, close - start, StandardCharsets.ISO_8859_1);
       if (!seen.add(key)) {
-        throw Undecided.INSTANCE; // Spark refuses a repeated key in an object it reads
+        throw Undecided.INSTANCE; // the exact parse's variant refuses a repeated key
       }
-      i = whitespace(expect(whitespace(close + 1), ':'));
+      i = whitespace(b, expect(b, whitespace(b, close + 1), ':'));
       Node child = node.children.get(key);
       if (child == null || (!child.isObject() && child.position < 0)) {
-        i = skipValue(i, depth); // not read here (a variant leaf: Spark reads it itself)
+        i = skipValue(b, i, depth); // not read, or a variant leaf (Spark reads it itself)
       } else if (child.isObject()) {
         if (b[i] != '{') {
           throw Undecided.INSTANCE; // null or another type where an object is read
@@ -220,47 +211,46 @@ public final class NarrowFields implements UDF1<byte[], Row> {
         if (depth + 1 > MAX_NESTING_DEPTH) {
           throw Undecided.INSTANCE;
         }
-        i = readObject(i, child, depth + 1, out);
+        i = readObject(b, i, child, depth + 1, out);
       } else {
-        i = readLeaf(i, child, out);
+        i = readLeaf(b, i, child, out);
       }
-      i = whitespace(i);
+      i = whitespace(b, i);
       if (b[i] == '}') {
         return i + 1;
       }
-      i = whitespace(expect(i, ','));
+      i = whitespace(b, expect(b, i, ','));
     }
   }
 
-  private int readLeaf(int i, Node leaf, Object[] out) throws Undecided {
-    byte[] b = line;
+  private static int readLeaf(byte[] b, int i, Node leaf, Object[] out) throws Undecided {
     byte c = b[i];
     if (c == 'n') {
-      return literal(i, "null"); // absent
+      return literal(b, i, "null"); // absent
     }
     switch (leaf.kind) {
       case 's':
         if (c == '"') {
-          int end = skipString(i);
-          out[leaf.position + 1] = text(i + 1, end - 1);
+          int end = skipString(b, i);
+          out[leaf.position + 1] = text(b, i + 1, end - 1);
           return end;
         }
         break;
       case 'l':
         if (c == '-' || (c >= '0' && c <= '9')) {
-          int end = skipNumber(i);
-          out[leaf.position + 1] = integer(i, end);
+          int end = skipNumber(b, i);
+          out[leaf.position + 1] = integer(b, i, end);
           return end;
         }
         break;
       case 'b':
         if (c == 't') {
           out[leaf.position + 1] = Boolean.TRUE;
-          return literal(i, "true");
+          return literal(b, i, "true");
         }
         if (c == 'f') {
           out[leaf.position + 1] = Boolean.FALSE;
-          return literal(i, "false");
+          return literal(b, i, "false");
         }
         break;
       default:
@@ -270,8 +260,7 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** The integer of the number at [start, end): undecided for a fraction, an exponent or beyond 64 bits. */
-  private long integer(int start, int end) throws Undecided {
-    byte[] b = line;
+  private static long integer(byte[] b, int start, int end) throws Undecided {
     boolean negative = b[start] == '-';
     int digits = end - start - (negative ? 1 : 0);
     long value = 0;
@@ -295,8 +284,7 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** The string whose content (between the quotes) is [start, end), escapes decoded. */
-  private String text(int start, int end) throws Undecided {
-    byte[] b = line;
+  private static String text(byte[] b, int start, int end) throws Undecided {
     boolean plain = true;
     for (int i = start; i < end; i++) {
       if (b[i] < 0 || b[i] == '\\') {
@@ -380,9 +368,9 @@ public final class NarrowFields implements UDF1<byte[], Row> {
 
   // -- skipping: the grammar checked, nothing built ---------------------------------------
 
-  private int literal(int i, String word) throws Undecided {
+  private static int literal(byte[] b, int i, String word) throws Undecided {
     for (int k = 0; k < word.length(); k++) {
-      if (line[i + k] != word.charAt(k)) {
+      if (b[i + k] != word.charAt(k)) {
         throw Undecided.INSTANCE;
       }
     }
@@ -390,8 +378,7 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** Past the string opening at {@code i}: escapes checked, control characters refused. */
-  private int skipString(int i) throws Undecided {
-    byte[] b = line;
+  private static int skipString(byte[] b, int i) throws Undecided {
     int start = i++;
     while (true) {
       byte c = b[i];
@@ -427,8 +414,7 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** Past the number starting at {@code i}: {@code -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?}. */
-  private int skipNumber(int i) throws Undecided {
-    byte[] b = line;
+  private static int skipNumber(byte[] b, int i) throws Undecided {
     int start = i;
     if (b[i] == '-') {
       i++;
@@ -436,17 +422,17 @@ public final class NarrowFields implements UDF1<byte[], Row> {
     if (b[i] == '0') {
       i++;
     } else {
-      i = digits(i);
+      i = digits(b, i);
     }
     if (i < b.length && b[i] == '.') {
-      i = digits(i + 1);
+      i = digits(b, i + 1);
     }
     if (i < b.length && (b[i] == 'e' || b[i] == 'E')) {
       i++;
       if (b[i] == '+' || b[i] == '-') {
         i++;
       }
-      i = digits(i);
+      i = digits(b, i);
     }
     if (i - start > MAX_NUMBER_LENGTH) {
       throw Undecided.INSTANCE;
@@ -455,8 +441,7 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** Past one or more digits at {@code i}. */
-  private int digits(int i) throws Undecided {
-    byte[] b = line;
+  private static int digits(byte[] b, int i) throws Undecided {
     if (b[i] < '0' || b[i] > '9') {
       throw Undecided.INSTANCE;
     }
@@ -467,36 +452,35 @@ public final class NarrowFields implements UDF1<byte[], Row> {
   }
 
   /** Past the value at {@code i}, inside a container at nesting {@code depth}. */
-  private int skipValue(int i, int depth) throws Undecided {
-    byte c = line[i];
+  private static int skipValue(byte[] b, int i, int depth) throws Undecided {
+    byte c = b[i];
     if (c == '{' || c == '[') {
-      return skipContainer(i, depth);
+      return skipContainer(b, i, depth);
     }
-    return skipScalar(i);
+    return skipScalar(b, i);
   }
 
-  private int skipScalar(int i) throws Undecided {
-    switch (line[i]) {
+  private static int skipScalar(byte[] b, int i) throws Undecided {
+    switch (b[i]) {
       case '"':
-        return skipString(i);
+        return skipString(b, i);
       case 't':
-        return literal(i, "true");
+        return literal(b, i, "true");
       case 'f':
-        return literal(i, "false");
+        return literal(b, i, "false");
       case 'n':
-        return literal(i, "null");
+        return literal(b, i, "null");
       default:
-        return skipNumber(i); // anything else is refused there
+        return skipNumber(b, i); // anything else is refused there
     }
   }
 
   /**
    * Past the object or array opening at {@code i}, nested in containers down to {@code depth},
-   * without recursion: {@link #containers} holds the kinds of those open.
+   * without recursion: a bit per open container says whether it is an object.
    */
-  private int skipContainer(int i, int depth) throws Undecided {
-    byte[] b = line;
-    boolean[] open = containers;
+  private static int skipContainer(byte[] b, int i, int depth) throws Undecided {
+    long[] objects = new long[(MAX_NESTING_DEPTH >> 6) + 1];
     int top = 0;
     while (true) {
       // here b[i] opens a container
@@ -504,24 +488,29 @@ public final class NarrowFields implements UDF1<byte[], Row> {
         throw Undecided.INSTANCE;
       }
       boolean object = b[i] == '{';
-      open[++top] = object;
-      i = whitespace(i + 1);
+      top++;
+      if (object) {
+        objects[top >> 6] |= 1L << top;
+      } else {
+        objects[top >> 6] &= ~(1L << top);
+      }
+      i = whitespace(b, i + 1);
       if (b[i] == (object ? '}' : ']')) {
         i++; // empty
         if (--top == 0) {
           return i;
         }
       } else {
-        i = member(i, object);
+        i = member(b, i, object);
         if (b[i] == '{' || b[i] == '[') {
           continue; // descend
         }
-        i = skipScalar(i);
+        i = skipScalar(b, i);
       }
       // after a value: close containers, or move to the next member
       while (true) {
-        i = whitespace(i);
-        boolean inObject = open[top];
+        i = whitespace(b, i);
+        boolean inObject = (objects[top >> 6] >>> top & 1) != 0;
         if (b[i] == (inObject ? '}' : ']')) {
           i++;
           if (--top == 0) {
@@ -529,27 +518,27 @@ public final class NarrowFields implements UDF1<byte[], Row> {
           }
           continue;
         }
-        i = member(whitespace(expect(i, ',')), inObject);
+        i = member(b, whitespace(b, expect(b, i, ',')), inObject);
         if (b[i] == '{' || b[i] == '[') {
           break; // descend
         }
-        i = skipScalar(i);
+        i = skipScalar(b, i);
       }
     }
   }
 
   /** At a member's start: past {@code "key":} in an object; returns where its value starts. */
-  private int member(int i, boolean object) throws Undecided {
+  private static int member(byte[] b, int i, boolean object) throws Undecided {
     if (!object) {
       return i;
     }
-    if (line[i] != '"') {
+    if (b[i] != '"') {
       throw Undecided.INSTANCE;
     }
-    int end = skipString(i);
+    int end = skipString(b, i);
     if (end - i - 2 > MAX_KEY_BYTES) {
       throw Undecided.INSTANCE;
     }
-    return whitespace(expect(whitespace(end), ':'));
+    return whitespace(b, expect(b, whitespace(b, end), ':'));
   }
 }

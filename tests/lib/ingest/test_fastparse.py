@@ -331,7 +331,6 @@ def test_without_the_reader_every_line_takes_the_exact_parse_and_the_run_says_so
     # A class name no jar provides stands for the jar `make setup` did not build.
     monkeypatch.setattr(fastparse, "JAVA_CLASS", "crashrates.ingest.NotBuilt")
     monkeypatch.setattr(fastparse, "_READERS", {})
-    monkeypatch.setattr(fastparse, "_REGISTERED", set())
     frame = lines(spark, _flat(main_ping()), HOSTILE["duplicate key read"])
     with caplog.at_level(logging.INFO, logger="crash_rates.parse"):
         assert narrow_fields(frame, "main") is None
