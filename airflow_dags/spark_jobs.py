@@ -111,8 +111,9 @@ class CrashRatesJob(SparkSubmitOperator):
     def _submit(self, context: Any) -> None:
         self.conf = {**(self.conf or {}), **Variable.get("crash_rates_spark_conf", {}, deserialize_json=True)}
         self.env_vars = {**(self.env_vars or {}), "CRASH_RATES_CODE_VERSION": code_version()}
-        if not self.jars and parse_jar().exists():  # the JVM parse, built on this worker by `make setup`
-            self.jars = str(parse_jar())
+        parse = parse_jar()  # the JVM parse, built on this worker by `make setup`
+        if not self.jars and parse.exists():
+            self.jars = str(parse)
         with tempfile.TemporaryDirectory(prefix="crash_rates_code_") as folder:
             self.py_files = str(build_code_zip(Path(folder)))
             try:

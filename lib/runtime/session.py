@@ -72,7 +72,8 @@ def cached_jars(cache: Path | None = None) -> list[str]:
             "`.venv/bin/python -m lib.runtime.session fetch-jars` (make setup does)"
         )
     listed = [str(cache / "jars" / name) for name in _marker(cache).read_text().split()]
-    return [*listed, str(parse_jar(cache))] if parse_jar(cache).exists() else listed
+    parse = parse_jar(cache)
+    return [*listed, str(parse)] if parse.exists() else listed
 
 
 def fetch_jars(cache: Path | None = None) -> list[str]:
