@@ -373,12 +373,18 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             # A ping without a hash is its own group (a unique key), so no partition collects them all.
             own_key = F.concat_ws(":", "doc_type", "source_file", F.col("line_hash").cast("string"))
             hashed = F.col("minidump_hash")
+            # Every window below groups within one (date, quarantined, hash or own key): one
+            # shuffle by those columns serves them all (Spark reuses a hash partitioning for
+            # any window whose keys include its keys), instead of one shuffle a window.
+            pings = pings.withColumns(
+                {"_quarantined": quarantined, "_crash": F.coalesce(hashed, own_key), "_own": own_key}
+            ).repartition("submission_date", "_quarantined", "_crash")
             process = F.coalesce("process_type", F.lit("main"))
-            crash = [F.col("submission_date"), quarantined, F.coalesce(hashed, own_key), process]
+            crash = [F.col("submission_date"), F.col("_quarantined"), F.col("_crash"), process]
             # One crash is one client's crash of one process. Within one format, a hash that
             # several clients sent (a failed minidump write, a storm) merges nothing; across
             # formats the clients cannot be compared (Glean's client id is not the legacy one).
-            client = F.coalesce("client_id", own_key)
+            client = F.coalesce("client_id", F.col("_own"))
             in_format = Window.partitionBy(*crash, "doc_type")
             one_client = (F.min(client).over(in_format) == F.max(client).over(in_format)).cast("int")
             pings = pings.withColumn("_one_client", one_client)
@@ -388,11 +394,13 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
                 & (F.min("_one_client").over(Window.partitionBy(*crash)) == 1)
             )
             pings = pings.withColumn("hash_merges", usable)
-            by_hash = Window.partitionBy(
-                "submission_date", quarantined, F.when(F.col("hash_merges"), hashed).otherwise(own_key), process
-            ).orderBy(*first_copy_order())
+            # The copies of one crash: a merging hash's pings of one process, else a line and
+            # its identical copies in the same file (the own key).
+            by_hash = Window.partitionBy(*crash, F.when(~F.col("hash_merges"), F.col("_own"))).orderBy(
+                *first_copy_order()
+            )
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
-            sharing = Window.partitionBy("submission_date", quarantined, F.coalesce(hashed, own_key))
+            sharing = Window.partitionBy("submission_date", "_quarantined", "_crash")
             documents = F.sum(F.when(~F.col("same_document"), 1).otherwise(0)).over(sharing)
             pings = pings.withColumn("hash_documents", F.when(hashed.isNotNull(), documents))
         build_age = F.datediff(F.col("submission_date"), F.col("build_date"))
@@ -410,7 +418,7 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             .when(exclusion.isNotNull(), F.lit(EXCLUDED))
             .otherwise(F.lit(AGGREGATED)),
         ).withColumn("exclusion", F.when(F.col("disposition") == EXCLUDED, exclusion))
-        return decided.drop("_one_client")
+        return decided.drop("_one_client", "_quarantined", "_crash", "_own")
 
     return transform
 
