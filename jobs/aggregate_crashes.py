@@ -42,6 +42,7 @@ exits 3 naming it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -56,6 +57,7 @@ from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day
 from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.quality.publish import CriticalChecksFailed, Verdict, judge_raw
 from lib.runtime.cli import RANGED, Progress, date_range, job_parser, main_wrapper, parse_args
+from lib.runtime.concurrent import run_all
 from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
 from lib.transform.aggregate import (
@@ -220,13 +222,23 @@ def _write(
         ),
         "dq_metrics": metrics,
     }
-    for name, rows in outputs.items():
-        with progress.heartbeat(spark, f"writing {name}"):
-            replace_partition(
-                spark, config.warehouse, table_spec(name), rows, days, commit_info, bounds=asdict(config.limits)
-            )
-        stage = progress.stages[-1]
-        progress(f"wrote {name} ({stage.spark_jobs} Spark jobs, {stage.seconds:.1f}s)")
+
+    def writer(name: str) -> Callable[[], None]:
+        def write() -> None:
+            with progress.heartbeat(spark, f"writing {name}"):
+                replace_partition(
+                    spark, config.warehouse, table_spec(name), outputs[name], days, commit_info, bounds=bounds
+                )
+            stage = next(s for s in reversed(progress.stages) if s.what == f"writing {name}")
+            progress(f"wrote {name} ({stage.spark_jobs} Spark jobs, {stage.seconds:.1f}s)")
+
+        return write
+
+    bounds = asdict(config.limits)
+    # The tables are independent commits, written side by side; dq_metrics only once
+    # every other table is in.
+    run_all({name: writer(name) for name in outputs if name != "dq_metrics"})
+    writer("dq_metrics")()
 
 
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:

@@ -1,0 +1,33 @@
+"""Independent Spark actions run side by side from one driver.
+
+A small night's table write is mostly driver time (planning, Delta's snapshot and
+commit, a handful of tiny jobs); run one after another, eight of them leave the
+executors idle most of the time. Run from a few threads at once, their driver work
+and their jobs overlap. Each Python thread is its own JVM thread (PySpark's pinned
+threads), so a job group set in one (see :meth:`lib.runtime.cli.Progress.heartbeat`)
+stays its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+# More threads than this only queue tasks on a small machine's cores; on a cluster
+# the commits, which run in the driver, are what overlap.
+WORKERS = 4
+
+
+def run_all(actions: Mapping[str, Callable[[], None]], workers: int = WORKERS) -> None:
+    """Run every action, at most ``workers`` at a time, and wait for all of them; then
+    raise the first failure (in the order given), if any. An action that failed does
+    not stop the others: each is atomic on its own (one Delta commit), and a re-run
+    repeats them all."""
+    if len(actions) <= 1 or workers <= 1:
+        for action in actions.values():
+            action()
+        return
+    with ThreadPoolExecutor(max_workers=min(workers, len(actions)), thread_name_prefix="write") as pool:
+        futures = [pool.submit(action) for action in actions.values()]
+    for future in futures:
+        future.result()
