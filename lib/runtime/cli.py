@@ -170,11 +170,13 @@ def parse_args(parser: ArgumentParser, argv: list[str]) -> argparse.Namespace:
 
 @dataclass(frozen=True)
 class StageTime:
-    """One stage of a run: what it did, its wall time, and how many Spark jobs it ran."""
+    """One stage of a run: what it did, its wall time, how many Spark jobs it ran, and
+    when it began (seconds into the run; stages run side by side overlap)."""
 
     what: str
     seconds: float
     spark_jobs: int
+    began: float = 0.0
 
 
 _STAGE_IDS = itertools.count()
@@ -220,7 +222,8 @@ class Progress:
         finally:
             done.set()
             context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]  # null clears it
-            self.stages.append(StageTime(what, time.monotonic() - started, len(tracker.getJobIdsForGroup(group))))
+            jobs = len(tracker.getJobIdsForGroup(group))
+            self.stages.append(StageTime(what, time.monotonic() - started, jobs, started - self.started))
 
 
 class Main(Protocol):
