@@ -396,9 +396,8 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
             pings = pings.withColumn("hash_merges", usable)
             # The copies of one crash: a merging hash's pings of one process, else a line and
             # its identical copies in the same file (the own key).
-            by_hash = Window.partitionBy(*crash, F.when(~F.col("hash_merges"), F.col("_own"))).orderBy(
-                *first_copy_order()
-            )
+            copies = F.when(F.col("hash_merges"), F.lit(None).cast("string")).otherwise(F.col("_own"))
+            by_hash = Window.partitionBy(*crash, copies).orderBy(*first_copy_order())
             duplicate = duplicate | (F.row_number().over(by_hash) > 1)
             sharing = Window.partitionBy("submission_date", "_quarantined", "_crash")
             documents = F.sum(F.when(~F.col("same_document"), 1).otherwise(0)).over(sharing)
