@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 UV_VERSION := 0.13.9
 DEMO_DIR ?= demo
 
-.PHONY: setup browser demo test lint typecheck bench screenshot clean
+.PHONY: setup jvm-archive browser demo test lint typecheck bench screenshot clean
 
 setup: $(VENV)/.installed $(VENV)/.jars
 
@@ -31,6 +31,14 @@ $(VENV)/.jars: $(VENV)/.installed lib/runtime/session.py lib/contract/deploy.py 
 	$(PY) -m lib.runtime.session fetch-jars
 	touch $@
 
+# The local JVM's class archive (lib/runtime/jvm_archive.py): every later job process
+# maps the classes it would otherwise load from the jars, some 8 s of each cold start.
+# About two minutes to build, so the suite and the benchmark build it and the demo (one
+# process) does not wait for it. The command itself knows whether the archive for this
+# JDK, pyspark and jar set exists (a few seconds when it does).
+jvm-archive: setup
+	$(PY) -m jobs.jvm_archive
+
 # The page's browser tests drive Debian's chromium (browsers cannot be downloaded
 # here): installed where this user may (root, apt), else those tests skip and say why.
 browser:
@@ -43,7 +51,7 @@ browser:
 demo: setup
 	$(PY) -m jobs.demo --out $(DEMO_DIR)
 
-test: setup browser
+test: jvm-archive browser
 	$(PY) -m pytest
 
 lint: setup
@@ -52,7 +60,7 @@ lint: setup
 typecheck: setup
 	$(VENV)/bin/mypy
 
-bench: setup
+bench: jvm-archive
 	$(PY) -m jobs.benchmark_small
 	$(PY) -m jobs.benchmark
 	$(PY) -m jobs.calibrate_release_day

@@ -46,6 +46,7 @@ LOCAL_ONLY = (
     "jobs/benchmark.py",
     "jobs/screenshot.py",
     "jobs/calibrate_release_day.py",
+    "jobs/jvm_archive.py",
 )
 
 

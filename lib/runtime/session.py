@@ -27,6 +27,7 @@ from pyspark.sql import SparkSession
 
 from lib.contract.deploy import JVM_PACKAGES, S3_EXCLUDES, jar_cache_dir, parse_jar
 from lib.ingest.fastparse import build_jar
+from lib.runtime import jvm_archive
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +137,14 @@ def under_spark_submit() -> bool:
     return "PYSPARK_GATEWAY_PORT" in os.environ
 
 
+def driver_java_options(*extra: str) -> str:
+    """The local driver JVM's options: Spark's logging, the class archive where the set-up
+    built one (:mod:`lib.runtime.jvm_archive`), and ``extra``."""
+    archive = jvm_archive.archive_path(cached_jars(), jar_cache_dir())
+    options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}", *jvm_archive.runtime_options(archive), *extra]
+    return " ".join(options)
+
+
 def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> SparkSession:
     """The session every job and test uses; see the module docstring for the two modes.
 
@@ -150,12 +159,18 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
     conf = dict(DELTA_CONF) | s3_conf(os.environ)
     if not under_spark_submit():
         conf |= LOCAL_CONF
+        master = os.environ.get("CRASH_RATES_SPARK_MASTER", "local[2]")
         conf |= {
-            "spark.master": os.environ.get("CRASH_RATES_SPARK_MASTER", "local[2]"),
+            "spark.master": master,
             "spark.driver.memory": os.environ.get("CRASH_RATES_DRIVER_MEMORY", "4g"),
-            "spark.jars": ",".join(cached_jars()),
-            "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}",
+            "spark.driver.extraJavaOptions": driver_java_options(),
         }
+        # In local mode the driver is the only executor: the jars go on its class path,
+        # whose classes the archive can hold; another master's executors need them shipped.
+        if master.startswith("local"):
+            conf["spark.driver.extraClassPath"] = os.pathsep.join(cached_jars())
+        else:
+            conf["spark.jars"] = ",".join(cached_jars())
     conf |= extra_conf or {}
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -1,0 +1,74 @@
+"""The local JVM's class-data sharing archive: the classes a job loads, mapped from one
+file at start instead of read, verified and linked again from some 300 jars.
+
+Every job is a process of its own, and a local Spark JVM with Delta loads some 17,000
+classes before its first table is written. Measured here (2 cores), a cold process's
+session took 10 to 19 s to start and its first small Delta write and read 17 to 26 s
+more; with the archive, 5 to 7 s and 13 to 15 s. The set-up builds it
+(``python -m jobs.jvm_archive``): a tiny generated night, after which the JVM archives
+every class it loaded (HotSpot's dynamic class-data sharing, JDK 13 and later).
+
+An archive holds for one JDK and one class path, and is named by both: a new JDK,
+pyspark or jar set finds none and starts as before until the set-up builds another.
+The JVM also checks every jar's size and time against the archive and, on any
+mismatch, silently ignores it: a stale archive costs a start its speed, never its
+correctness. Local sessions only; under spark-submit the JVMs are the cluster's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+
+def java_binary() -> Path | None:
+    """The java that pyspark launches: ``$JAVA_HOME/bin/java``, else the one on the PATH."""
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    return Path(found).resolve() if found and Path(found).exists() else None
+
+
+def archive_path(jars: Sequence[str], cache: Path) -> Path | None:
+    """Where the archive for this JDK, this pyspark and these driver jars lives (built or
+    not); None without a java to build it for."""
+    java = java_binary()
+    if java is None:
+        return None
+    identity = [str(java), metadata.version("pyspark"), *(f"{jar}:{_size(jar)}" for jar in jars)]
+    digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:12]
+    return cache / "cds" / f"spark-{digest}.jsa"
+
+
+def _size(jar: str) -> int:
+    path = Path(jar)
+    return path.stat().st_size if path.exists() else -1
+
+
+def runtime_options(archive: Path | None) -> list[str]:
+    """The JVM options that map ``archive`` where it was built, else none."""
+    return [f"-XX:SharedArchiveFile={archive}"] if archive is not None and archive.exists() else []
+
+
+def archiving_options(partial: Path) -> list[str]:
+    """The JVM options that, when the JVM exits normally, archive every class it loaded
+    from the class path into ``partial`` (HotSpot's dynamic archive, over the JDK's own)."""
+    return [f"-XX:ArchiveClassesAtExit={partial}", "-Xlog:cds=error", "-Xlog:cds+dynamic=error"]
+
+
+def partial_path(target: Path) -> Path:
+    """Where the archiving JVM writes, until :func:`publish` renames it: a half-written
+    archive is never found."""
+    return target.with_suffix(".partial")
+
+
+def publish(target: Path) -> Path:
+    """Move the finished archive of :func:`partial_path` into place."""
+    partial = partial_path(target)
+    if not partial.exists():
+        raise RuntimeError(f"the JVM wrote no class archive at {partial}")
+    partial.replace(target)
+    return target
