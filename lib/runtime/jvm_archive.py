@@ -21,7 +21,7 @@ import hashlib
 import os
 import shutil
 from collections.abc import Sequence
-from importlib import metadata
+from importlib import metadata, util
 from pathlib import Path
 
 
@@ -32,13 +32,25 @@ def java_binary() -> Path | None:
     return Path(found).resolve() if found and Path(found).exists() else None
 
 
+def spark_home() -> Path:
+    """Where the launcher takes Spark's own jars from: ``$SPARK_HOME``, else pyspark's folder
+    (another checkout's virtual environment is another class path)."""
+    configured = os.environ.get("SPARK_HOME")
+    if configured:
+        return Path(configured).resolve()
+    spec = util.find_spec("pyspark")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("pyspark is not installed")
+    return Path(spec.origin).parent.resolve()
+
+
 def archive_path(jars: Sequence[str], cache: Path) -> Path | None:
-    """Where the archive for this JDK, this pyspark and these driver jars lives (built or
-    not); None without a java to build it for."""
+    """Where the archive for this JDK, this Spark installation and these driver jars lives
+    (built or not); None without a java to build it for."""
     java = java_binary()
     if java is None:
         return None
-    identity = [str(java), metadata.version("pyspark"), *(f"{jar}:{_size(jar)}" for jar in jars)]
+    identity = [str(java), str(spark_home()), metadata.version("pyspark"), *(f"{jar}:{_size(jar)}" for jar in jars)]
     digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:12]
     return cache / "cds" / f"spark-{digest}.jsa"
 

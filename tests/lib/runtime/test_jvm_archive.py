@@ -10,7 +10,7 @@ from lib.runtime import jvm_archive
 from lib.runtime.session import cached_jars
 
 
-def test_the_archive_is_named_by_the_jdk_and_the_jars(tmp_path, monkeypatch):
+def test_the_archive_is_named_by_the_jdk_spark_and_the_jars(tmp_path, monkeypatch):
     jar = tmp_path / "a.jar"
     jar.write_bytes(b"one")
     first = jvm_archive.archive_path([str(jar)], tmp_path)
@@ -20,6 +20,10 @@ def test_the_archive_is_named_by_the_jdk_and_the_jars(tmp_path, monkeypatch):
     jar.write_bytes(b"another build")  # a jar replaced in place
     assert jvm_archive.archive_path([str(jar)], tmp_path) != first
     assert jvm_archive.archive_path([str(jar), str(tmp_path / "b.jar")], tmp_path) != first
+
+    monkeypatch.setenv("SPARK_HOME", str(tmp_path))  # another checkout's Spark jars
+    assert jvm_archive.archive_path([str(jar)], tmp_path) != first
+    monkeypatch.delenv("SPARK_HOME")
 
     other_jdk = tmp_path / "jdk"
     (other_jdk / "bin").mkdir(parents=True)
