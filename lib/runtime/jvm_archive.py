@@ -3,8 +3,8 @@ file at start instead of read, verified and linked again from some 300 jars.
 
 Every job is a process of its own, and a local Spark JVM with Delta loads some 17,000
 classes before its first table is written. Measured here (2 cores), a cold process's
-session took 10 to 19 s to start and its first small Delta write and read 17 to 26 s
-more; with the archive, 5 to 7 s and 13 to 15 s. The set-up builds it
+session took 10 to 18 s to start and its first small Delta write and read 17 to 25 s
+more; with the archive, 5 to 7 s and 13 to 19 s (docs/speed.md). The set-up builds it
 (``python -m jobs.jvm_archive``): a tiny generated night, after which the JVM archives
 every class it loaded (HotSpot's dynamic class-data sharing, JDK 13 and later).
 
