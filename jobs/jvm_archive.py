@@ -1,5 +1,6 @@
 """Build the local JVM's class archive, which lets every later local job start faster
-(:mod:`lib.runtime.jvm_archive`). ``make setup`` runs it once, after the jars:
+(:mod:`lib.runtime.jvm_archive`). ``make jvm-archive`` runs it (``make test`` and
+``make bench`` do, after the set-up):
 
     python -m jobs.jvm_archive [--rebuild]
 

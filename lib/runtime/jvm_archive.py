@@ -1,15 +1,15 @@
 """The local JVM's class-data sharing archive: the classes a job loads, mapped from one
 file at start instead of read, verified and linked again from some 300 jars.
 
-Every job is a process of its own, and a local Spark JVM with Delta loads some 17,000
-classes before its first table is written. Measured here (2 cores), a cold process's
+Every job is a process of its own, and a local Spark JVM with Delta loads some 29,000
+classes (the JDK's among them) in a small night. Measured here (2 cores), a cold process's
 session took 10 to 18 s to start and its first small Delta write and read 17 to 25 s
-more; with the archive, 5 to 7 s and 13 to 19 s (docs/speed.md). The set-up builds it
-(``python -m jobs.jvm_archive``): a tiny generated night, after which the JVM archives
+more; with the archive, 5 to 7 s and 13 to 19 s (docs/speed.md). ``make jvm-archive``
+builds it (``python -m jobs.jvm_archive``): a tiny generated night, after which the JVM archives
 every class it loaded (HotSpot's dynamic class-data sharing, JDK 13 and later).
 
 An archive holds for one JDK and one class path, and is named by both: a new JDK,
-pyspark or jar set finds none and starts as before until the set-up builds another.
+pyspark or jar set finds none and starts as before until ``make jvm-archive`` builds another.
 The JVM also checks every jar's size and time against the archive and, on any
 mismatch, silently ignores it: a stale archive costs a start its speed, never its
 correctness. Local sessions only; under spark-submit the JVMs are the cluster's.
