@@ -138,8 +138,8 @@ def under_spark_submit() -> bool:
 
 
 def driver_java_options(*extra: str) -> str:
-    """The local driver JVM's options: Spark's logging, the class archive where the set-up
-    built one (:mod:`lib.runtime.jvm_archive`), and ``extra``."""
+    """The local driver JVM's options: Spark's logging, the class archive where
+    ``make jvm-archive`` built one (:mod:`lib.runtime.jvm_archive`), and ``extra``."""
     archive = jvm_archive.archive_path(cached_jars(), jar_cache_dir())
     options = [f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}", *jvm_archive.runtime_options(archive), *extra]
     return " ".join(options)
@@ -167,10 +167,11 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
         }
         # In local mode the driver is the only executor: the jars go on its class path,
         # whose classes the archive can hold; another master's executors need them shipped.
+        jars = cached_jars()
         if master.startswith("local"):
-            conf["spark.driver.extraClassPath"] = os.pathsep.join(cached_jars())
+            conf["spark.driver.extraClassPath"] = os.pathsep.join(jars)
         else:
-            conf["spark.jars"] = ",".join(cached_jars())
+            conf["spark.jars"] = ",".join(jars)
     conf |= extra_conf or {}
     for key, value in conf.items():
         builder = builder.config(key, value)
