@@ -66,10 +66,13 @@ class AnotherRunHoldsTheDate(JobError):
     """Two hourly runs of one date at once: the second stops, the first counts the files."""
 
 
-# How a second run at once fails: on the checkpoint's first file, on its log of batches,
-# or on the idempotent Delta write of the same batch.
+# How a second run at once fails: on the checkpoint's first file, on its log of batches
+# (or, starting batch 0, on finding the other run's batch already in it), or on the
+# idempotent Delta write of the same batch.
 CONCURRENT_RUN = (
     "/metadata already exists",
+    "STATE_STORE_CHECKPOINT_LOCATION_NOT_EMPTY",
+    "should be empty on batch 0",
     "Concurrent update to the log",
     "Multiple streaming queries",
     "ConcurrentTransactionException",
