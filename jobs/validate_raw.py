@@ -1,4 +1,4 @@
-"""Data-quality checks on one day of raw pings, on their own: nothing aggregated.
+"""Data-quality checks on one day of raw pings, or on each day of a range, on their own: nothing aggregated.
 
 The nightly ``jobs.aggregate_crashes`` judges these same checks on its own parse of
 the day before it writes anything (one parse per night); this job is for checking a
@@ -10,16 +10,21 @@ shares, client and build id formats, known channels, platforms and countries,
 fields of the right type, plausible subsession lengths, clock skew, and the
 presence of the fields the aggregation needs.
 
-**Writes** the results to ``<warehouse>/dq_results`` (replacing the day's ``raw``
-rows) and the day's report to ``<reports>/<date>.html``; on a critical failure,
-emails the report and exits 3. **Schedule**: none; on demand.
+A range (``--from``/``--to``) is read and parsed once, and each date judged on its own.
+
+**Writes** the results to ``<warehouse>/dq_results`` (replacing each date's ``raw``
+rows) and each date's report to ``<reports>/<date>.html``; on a critical failure,
+emails that date's report, and exits 3 naming every date that failed. **Schedule**:
+none; on demand.
 
     python -m jobs.validate_raw --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
         [--usage-cap-hours H --max-build-age-days D --max-build-lead-days D: as given to aggregate_crashes]
+    python -m jobs.validate_raw --from 2026-11-01 --to 2026-11-20 --raw RAW --warehouse WH [...]
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from pyspark.sql import SparkSession
@@ -29,7 +34,7 @@ from lib.ingest.calendar import read_calendar
 from lib.ingest.landing import open_day
 from lib.ingest.pings import read_pings
 from lib.quality.publish import CriticalChecksFailed, judge_raw
-from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import checkpointed, classify
 
@@ -47,26 +52,44 @@ def run(
     limits: Limits = DEFAULT_LIMITS,
 ) -> str:
     """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
-    progress = Progress(JOB, day)
+    return run_range(spark, [day], raw, warehouse, releases, reports, limits)
+
+
+def run_range(
+    spark: SparkSession,
+    days: Sequence[date],
+    raw: str,
+    warehouse: str,
+    releases: str | None = None,
+    reports: str | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> str:
+    """Check each date's raw pings, all read and parsed in one pass; every date is
+    judged, then the failed ones are named (CriticalChecksFailed)."""
+    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    progress = Progress(JOB, label)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    parsed = {
-        d: read_pings(spark, partition)
-        for d, partition in open_day(spark, raw, day, limits.desktop_usage_doc_type).items()
-    }
+    opened = [open_day(spark, raw, day, limits.desktop_usage_doc_type) for day in days]
+    parsed = {doc_type: read_pings(spark, *[day[doc_type] for day in opened]) for doc_type in opened[0]}
     classified = checkpointed(classify(parsed, calendar, limits))
     try:
         progress(f"checking {classified.count():,} lines")
-        (verdict,) = judge_raw(spark, classified, [day], warehouse, reports, limits)
+        verdicts = judge_raw(spark, classified, list(days), warehouse, reports, limits)
     finally:
         classified.unpersist()
-    if verdict.failed:
-        raise CriticalChecksFailed(verdict.summary)
-    return verdict.summary
+    failures = [verdict.summary for verdict in verdicts if verdict.failed]
+    if len(days) == 1:
+        if failures:
+            raise CriticalChecksFailed(failures[0])
+        return verdicts[0].summary
+    if failures:
+        raise CriticalChecksFailed(f"{len(failures)} of {len(days)} date(s) failed: " + "; ".join(failures))
+    return f"{JOB} {label}: {len(days)} dates, no critical failure"
 
 
 def command(argv: list[str]) -> str:
-    args = parse_args(job_parser(JOB, __doc__, *NIGHTLY, "raw", "releases", "reports", "limits"), argv)
-    return run(build_session(JOB), args.date, args.raw, args.warehouse, args.releases, args.reports, args.limits)
+    args = parse_args(job_parser(JOB, __doc__, *RANGED, "raw", "releases", "reports", "limits"), argv)
+    return run_range(build_session(JOB), args.days, args.raw, args.warehouse, args.releases, args.reports, args.limits)
 
 
 main = main_wrapper(JOB, command)

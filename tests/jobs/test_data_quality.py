@@ -21,6 +21,7 @@ from jobs.aggregate_crashes import run as aggregate
 from jobs.generate_pings import generate
 from lib.quality.publish import CriticalChecksFailed
 from lib.quality.runner import dq_config
+from lib.runtime.cli import date_range
 from lib.synthetic.generator import Settings
 from lib.warehouse.tables import read_table, table_exists
 from tests.smtp_server import smtp_server
@@ -80,30 +81,28 @@ def smtp(monkeypatch):
         yield inbox
 
 
+# Every date the raw-check tests judge: three fault-free weeks, then a fault a day.
+VALIDATED = date_range(LAST - timedelta(days=21), LAST - timedelta(days=1))
+
+
 @pytest.fixture(scope="module")
 def validated(spark, month, warehouse):
-    """Each day's raw validation, run once for the whole module."""
-    outcomes: dict[date, tuple[dict, bool]] = {}
+    """The raw checks of every date in VALIDATED, in one run of ``validate_raw`` (one
+    parse); for a date, {check: (success, severity)} and whether the run named it failed."""
+    try:
+        validate_raw.run_range(spark, VALIDATED, str(month / "raw"), str(warehouse), str(month / "releases"))
+        named = ""
+    except CriticalChecksFailed as failure:
+        named = str(failure)
+    results: dict[date, dict[str, tuple[bool, str]]] = {day: {} for day in VALIDATED}
+    for row in read_table(spark, str(warehouse), "dq_results").where("suite = 'raw'").collect():
+        if row.submission_date in results:
+            results[row.submission_date][row.check] = (row.success, row.severity)
 
-    def outcome(day: date) -> tuple[dict, bool]:
-        if day not in outcomes:
-            outcomes[day] = raw_results(spark, month, warehouse, day)
-        return outcomes[day]
+    def outcome(day: date) -> tuple[dict[str, tuple[bool, str]], bool]:
+        return results[day], f"failed for {day} (raw)" in named
 
     return outcome
-
-
-def raw_results(spark, month, warehouse, day):
-    """Validate a raw day; returns {check: (success, severity)} and whether the run failed."""
-    try:
-        validate_raw.run(spark, day, str(month / "raw"), str(warehouse), str(month / "releases"))
-        failed = False
-    except CriticalChecksFailed:
-        failed = True
-    rows = read_table(spark, str(warehouse), "dq_results").where(
-        (F.col("submission_date") == F.lit(day)) & (F.col("suite") == "raw")
-    )
-    return {r.check: (r.success, r.severity) for r in rows.collect()}, failed
 
 
 def test_a_clean_day_passes_every_raw_check(validated):
@@ -294,11 +293,22 @@ def test_the_report_is_a_page_that_puts_failures_first(warehouse, validated):
     assert "critical check(s) failed" in page
 
 
+def test_a_range_judges_each_date_as_a_run_of_that_date_alone(spark, month, warehouse, validated, tmp_path):
+    day = FAULT_DAYS["bogus_builds"]
+    in_range, _ = validated(day)
+    judged = ("check", "severity", "success", "observed_value", "threshold", "details")
+    ranged = read_table(spark, str(warehouse), "dq_results").where(F.col("submission_date") == F.lit(day))
+    with pytest.raises(CriticalChecksFailed, match=f"failed for {day} \\(raw\\): .*build_id_well_formed"):
+        validate_raw.run(spark, day, str(month / "raw"), str(tmp_path / "wh"), str(month / "releases"))
+    alone = read_table(spark, str(tmp_path / "wh"), "dq_results")
+    assert len(in_range) > 10
+    assert sorted(alone.select(*judged).collect()) == sorted(ranged.where("suite = 'raw'").select(*judged).collect())
+
+
 def test_a_clean_month_raises_no_critical_alarm(spark, warehouse, validated):
-    """Four fault-free days before the faults (and the last clean one) through the raw
-    suite, and every aggregated day with at least two weeks of history through the
-    aggregates suite. (Not all 22 fault-free days: the suite has 15 minutes.)"""
-    fault_free = [LAST - timedelta(days=n) for n in (13, 11, 9, 7)]
+    """Every fault-free day before the faults through the raw suite, and every
+    aggregated day with at least two weeks of history through the aggregates suite."""
+    fault_free = [day for day in VALIDATED if day < min(FAULT_DAYS.values())]
     alarms = {}
     for day in fault_free:
         results, failed = validated(day)
