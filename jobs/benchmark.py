@@ -240,7 +240,7 @@ def spark_totals(warehouse: Path) -> dict[str, list[float]]:
     """The same totals from the Delta table, read by DuckDB through delta-rs (no Spark needed)."""
     aggregates = DeltaTable(str(warehouse / "crash_aggregates")).to_pyarrow_dataset()  # noqa: F841 - read by DuckDB
     sums = ", ".join(f"sum({c})" for c in COMPARED)
-    rows = duckdb.sql(f"SELECT channel, os, {sums} FROM aggregates GROUP BY ALL").fetchall()
+    rows = duckdb.execute(f"SELECT channel, os, {sums} FROM aggregates GROUP BY ALL").fetchall()
     return {f"{r[0]}/{r[1]}": list(r[2:]) for r in rows}
 
 

@@ -216,10 +216,11 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
         rows.select(*spec.column_names).write.format("delta").mode("append").option(
             "userMetadata", json.dumps(info)
         ).save(path)
+    regressions = [f"{d.channel} {d.latest_version} {d.os} {d.measure}" for d in days if d.verdict == REGRESSION]
     summary = {
         "as_of": config.as_of.isoformat(),
         "verdicts": len(days),
-        "regressions": [f"{d.channel} {d.latest_version} {d.os} {d.measure}" for d in days if d.verdict == REGRESSION],
+        "regressions": regressions,
         "new_alerts": [alert_file_name(d) for d in found],
     }
     write_text(spark, f"{config.folder}/index.html", render(config.as_of, days))
@@ -228,7 +229,7 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
     return (
         f"{JOB} {config.day} {config.hour:02d}:00: {len(days)} verdicts"
         + (f" ({'; '.join(compared)})" if compared else " (no release in its first fortnight)")
-        + f"; {len(summary['regressions'])} regression(s), {len(found)} new alert(s); {progress.elapsed:.1f}s"
+        + f"; {len(regressions)} regression(s), {len(found)} new alert(s); {progress.elapsed:.1f}s"
     )
 
 
