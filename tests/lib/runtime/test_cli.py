@@ -70,3 +70,8 @@ def test_a_job_refuses_flags_it_would_ignore(module, argv):
 def test_validate_raw_takes_the_same_limit_flags_as_the_aggregation():
     with pytest.raises(UsageError, match="usage cap must be a positive number"):
         validate_raw.command([*BASE, "--usage-cap-hours", "-5"])
+
+
+def test_validate_raw_takes_a_range_as_the_aggregation_does(capsys):
+    assert validate_raw.main(["--from", "2026-11-20", "--to", "2026-11-19", "--raw", "r", "--warehouse", "w"]) == 2
+    assert "--to 2026-11-19 is before --from 2026-11-20" in capsys.readouterr().err
