@@ -56,7 +56,7 @@ from lib.ingest.calendar import ReleaseCalendar, read_calendar
 from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day, read_lines
 from lib.ingest.pings import files_not_json_lines, read_pings
 from lib.quality.publish import CriticalChecksFailed, Verdict, judge_raw
-from lib.runtime.cli import RANGED, Progress, date_range, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, date_label, date_range, job_parser, main_wrapper, parse_args
 from lib.runtime.concurrent import run_all
 from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
@@ -96,7 +96,7 @@ class Config:
     @property
     def label(self) -> str:
         """``2026-11-20``, or ``2026-10-01..2026-10-31`` for a range."""
-        return str(self.day) if self.until in (None, self.day) else f"{self.day}..{self.until}"
+        return date_label(self.days)
 
 
 # What the raw checks may do to a run.
@@ -199,7 +199,7 @@ def _write(
     dq_metrics commit says its run finished."""
     commit_info = {
         "job": JOB,
-        "submission_date": days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}",
+        "submission_date": date_label(days),
         "code_version": code_version(),
         "raw": config.raw,
         "limits": asdict(config.limits),

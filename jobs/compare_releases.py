@@ -35,7 +35,7 @@ from lib.analysis.release_comparisons import CLIENTS, format_rows, release_compa
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import CRASH_MEASURES
-from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import union_all
 from lib.warehouse.tables import read_table, read_table_if_exists, replace_partition, table_spec
@@ -81,7 +81,7 @@ def command(argv: list[str]) -> str:
         return "\n\n".join(reports)
     days = args.days
     _require_nights(aggregates, days)
-    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    label = date_label(days)
     progress = Progress(JOB, label)
     counts = read_table_if_exists(spark, args.warehouse, "client_counts")
     # Each date's verdicts computed as its own night would, written in one commit.

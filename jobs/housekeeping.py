@@ -19,7 +19,7 @@ from datetime import date
 
 from pyspark.sql import SparkSession
 
-from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.warehouse.tables import TABLES, compact_partition, table_exists, vacuum
 
@@ -31,7 +31,7 @@ def run(spark: SparkSession, day: date | Sequence[date], warehouse: str, retain_
     """Compact ``day`` (or each date of a range) and vacuum every existing table once;
     returns the summary."""
     days = [day] if isinstance(day, date) else list(day)
-    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    label = date_label(days)
     progress = Progress(JOB, label)
     compacted = []
     for name in TABLES:

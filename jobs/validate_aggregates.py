@@ -39,7 +39,7 @@ from lib.quality.checks import (
 )
 from lib.quality.publish import CriticalChecksFailed, publish
 from lib.quality.runner import CheckResult, run_checks
-from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.warehouse.tables import read_table, read_table_if_exists
 
@@ -93,7 +93,7 @@ def run_range(spark: SparkSession, days: Sequence[date], warehouse: str, reports
             failures.append(str(failure))
     if failures:
         raise CriticalChecksFailed(f"{len(failures)} of {len(days)} date(s) failed: " + "; ".join(failures))
-    return summaries[0] if len(days) == 1 else f"{JOB} {days[0]}..{days[-1]}: {len(days)} dates, no critical failure"
+    return summaries[0] if len(days) == 1 else f"{JOB} {date_label(days)}: {len(days)} dates, no critical failure"
 
 
 def command(argv: list[str]) -> str:

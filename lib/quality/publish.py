@@ -34,6 +34,7 @@ from lib.quality.checks import (
 from lib.quality.notify import SmtpSettings, send_report
 from lib.quality.report import headline, render_html, render_text
 from lib.quality.runner import CheckResult, results_frame, run_checks
+from lib.runtime.cli import date_label
 from lib.warehouse.storage import write_text
 from lib.warehouse.tables import read_table, replace_partition, table_spec
 
@@ -71,7 +72,7 @@ def publish_days(
     days = sorted(results)
     commit_info = {
         "job": job,
-        "submission_date": days[0].isoformat() if len(days) == 1 else f"{days[0]}..{days[-1]}",
+        "submission_date": date_label(days),
         "code_version": code_version(),
     }
     replace_partition(

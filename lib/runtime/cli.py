@@ -20,7 +20,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -106,6 +106,11 @@ def _add_dates(parser: ArgumentParser) -> None:
 def date_range(first: date, last: date) -> tuple[date, ...]:
     """Every date from ``first`` to ``last``, both included."""
     return tuple(date.fromordinal(n) for n in range(first.toordinal(), last.toordinal() + 1))
+
+
+def date_label(days: Sequence[date]) -> str:
+    """How a run names its dates: ``2026-11-20``, or ``2026-11-01..2026-11-20`` for a range."""
+    return str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
 
 
 def _dates_of(args: argparse.Namespace) -> tuple[date, ...]:
