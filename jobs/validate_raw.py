@@ -34,7 +34,7 @@ from lib.ingest.calendar import read_calendar
 from lib.ingest.landing import open_day
 from lib.ingest.pings import read_pings
 from lib.quality.publish import CriticalChecksFailed, judge_raw
-from lib.runtime.cli import RANGED, Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import checkpointed, classify
 
@@ -44,37 +44,26 @@ DEFAULT_LIMITS = Limits()
 
 def run(
     spark: SparkSession,
-    day: date,
+    day: date | Sequence[date],
     raw: str,
     warehouse: str,
     releases: str | None = None,
     reports: str | None = None,
     limits: Limits = DEFAULT_LIMITS,
 ) -> str:
-    """Check one day of raw pings; returns the summary, raises CriticalChecksFailed."""
-    return run_range(spark, [day], raw, warehouse, releases, reports, limits)
-
-
-def run_range(
-    spark: SparkSession,
-    days: Sequence[date],
-    raw: str,
-    warehouse: str,
-    releases: str | None = None,
-    reports: str | None = None,
-    limits: Limits = DEFAULT_LIMITS,
-) -> str:
-    """Check each date's raw pings, all read and parsed in one pass; every date is
-    judged, then the failed ones are named (CriticalChecksFailed)."""
-    label = str(days[0]) if len(days) == 1 else f"{days[0]}..{days[-1]}"
+    """Check the raw pings of ``day`` (or of each date of a range, all read and parsed in
+    one pass); returns the summary. Every date is judged, then the failed ones are
+    named (CriticalChecksFailed)."""
+    days = [day] if isinstance(day, date) else list(day)
+    label = date_label(days)
     progress = Progress(JOB, label)
     calendar = read_calendar(spark, releases).to_frame(spark)
-    opened = [open_day(spark, raw, day, limits.desktop_usage_doc_type) for day in days]
-    parsed = {doc_type: read_pings(spark, *[day[doc_type] for day in opened]) for doc_type in opened[0]}
+    opened = [open_day(spark, raw, one, limits.desktop_usage_doc_type) for one in days]
+    parsed = {doc_type: read_pings(spark, *[each[doc_type] for each in opened]) for doc_type in opened[0]}
     classified = checkpointed(classify(parsed, calendar, limits))
     try:
         progress(f"checking {classified.count():,} lines")
-        verdicts = judge_raw(spark, classified, list(days), warehouse, reports, limits)
+        verdicts = judge_raw(spark, classified, days, warehouse, reports, limits)
     finally:
         classified.unpersist()
     failures = [verdict.summary for verdict in verdicts if verdict.failed]
@@ -89,7 +78,7 @@ def run_range(
 
 def command(argv: list[str]) -> str:
     args = parse_args(job_parser(JOB, __doc__, *RANGED, "raw", "releases", "reports", "limits"), argv)
-    return run_range(build_session(JOB), args.days, args.raw, args.warehouse, args.releases, args.reports, args.limits)
+    return run(build_session(JOB), args.days, args.raw, args.warehouse, args.releases, args.reports, args.limits)
 
 
 main = main_wrapper(JOB, command)

@@ -90,7 +90,7 @@ def validated(spark, month, warehouse):
     """The raw checks of every date in VALIDATED, in one run of ``validate_raw`` (one
     parse); for a date, {check: (success, severity)} and whether the run named it failed."""
     try:
-        validate_raw.run_range(spark, VALIDATED, str(month / "raw"), str(warehouse), str(month / "releases"))
+        validate_raw.run(spark, VALIDATED, str(month / "raw"), str(warehouse), str(month / "releases"))
         named = ""
     except CriticalChecksFailed as failure:
         named = str(failure)
