@@ -8,11 +8,13 @@ more; with the archive, 5 to 7 s and 13 to 19 s (docs/speed.md). ``make jvm-arch
 builds it (``python -m jobs.jvm_archive``): a tiny generated night, after which the JVM archives
 every class it loaded (HotSpot's dynamic class-data sharing, JDK 13 and later).
 
-An archive holds for one JDK and one class path, and is named by both: a new JDK,
-pyspark or jar set finds none and starts as before until ``make jvm-archive`` builds another.
-The JVM also checks every jar's size and time against the archive and, on any
-mismatch, silently ignores it: a stale archive costs a start its speed, never its
-correctness. Local sessions only; under spark-submit the JVMs are the cluster's.
+An archive holds for one JDK and one class path, and the JVM checks every jar's size
+and modification time against it: on any mismatch it silently ignores the archive, which
+then costs a start its speed, never its correctness. So an archive is named by the JDK,
+the Spark installation and every jar's size and time, Spark's own included: a new JDK,
+pyspark, jar set or a reinstall in the same place (new times, same sizes) finds none and
+starts as before until ``make jvm-archive`` builds another, which replaces the
+installation's stale one. Local sessions only; under spark-submit the JVMs are the cluster's.
 """
 
 from __future__ import annotations
@@ -45,19 +47,30 @@ def spark_home() -> Path:
 
 
 def archive_path(jars: Sequence[str], cache: Path) -> Path | None:
-    """Where the archive for this JDK, this Spark installation and these driver jars lives
-    (built or not); None without a java to build it for."""
+    """Where the archive for this JDK, this Spark installation and these exact jars lives
+    (built or not); None without a java to build it for. The name's first part is the
+    installation (JDK and Spark), its second the jars' sizes and times."""
     java = java_binary()
     if java is None:
         return None
-    identity = [str(java), str(spark_home()), metadata.version("pyspark"), *(f"{jar}:{_size(jar)}" for jar in jars)]
-    digest = hashlib.sha256("\n".join(identity).encode()).hexdigest()[:12]
-    return cache / "cds" / f"spark-{digest}.jsa"
+    home = spark_home()
+    installation = _digest([str(java), str(home), metadata.version("pyspark")])
+    spark_jars = sorted(str(jar) for jar in (home / "jars").glob("*.jar"))
+    stamps = _digest([_stamp(jar) for jar in [*spark_jars, *jars]])
+    return cache / "cds" / f"spark-{installation}-{stamps}.jsa"
 
 
-def _size(jar: str) -> int:
+def _digest(parts: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def _stamp(jar: str) -> str:
+    """What the JVM compares before mapping an archive: the jar's size and modification time."""
     path = Path(jar)
-    return path.stat().st_size if path.exists() else -1
+    if not path.exists():
+        return f"{jar}:missing"
+    status = path.stat()
+    return f"{jar}:{status.st_size}:{status.st_mtime_ns}"
 
 
 def runtime_options(archive: Path | None) -> list[str]:
@@ -78,9 +91,14 @@ def partial_path(target: Path) -> Path:
 
 
 def publish(target: Path) -> Path:
-    """Move the finished archive of :func:`partial_path` into place."""
+    """Move the finished archive of :func:`partial_path` into place, and remove the same
+    installation's archives for jars since replaced (one ~200 MB archive per checkout)."""
     partial = partial_path(target)
     if not partial.exists():
         raise RuntimeError(f"the JVM wrote no class archive at {partial}")
     partial.replace(target)
+    installation = target.name.rsplit("-", 1)[0]
+    for stale in target.parent.glob(f"{installation}-*.jsa"):
+        if stale != target:
+            stale.unlink(missing_ok=True)  # the same installation's archive for jars since replaced
     return target
