@@ -338,3 +338,16 @@ def test_client_ids_are_redacted_whatever_the_spelling_of_their_key(spark):
     kept = sorted(r.raw for r in rows)
     assert not [raw[:120] for raw in kept if "SECRET" in raw]
     assert kept == sorted([want for _, want in SPELLINGS.values()] + [WITHHELD] * len(WITHHELD_LINES))
+
+
+def test_a_bare_major_version_is_a_version(spark):
+    # Mozilla's telemetry-batch-view tests send "45" and no displayVersion (issue 36).
+    row = one(spark, main_ping(**{"application.version": "45", "application.displayVersion": DELETE}))
+    assert (row["disposition"], row["reason"]) == ("aggregated", None)
+    assert (row["version"], row["display_version"], row["major_version"]) == ("45", "45", 45)
+
+
+def test_a_whole_number_of_seconds_in_exponent_form_is_a_length(spark):
+    text = json.dumps(main_ping(), separators=(",", ":")).replace('"subsessionLength":7200', '"subsessionLength":36e2')
+    row = one(spark, text)
+    assert (row["disposition"], row["subsession_length"]) == ("aggregated", 3600)
