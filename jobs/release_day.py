@@ -27,12 +27,12 @@ from pyspark.sql import DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from lib.analysis.compare import REGRESSION
-from lib.analysis.release_day import MEASURES, HourlyRow, ReleaseDay, release_days
+from lib.analysis.release_day import MEASURES, HourlyRow, ReleaseDay, release_days, why_no_verdict
 from lib.contract.deploy import code_version
 from lib.contract.layout import release_day_alerts_folder, release_day_folder
 from lib.ingest.calendar import read_calendar
 from lib.pages.release_day_page import render
-from lib.runtime.cli import Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.cli import Progress, hour_of_day, job_parser, main_wrapper, parse_args
 from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
 from lib.warehouse.storage import write_text
@@ -60,17 +60,10 @@ class Config:
         return release_day_folder(self.warehouse, self.out)
 
 
-def _hour(text: str) -> int:
-    hour = int(text)
-    if not 0 <= hour <= 23:
-        raise ValueError(text)
-    return hour
-
-
 def read_config(argv: list[str]) -> Config:
     parser = job_parser(JOB, __doc__, "date", "warehouse", "releases")
     parser.add_argument(
-        "--hour", type=_hour, default=23, help="the last hour (0-23, UTC) of --date to read (default 23)"
+        "--hour", type=hour_of_day, default=23, help="the last hour (0-23, UTC) of --date to read (default 23)"
     )
     parser.add_argument(
         "--out", help="folder of the page, its summary and the alert files (default <warehouse>/release_day)"
@@ -191,7 +184,8 @@ def _alert(config: Config, d: ReleaseDay) -> dict:
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:
     progress = progress or Progress(JOB, f"{config.day} {config.hour:02d}:00")
     calendar = read_calendar(spark, config.releases)
-    days = release_days(hourly_rows(spark, config), config.as_of, calendar.dates)
+    rows = hourly_rows(spark, config)
+    days = release_days(rows, config.as_of, calendar.dates)
     info = {"job": JOB, "as_of": config.as_of.isoformat(), "code_version": code_version()}
     verdicts = to_verdict_rows(spark, config, days)
     replace_partition(
@@ -223,12 +217,13 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
         "regressions": regressions,
         "new_alerts": [alert_file_name(d) for d in found],
     }
-    write_text(spark, f"{config.folder}/index.html", render(config.as_of, days))
+    why_empty = why_no_verdict(rows, config.day, config.hour)
+    write_text(spark, f"{config.folder}/index.html", render(config.as_of, days, why_empty))
     write_text(spark, f"{config.folder}/summary.json", json.dumps(summary, indent=2))
     compared = sorted({f"{d.channel} {d.latest_version} vs {d.previous_version} ({len(d.looks)} h)" for d in days})
     return (
         f"{JOB} {config.day} {config.hour:02d}:00: {len(days)} verdicts"
-        + (f" ({'; '.join(compared)})" if compared else " (no release in its first fortnight)")
+        + (f" ({'; '.join(compared)})" if compared else f" ({why_empty})")
         + f"; {len(regressions)} regression(s), {len(found)} new alert(s); {progress.elapsed:.1f}s"
     )
 

@@ -13,15 +13,29 @@ verdict (:func:`lib.analysis.compare.verdict`, thresholds in ``schemas/verdicts.
 
 from __future__ import annotations
 
+import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import partial
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.analysis.compare import USAGE, Comparison, Denominator, Side, compare_releases, thresholds, verdict
-from lib.analysis.stats import Z95, Interval, wilson_interval
+from lib.analysis.compare import (
+    NOT_ENOUGH_DATA,
+    USAGE,
+    Comparison,
+    Denominator,
+    Side,
+    compare_releases,
+    thresholds,
+    verdict,
+)
+from lib.analysis.stats import Z95, Interval, OutOfDomain, clamped_share, wilson_interval
+
+log = logging.getLogger("crash_rates.compare_releases")
 
 MEASURES = ("main_crashes", "content_crashes", "crash_incidence")
 CLIENTS = "clients"  # crash incidence's denominator: active clients, not hours
@@ -32,7 +46,8 @@ COLUMNS = (
     "latest_crashes bigint, latest_hours double, latest_clients bigint, "
     "previous_crashes bigint, previous_hours double, previous_clients bigint, "
     "latest_rate double, latest_low double, latest_high double, previous_rate double, previous_low double, "
-    "previous_high double, ratio double, ratio_low double, ratio_high double, method string, verdict string"
+    "previous_high double, ratio double, ratio_low double, ratio_high double, method string, verdict string, "
+    "note string"
 )
 
 
@@ -106,6 +121,7 @@ def _crash_row(
         "age_to": c.ages[1] if c.ages else None,
         "method": c.method,
         "verdict": c.verdict,
+        "note": None,
     }
     for name, side in (("latest", latest), ("previous", previous)):
         who = clients.get(_side_key(c, side)) if side else None
@@ -123,20 +139,31 @@ def _crash_row(
 
 
 def _incidence_row(night: date, c: Comparison, clients: dict[tuple, Clients]) -> dict:
-    """Crash incidence over the releases and ages of the main-crash comparison ``c``."""
+    """Crash incidence over the releases and ages of the main-crash comparison ``c``.
+
+    A side with more crashing than active clients (crash pings of clients that sent no
+    usage ping; two HyperLogLog estimates that need not nest) has its share taken as
+    1, said in ``note``, and no verdict: the share is not what the data says."""
     limits = thresholds()
     row = _crash_row(night, "crash_incidence", c, clients, CLIENTS)
     sides = {"latest": c.latest, "previous": c.previous}
     counted = {name: clients.get(_side_key(c, side)) if side else None for name, side in sides.items()}
-    for name, who in counted.items():
-        share = who.crashing / who.active if who and who.active else None
-        low, high = _bounds(wilson_interval(who.crashing, who.active) if who and who.active else None)
+    notes, nested = [], {}
+    for name, side in sides.items():
+        who = counted[name]
+        if who is not None and side is not None:
+            crashing, why = clamped_share(who.crashing, who.active)
+            if why:
+                notes.append(f"{name} {side.display_version}: {why} (more crashing than active clients)")
+            nested[name] = Clients(who.active, crashing)
+        share = nested[name].crashing / who.active if who and who.active else None
+        low, high = _bounds(wilson_interval(nested[name].crashing, who.active) if who and who.active else None)
         row |= {f"{name}_crashes": who.crashing if who else None, f"{name}_rate": share}
         row |= {f"{name}_low": low, f"{name}_high": high}
-    latest, previous = counted["latest"], counted["previous"]
+    latest, previous = nested.get("latest"), nested.get("previous")
     interval = katz_ratio_interval(latest, previous) if latest and previous else None
     ratio = row["latest_rate"] / row["previous_rate"] if interval and row["previous_rate"] else None
-    enough = all(
+    enough = not notes and all(
         who is not None and who.active >= limits.min_clients and who.crashing >= limits.min_crashes
         for who in counted.values()
     )
@@ -147,7 +174,41 @@ def _incidence_row(night: date, c: Comparison, clients: dict[tuple, Clients]) ->
         "ratio_high": high,
         "method": INCIDENCE_METHOD,
         "verdict": verdict(interval, enough, limits.materiality),
+        "note": "; ".join(notes) or None,
     }
+
+
+def _unreadable_row(night: date, measure: str, c: Comparison, denominator: str, error: Exception) -> dict:
+    """The row of a cell whose statistics could not be computed: who was compared, no
+    numbers, ``not enough data``, and why in ``note``. One odd cell never stops the night."""
+    names = [part.split()[0] for part in COLUMNS.split(", ")]
+    return dict.fromkeys(names) | {
+        "submission_date": night,
+        "channel": c.channel,
+        "os": c.os,
+        "measure": measure,
+        "denominator": denominator,
+        "latest_version": c.latest.display_version,
+        "previous_version": c.previous.display_version if c.previous else None,
+        "latest_release_date": c.latest.release_date,
+        "previous_release_date": c.previous.release_date if c.previous else None,
+        "method": INCIDENCE_METHOD if denominator == CLIENTS else c.method,
+        "verdict": NOT_ENOUGH_DATA,
+        "note": f"not computed: {error}",
+    }
+
+
+def _guarded(night: date, measure: str, c: Comparison, denominator: str, build: Callable[[], dict]) -> dict:
+    """``build()``'s row, or, where a statistic's input left its domain (a share above 1,
+    a negative count, a division by zero, Python's ``math domain error``), the row of
+    :func:`_unreadable_row`, with a warning in the log. Any other error is a bug: raised."""
+    try:
+        return build()
+    except (ArithmeticError, ValueError) as error:
+        if not isinstance(error, (OutOfDomain, ArithmeticError)) and "math domain error" not in str(error):
+            raise
+        log.warning("compare_releases %s: %s %s %s not computed: %s", night, c.channel, c.os, measure, error)
+        return _unreadable_row(night, measure, c, denominator, error)
 
 
 def release_comparisons(
@@ -168,9 +229,16 @@ def release_comparisons(
     }
     everything = [c for comparisons in by_measure.values() for c in comparisons]
     clients = clients_of(spark, client_counts, everything) if client_counts is not None else {}
-    rows = [_crash_row(night, m, c, clients, d) for (m, d), comparisons in by_measure.items() for c in comparisons]
+    rows = [
+        _guarded(night, m, c, d, partial(_crash_row, night, m, c, clients, d))
+        for (m, d), comparisons in by_measure.items()
+        for c in comparisons
+    ]
     if client_counts is not None:
-        rows += [_incidence_row(night, c, clients) for c in by_measure[("main_crashes", denominators[0].name)]]
+        rows += [
+            _guarded(night, "crash_incidence", c, CLIENTS, partial(_incidence_row, night, c, clients))
+            for c in by_measure[("main_crashes", denominators[0].name)]
+        ]
     names = [part.split()[0] for part in COLUMNS.split(", ")]
     return spark.createDataFrame([tuple(r[n] for n in names) for r in rows], COLUMNS)
 
@@ -203,6 +271,7 @@ def format_rows(rows: list) -> str:
             f"{r.previous_version or '-':>10} {num(r.previous_crashes, ','):>8} {num(r.previous_hours, ',.0f'):>10} "
             f"{num(r.previous_clients, ','):>8} {rate(r, 'previous'):>24} {ratio:>20}  {r.verdict}"
         )
+    lines += [f"note: {r.channel} {r.os} {r.measure} ({r.denominator}): {r.note}" for r in rows if r.note]
     per = " and ".join(sorted({f"{r.denominator} hours" for r in rows if r.denominator != CLIENTS})) or "usage hours"
     lines += ["", f"Crash rates per 1,000 {per}; crash incidence in % of active clients."]
     return "\n".join(lines)

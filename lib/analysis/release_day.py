@@ -176,3 +176,23 @@ def _pair(latest: HourlyRow | None, previous: HourlyRow | None, measure: str) ->
     a, ha, a_sq = side(latest)
     b, hb, b_sq = side(previous)
     return Hour(a, ha, b, hb, a_sq, b_sq)
+
+
+NO_VERDICT = "no verdict: no release is in its first fortnight with a previous release to compare with"
+
+
+def why_no_verdict(rows: list[HourlyRow], day: date, hour: int) -> str:
+    """Why an hour has no verdict, saying what is missing: no hourly data at all, none of
+    the date itself (a release shipped that day is not seen before its hourly run), or,
+    with data, no release to compare."""
+    if not rows:
+        return (
+            f"no verdict: crash_aggregates_hourly has no rows up to {day} {hour:02d}:00 UTC "
+            "(has jobs.aggregate_hourly run?)"
+        )
+    if not any(r.submission_date == day for r in rows):
+        return (
+            f"no verdict: crash_aggregates_hourly has no rows of {day} up to {hour:02d}:00 UTC "
+            f"(the last is of {max(r.submission_date for r in rows)}): has jobs.aggregate_hourly run for {day}?"
+        )
+    return NO_VERDICT

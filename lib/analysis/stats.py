@@ -26,10 +26,15 @@ class Interval:
         return value < self.low or value > self.high
 
 
+class OutOfDomain(ValueError):
+    """A statistic's input outside what it is defined for (a share above 1, a negative
+    count): named, so a caller can mark the one cell and go on with the others."""
+
+
 def poisson_interval(count: int, confidence: float = 0.95) -> Interval:
     """The exact (Garwood) interval for a Poisson count, right even for 0 or 1 crash."""
     if count < 0:
-        raise ValueError(f"a count cannot be negative: {count}")
+        raise OutOfDomain(f"a count cannot be negative: {count}")
     alpha = 1 - confidence
     low = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
     high = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2
@@ -48,16 +53,38 @@ def rate_interval(count: int, hours: float) -> Interval | None:
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z95) -> Interval:
+    """The Wilson score interval of the share ``successes / trials``; (0, 1) without trials.
+
+    A share outside [0, 1] has none: :class:`OutOfDomain`, never Python's bare ``math
+    domain error`` (see :func:`clamped_share` for counts that may not nest)."""
     if trials <= 0:
         return Interval(0.0, 1.0)
+    if not 0 <= successes <= trials:
+        raise OutOfDomain(f"a share needs 0 <= successes <= trials, not {successes} of {trials}")
     p = successes / trials
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return Interval(max(0.0, centre - half), min(1.0, centre + half))
+    # Exactly 0 or 1 at the ends: rounding must not leave the observed share outside.
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == trials else min(1.0, centre + half)
+    return Interval(low, high)
+
+
+def clamped_share(part: int, whole: int) -> tuple[int, str | None]:
+    """``part`` brought within [0, ``whole``] and, when it was not, why, in words: counts
+    that should nest but come from two sources (crashing clients out of active clients,
+    each a HyperLogLog estimate, or crash pings of clients that sent no usage ping)."""
+    if part > whole:
+        return whole, f"{part:,} counted in a share of {whole:,}: taken as {whole:,}"
+    if part < 0:
+        return 0, f"{part:,} counted in a share of {whole:,}: taken as 0"
+    return part, None
 
 
 def rate_ratio_interval(count_a: int, hours_a: float, count_b: int, hours_b: float) -> Interval | None:
     """Interval for (count_a / hours_a) / (count_b / hours_b); None without hours or crashes."""
+    if min(count_a, count_b) < 0:
+        raise OutOfDomain(f"a count cannot be negative: {count_a} and {count_b}")
     if hours_a <= 0 or hours_b <= 0 or count_a + count_b == 0:
         return None
     share = wilson_interval(count_a, count_a + count_b)

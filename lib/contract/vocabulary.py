@@ -83,9 +83,13 @@ HISTOGRAM_MEASURES = tuple(f"{key}_crashes" for key in CRASH_KEYS)
 CRASH_CLASS_MEASURES = ("oom_crashes", "shutdown_hang_crashes", "background_task_crashes")
 CRASH_MEASURES = CRASH_PING_MEASURES + HISTOGRAM_MEASURES + CRASH_CLASS_MEASURES
 MOZ_CRASH_REASON_LENGTH = 200
-# What a Firefox version looks like: 120.0, 120.0.1, 115.5.0esr, 121.0b3, 148.0a1, 3.0rc2 (and
-# Android's 147.0.2). Anything else (markup, control characters, 10,000 nines) is quarantined.
-FIREFOX_VERSION = r"^[0-9]{1,4}\.[0-9]{1,3}(\.[0-9]{1,3}){0,2}((a|b|rc)[0-9]{1,3}|esr)?$"
+# What a Firefox version looks like: a bare major (45, as Mozilla's telemetry-batch-view
+# tests send it), two to four dotted parts (120.0, 120.0.1, 2.0.0.20), an optional
+# alpha, beta or release candidate (148.0a1, 121.0b3, 3.0rc2, the old nightlies'
+# 4.0b8pre) or esr (115.5.0esr); Android's 147.0.2 alike. Every version of Mozilla's
+# product-details is one. Anything else (markup, control characters, 10,000 nines,
+# words) is quarantined as malformed_version.
+FIREFOX_VERSION = r"^[0-9]{1,4}(\.[0-9]{1,3}){0,3}((a|b|rc)[0-9]{1,3}(pre)?|esr|pre)?$"
 # Minidump hashes that name no crash: the SHA-256 of an empty file, which a failed
 # minidump write reports. Pings carrying one are never merged as one crash.
 DEGENERATE_MINIDUMP_HASHES = ("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",)

@@ -136,6 +136,8 @@ def _typed(leaf: Leaf, value: Column, unreadable: Column) -> tuple[Column, Colum
     kind = F.schema_of_variant(value)
     expected = leaf.data_type.simpleString()
     accepted = value.isNull() | F.is_variant_null(value) | kind.isin(*ACCEPTED_KINDS[expected])
+    if expected == "bigint":
+        accepted = accepted | _integral(value, kind)
     typed = F.when(accepted, F.try_variant_get(value, "$", expected))
     if isinstance(leaf.data_type, StringType):
         typed = blank_to_null(typed)  # an empty string counts as missing everywhere (SPEC section 3)
@@ -147,6 +149,17 @@ def _typed(leaf: Leaf, value: Column, unreadable: Column) -> tuple[Column, Colum
         ),
     )
     return typed.alias(leaf.column), error
+
+
+def _integral(value: Column, kind: Column) -> Column:
+    """True for a JSON number written with a fraction or an exponent whose value is a
+    whole number within 64 bits (``1e3``, ``36e2``, ``1.0``): JSON Schema's integer from
+    draft 6 on, and what Python reads as one (docs/decisions.md). Spark's variant keeps
+    ``1.0`` as ``DECIMAL(1,0)`` (trailing zeros dropped) and an exponent as a double."""
+    as_long = F.try_variant_get(value, "$", "bigint")
+    whole_decimal = kind.rlike("^DECIMAL\\([0-9]+,0\\)$")
+    whole_double = (kind == "DOUBLE") & (as_long.cast("double") == F.try_variant_get(value, "$", "double"))
+    return as_long.isNotNull() & (whole_decimal | whole_double)
 
 
 def _nesting_depth(text: Column) -> Column:

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 
 from lib.analysis.compare import IMPROVEMENT, REGRESSION, thresholds
-from lib.analysis.release_day import ReleaseDay
+from lib.analysis.release_day import NO_VERDICT, ReleaseDay
 from lib.analysis.stats import rate_per_1000
 from lib.pages.charts import by_release_age, ratio_by_hour, to_svg
 from lib.pages.health import RATE_MEASURES
@@ -79,7 +79,9 @@ def _chart(day: ReleaseDay, materiality: float) -> dict[str, str]:
     }
 
 
-def render(as_of: datetime, days: list[ReleaseDay]) -> str:
+def render(as_of: datetime, days: list[ReleaseDay], why_empty: str = NO_VERDICT) -> str:
+    """The page of the hour; ``why_empty`` says what is missing when no release is compared
+    (:func:`lib.analysis.release_day.why_no_verdict`)."""
     materiality = thresholds().materiality
     channels = []
     for name in dict.fromkeys(d.channel for d in days):
@@ -96,4 +98,6 @@ def render(as_of: datetime, days: list[ReleaseDay]) -> str:
             }
         )
     template = TEMPLATES.get_template("release_day.html.j2")
-    return template.render(as_of=as_of.strftime("%Y-%m-%d %H:00"), materiality=f"{materiality:g}", channels=channels)
+    return template.render(
+        as_of=as_of.strftime("%Y-%m-%d %H:00"), materiality=f"{materiality:g}", channels=channels, why_empty=why_empty
+    )

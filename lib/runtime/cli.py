@@ -63,6 +63,17 @@ def iso_date(text: str) -> date:
     return day
 
 
+def hour_of_day(text: str) -> int:
+    """A whole UTC hour of a day, 0 to 23: ``--hour``'s type (named by argparse as the flag)."""
+    try:
+        hour = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an hour (a whole number from 0 to 23, UTC): {text!r}") from None
+    if not 0 <= hour <= 23:
+        raise argparse.ArgumentTypeError(f"not an hour of a day (0 to 23, UTC): {text!r}")
+    return hour
+
+
 def _add_limits(parser: ArgumentParser) -> None:
     defaults = Limits()
     parser.add_argument(

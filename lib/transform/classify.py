@@ -46,12 +46,14 @@ AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED = "aggregated", "duplicate", "exclu
 # Why an excluded ping was: a namespace no application of ours, a build too old or too
 # new, or the desktop usage source the run does not count (it feeds usage_parity).
 UNKNOWN_APPLICATION, BUILD_AGE, OTHER_USAGE_SOURCE = "unknown_application", "build_age", "other_usage_source"
-# Identifiers a quarantined line must not carry out of the job.
+# Identifiers a quarantined line must not carry out of the job: any key named so, in any
+# object (the legacy clientId and profileGroupId, Glean's client_info.client_id, and the
+# legacy ids desktop baseline pings carry as Glean uuid metrics).
 IDENTIFIER_FIELDS = (
     "clientId",
     "profileGroupId",
     "client_id",
-    # Desktop baseline pings carry the legacy ids too, as Glean uuid metrics.
+    "profile_group_id",
     "legacy.telemetry.client_id",
     "legacy.telemetry.profile_group_id",
 )
@@ -422,19 +424,44 @@ def with_disposition(limits: Limits, by_minidump_hash: bool = False) -> Transfor
     return transform
 
 
+def _any_spelling(name: str) -> str:
+    """A Java regex of every JSON string body that decodes to ``name``: each character
+    as itself or as a ``\\uXXXX`` escape (either case of hex digits), so that
+    ``"\\u0063lientId"`` is the key ``clientId`` it means. The names hold only ASCII
+    letters, dots and underscores, which JSON can spell no other way."""
+
+    def escaped(char: str) -> str:
+        digits = "".join(f"[{d.lower()}{d.upper()}]" if d.isalpha() else d for d in f"{ord(char):04x}")
+        return rf"\\u{digits}"
+
+    return "".join(f"(?:{re.escape(char)}|{escaped(char)})" for char in name)
+
+
+# A JSON string, possessive so that a megabyte of text never recurses in Java's regex engine.
+_JSON_STRING = r'"(?:[^"\\]++|\\.)*+"'
 # A JSON value the redaction can replace: a string, a number or literal, or an object or
-# array without nested brackets. A deeper value is not matched, and the line is withheld.
-_JSON_VALUE = r'"(?:[^"\\]|\\.)*"|[-+0-9.eE]+|true|false|null|\{[^{}]*\}|\[[^\[\]]*\]'
-_IDENTIFIER = "|".join(re.escape(name) for name in IDENTIFIER_FIELDS)
+# array without nested brackets outside its strings. A deeper value is not matched, and
+# the line is withheld.
+_JSON_VALUE = (
+    rf"{_JSON_STRING}|[-+0-9.eE]++|true|false|null"
+    rf'|\{{(?:[^{{}}"]++|{_JSON_STRING})*+\}}|\[(?:[^\[\]"]++|{_JSON_STRING})*+\]'
+)
+_IDENTIFIER_KEY = '"(?:' + "|".join(_any_spelling(name) for name in IDENTIFIER_FIELDS) + ')"'
 WITHHELD = "<line withheld: a client identifier in it could not be redacted>"
 
 
 def redact_identifiers(raw: Column) -> Column:
     """The raw line with client identifiers replaced by ``"<redacted>"``, whatever their
-    JSON type: quarantine keeps lines, not people. A line where an identifier is left
-    (a value nested deeper than the pattern reads) is withheld whole."""
-    redacted = F.regexp_replace(raw, rf'("(?:{_IDENTIFIER})"\s*:\s*)(?:{_JSON_VALUE})', '$1"<redacted>"')
-    left = redacted.rlike(rf'"(?:{_IDENTIFIER})"\s*:\s*(?!"<redacted>")')
+    JSON type and however their key is spelled (``"client\\u0049d"`` is ``clientId``,
+    spaces around the colon are JSON's): quarantine keeps lines, not people. The line
+    need not be valid JSON (a truncated ping is quarantined too). A line where an
+    identifier is left (a value nested deeper than the pattern reads, a value cut off
+    by the end of the line) is withheld whole."""
+    key = rf"({_IDENTIFIER_KEY}\s*+:\s*+)"
+    # The value must end where JSON lets it (``1234abcd`` is no number to cut in two).
+    value = rf"(?:{_JSON_VALUE})(?=\s*+(?:[,}}\]]|$))"
+    redacted = F.regexp_replace(raw, key + value, '$1"<redacted>"')
+    left = redacted.rlike(rf'{_IDENTIFIER_KEY}\s*+:\s*+(?!"<redacted>")')
     return F.when(left, F.lit(WITHHELD)).otherwise(redacted)
 
 

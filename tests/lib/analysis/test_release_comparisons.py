@@ -7,7 +7,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from lib.analysis.release_comparisons import Clients, katz_ratio_interval, release_comparisons
+from lib.analysis.compare import Comparison, Side
+from lib.analysis.release_comparisons import (
+    Clients,
+    _guarded,
+    _incidence_row,
+    _side_key,
+    katz_ratio_interval,
+    release_comparisons,
+)
 from tests.lib.analysis.test_clients import client_counts_of
 from tests.lib.analysis.test_compare import FULL, SUMS
 
@@ -124,3 +132,54 @@ def test_crash_rates_come_per_usage_and_per_active_hour_and_incidence_once(spark
     assert (usage.ratio, usage.verdict) == (pytest.approx(1.0), "no clear change")
     assert (per_active.latest_hours, per_active.previous_hours) == (15_000.0, 30_000.0)
     assert (per_active.ratio, per_active.verdict) == (pytest.approx(2.0), "regression")
+
+
+def _comparison(os_name="Windows"):
+    latest = Side("158.0", NEW, crashes=60, hours=30_000.0)
+    previous = Side("157.0", OLD, crashes=30, hours=30_000.0)
+    return Comparison("release", os_name, (0, 2), latest, previous)
+
+
+def _clients(comparison, latest: Clients, previous: Clients) -> dict:
+    return {
+        _side_key(comparison, comparison.latest): latest,
+        _side_key(comparison, comparison.previous): previous,
+    }
+
+
+def test_more_crashing_than_active_clients_is_a_share_of_one_noted_without_a_verdict():
+    # Issue 36: 3,000 crash pings from clients that sent no usage ping that day.
+    c = _comparison()
+    row = _incidence_row(NIGHT, c, _clients(c, Clients(active=10, crashing=3000), Clients(active=1200, crashing=60)))
+    assert (row["latest_crashes"], row["latest_clients"], row["latest_rate"]) == (3000, 10, 1.0)
+    assert row["latest_high"] == 1.0 and 0 < row["latest_low"] < 1
+    assert row["previous_rate"] == 60 / 1200
+    assert row["verdict"] == "not enough data"
+    assert row["note"] == (
+        "latest 158.0: 3,000 counted in a share of 10: taken as 10 (more crashing than active clients)"
+    )
+
+
+def test_a_sound_incidence_row_has_no_note():
+    c = _comparison()
+    row = _incidence_row(NIGHT, c, _clients(c, Clients(active=1200, crashing=120), Clients(active=1200, crashing=60)))
+    assert (row["note"], row["verdict"]) == (None, "regression")
+
+
+def test_a_cell_whose_statistics_leave_their_domain_is_noted_and_the_others_go_on():
+    def broken() -> dict:
+        raise ValueError("math domain error")
+
+    def bug() -> dict:
+        raise ValueError("something else")
+
+    row = _guarded(NIGHT, "main_crashes", _comparison("Mac"), "usage", broken)
+    assert (row["channel"], row["os"], row["latest_version"], row["previous_version"]) == (
+        "release",
+        "Mac",
+        "158.0",
+        "157.0",
+    )
+    assert (row["verdict"], row["note"], row["ratio"]) == ("not enough data", "not computed: math domain error", None)
+    with pytest.raises(ValueError, match="something else"):
+        _guarded(NIGHT, "main_crashes", _comparison(), "usage", bug)

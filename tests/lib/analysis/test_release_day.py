@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from lib.analysis.compare import NO_CLEAR_CHANGE, NOT_ENOUGH_DATA, REGRESSION
-from lib.analysis.release_day import WINDOW_HOURS, HourlyRow, release_days
+from lib.analysis.release_day import NO_VERDICT, WINDOW_HOURS, HourlyRow, release_days, why_no_verdict
 from lib.synthetic.release_days import Scenario, release_fortnight
 
 START = datetime(2026, 11, 3, tzinfo=UTC)  # the channel's first hour of data: 157.0 is already out
@@ -108,3 +108,18 @@ def test_with_a_calendar_a_release_counts_its_hours_from_midnight_of_its_date():
     straggler = _row("156.0", "Mac", LATEST + timedelta(hours=3), 50.0, 0, 0)
     days = release_days([*ROWS, straggler], LATEST + timedelta(hours=10), calendar)
     assert {d.latest_version for d in days} == {"158.0"}
+
+
+# Issue 36: before any hourly run, say what is missing, not "no release in its first fortnight".
+def test_an_hour_without_verdicts_says_what_is_missing():
+    day = datetime(2026, 11, 17, tzinfo=UTC)
+    assert why_no_verdict([], day.date(), 5) == (
+        "no verdict: crash_aggregates_hourly has no rows up to 2026-11-17 05:00 UTC (has jobs.aggregate_hourly run?)"
+    )
+    yesterday = [_row("158.0", "Windows", day - timedelta(hours=3), 100.0, 1, 1)]
+    assert why_no_verdict(yesterday, day.date(), 5) == (
+        "no verdict: crash_aggregates_hourly has no rows of 2026-11-17 up to 05:00 UTC (the last is of 2026-11-16): "
+        "has jobs.aggregate_hourly run for 2026-11-17?"
+    )
+    today = [_row("158.0", "Windows", day + timedelta(hours=1), 100.0, 1, 1)]
+    assert why_no_verdict(today, day.date(), 5) == NO_VERDICT

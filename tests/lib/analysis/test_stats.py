@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from lib.analysis.stats import poisson_interval, rate_interval, rate_ratio_interval, wilson_interval
+from lib.analysis.stats import (
+    OutOfDomain,
+    clamped_share,
+    poisson_interval,
+    rate_interval,
+    rate_ratio_interval,
+    wilson_interval,
+)
 
 
 @pytest.mark.parametrize(
@@ -39,3 +46,34 @@ def test_rate_ratio_interval_covers_one_for_equal_rates_and_not_for_a_tripling()
     tripled = rate_ratio_interval(90, 1000.0, 30, 1000.0)
     assert tripled.low > 1.9 and tripled.high < 4.7
     assert rate_ratio_interval(0, 100.0, 0, 100.0) is None
+
+
+# Issue 36: a share above 1 (3,000 crashing clients of 10 active ones) must be named, not
+# die as Python's bare "math domain error" deep in a night of verdicts.
+@pytest.mark.parametrize(("successes", "trials"), [(3000, 10), (11, 10), (-1, 10)])
+def test_a_share_outside_zero_to_one_has_no_wilson_interval_and_says_why(successes, trials):
+    with pytest.raises(OutOfDomain, match=f"0 <= successes <= trials, not {successes} of {trials}"):
+        wilson_interval(successes, trials)
+
+
+def test_a_share_of_all_or_nothing_is_still_an_interval():
+    assert wilson_interval(10, 10).high == 1.0
+    assert wilson_interval(0, 10).low == 0.0
+
+
+@pytest.mark.parametrize(
+    ("part", "whole", "clamped"),
+    [
+        (3000, 10, (10, "3,000 counted in a share of 10: taken as 10")),
+        (-2, 10, (0, "-2 counted in a share of 10: taken as 0")),
+        (10, 10, (10, None)),
+        (0, 0, (0, None)),
+    ],
+)
+def test_clamped_share_brings_a_part_within_its_whole_and_says_so(part, whole, clamped):
+    assert clamped_share(part, whole) == clamped
+
+
+def test_a_negative_count_has_no_poisson_interval_and_a_negative_rate_ratio_neither():
+    with pytest.raises(OutOfDomain):
+        rate_ratio_interval(-5, 100.0, 3, 100.0)

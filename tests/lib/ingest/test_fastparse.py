@@ -139,6 +139,13 @@ HOSTILE = {
     "a 20,000-byte key not read": _main_with('"info":{', '"info":{"' + "k" * 20_000 + '":1,'),
     "a 60,000-byte key not read": _main_with('"info":{', '"info":{"' + "k" * 60_000 + '":1,'),
     "a 2 MB string not read": _main_with('"info":{', '"info":{"x":"' + "s" * 2_000_000 + '",'),
+    # Issue 36: a bare major version; whole numbers with a fraction or an exponent.
+    "bare major version": _main_with('"version":"145.0"', '"version":"45"').replace('"displayVersion":"145.0",', ""),
+    "1e3 where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":1e3'),
+    "36e2 where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":36e2'),
+    "1.0 where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":1.0'),
+    "1e-3 where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":1e-3'),
+    "1e19 where bigint": _main_with('"subsessionLength":7200', '"subsessionLength":1e19'),
     "whitespace everywhere": " \t{ " + _flat(main_ping())[1:-1].replace(",", " ,\t ") + " } ",
 }
 
@@ -319,7 +326,9 @@ def test_lines_the_reader_and_spark_might_read_differently_are_left_to_the_exact
     assert decided(spark, "main", HOSTILE[name]) == [False]
 
 
-@pytest.mark.parametrize("name", ["int64 max", "int64 min", "minus zero", "depth 1000", "many shallow brackets"])
+@pytest.mark.parametrize(
+    "name", ["int64 max", "int64 min", "minus zero", "depth 1000", "many shallow brackets", "bare major version"]
+)
 def test_lines_at_the_edges_of_what_both_read_alike_are_decided(spark, name):
     assert decided(spark, "main", HOSTILE[name]) == [True]
 

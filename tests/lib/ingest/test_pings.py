@@ -177,3 +177,34 @@ def test_empty_strings_are_read_as_missing(spark, parse_one):
     row = parse_one(spark, main_ping(**{"application.buildId": "", "meta.geoCountry": "", "id": ""}))
     assert (row["app_build_id"], row["geo_country"], row["doc_id"]) == (None, None, None)
     assert row["env_build_id"] == "20261110093015"
+
+
+def _length_written(text: str) -> str:
+    """A main ping whose subsessionLength is ``text``, as written in the line."""
+    line = json.dumps(main_ping(), separators=(",", ":"))
+    assert '"subsessionLength":7200' in line
+    return line.replace('"subsessionLength":7200', f'"subsessionLength":{text}', 1)
+
+
+# Issue 36: JSON Schema's integer (draft 6 on) is any number with a zero fractional part,
+# and Python reads these as integers; a fraction or a value beyond 64 bits is no integer.
+INTEGRAL = {"1e3": 1000, "36e2": 3600, "1.0": 1, "7200.000": 7200, "1.5e3": 1500, "-0.0": 0, "2E1": 20, "0e0": 0}
+NOT_INTEGRAL = {
+    "7200.5": "decimal(5,1)",
+    "1e-3": "double",
+    "1.255e2": "double",
+    "1e19": "double",
+    "9223372036854775808.0": "decimal(19,0)",
+    "1e400": "double",
+}
+
+
+def test_a_whole_number_written_with_a_fraction_or_exponent_is_an_integer(spark, parse):
+    texts = [_length_written(t) for t in [*INTEGRAL, *NOT_INTEGRAL]]
+    rows = parse(lines(spark, *texts), "main").select("line_hash", "subsession_length", "type_error").collect()
+    got = {r.line_hash: (r.subsession_length, r.type_error) for r in rows}
+    for text, value in INTEGRAL.items():
+        assert got[hash(_length_written(text))] == (value, None), text
+    for text, kind in NOT_INTEGRAL.items():
+        error = f"payload.info.subsessionLength is {kind}, expected bigint"
+        assert got[hash(_length_written(text))] == (None, error), text

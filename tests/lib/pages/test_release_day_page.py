@@ -59,3 +59,9 @@ def test_a_version_with_markup_is_printed_as_text():
     day = replace(_day(), latest_version="<b>158.0</b>")
     page = render(RELEASED, [day])
     assert "<b>158.0" not in page and "&lt;b&gt;158.0" in page
+
+
+def test_a_page_without_verdicts_says_why():
+    page = render(RELEASED, [], "no verdict: crash_aggregates_hourly has no rows of 2026-11-17 & <b>")
+    assert "No verdict: crash_aggregates_hourly has no rows of 2026-11-17 &amp; &lt;b&gt;." in page
+    assert "No verdict: no release is in its first fortnight" in render(RELEASED, [])

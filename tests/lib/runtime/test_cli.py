@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from jobs import aggregate_crashes, compare_releases, housekeeping, validate_aggregates, validate_raw
+from jobs import aggregate_crashes, compare_releases, housekeeping, release_day, validate_aggregates, validate_raw
 from lib.contract.errors import UsageError
 from lib.contract.vocabulary import Limits
 from lib.runtime.cli import iso_date
@@ -75,3 +75,22 @@ def test_validate_raw_takes_the_same_limit_flags_as_the_aggregation():
 def test_validate_raw_takes_a_range_as_the_aggregation_does(capsys):
     assert validate_raw.main(["--from", "2026-11-20", "--to", "2026-11-19", "--raw", "r", "--warehouse", "w"]) == 2
     assert "--to 2026-11-19 is before --from 2026-11-20" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("24", "argument --hour: not an hour of a day (0 to 23, UTC): '24'"),
+        ("-1", "argument --hour: not an hour of a day (0 to 23, UTC): '-1'"),
+        ("noon", "argument --hour: not an hour (a whole number from 0 to 23, UTC): 'noon'"),
+    ],
+)
+def test_a_bad_hour_is_named_by_its_flag(text, message):
+    # Issue 36: the error named the parser's internal `_hour`, not the flag.
+    with pytest.raises(UsageError) as error:
+        release_day.read_config(["--date", "2026-11-17", "--warehouse", "w", "--hour", text])
+    assert str(error.value) == message
+
+
+def test_an_hour_is_read():
+    assert release_day.read_config(["--date", "2026-11-17", "--warehouse", "w", "--hour", "0"]).hour == 0

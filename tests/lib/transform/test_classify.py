@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
-from lib.transform.classify import classify
+from lib.transform.classify import WITHHELD, classify
 from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
 
 DEFAULT_LIMITS = Limits()
@@ -261,3 +262,92 @@ def test_the_copy_kept_is_the_earliest_instant_not_the_smallest_text(spark):
 def test_a_wrong_type_in_a_field_the_aggregation_never_uses_keeps_the_ping(spark):
     row = one(spark, main_ping(clientId=7, creationDate={"t": 1}))
     assert (row["disposition"], row["check_field_error"]) == ("aggregated", "clientId is bigint, expected string")
+
+
+def _without_id(old: str, new: str) -> str:
+    """A main ping without a document id (so quarantined), one text replaced in it."""
+    text = json.dumps(main_ping(id=DELETE), separators=(",", ":"))
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+CLIENT = '"clientId":"11111111-2222-4333-8444-555555555555"'
+LONG_SECRET = "SECRET-" + "x" * 1_000_000
+# Issue 36: a key is what it means, not how it is spelled. Each line, and the text its
+# quarantined copy must have: every client identifier's value "<redacted>", the rest as sent.
+SPELLINGS = {
+    "escaped first letter": (
+        _without_id(CLIENT, '"\\u0063lientId":"SECRET-1"'),
+        _without_id(CLIENT, '"\\u0063lientId":"<redacted>"'),
+    ),
+    "escaped capital, upper-case hex": (
+        _without_id(CLIENT, '"client\\u0049d":"SECRET-2","x":"\\u004A"'),
+        _without_id(CLIENT, '"client\\u0049d":"<redacted>","x":"\\u004A"'),
+    ),
+    "every letter escaped": (
+        _without_id(CLIENT, '"' + "".join(f"\\u{ord(c):04X}" for c in "clientId") + '":"SECRET-3"'),
+        _without_id(CLIENT, '"' + "".join(f"\\u{ord(c):04X}" for c in "clientId") + '":"<redacted>"'),
+    ),
+    "spaces around the colon": (
+        _without_id(CLIENT, '"clientId" :\t"SECRET-4"'),
+        _without_id(CLIENT, '"clientId" :\t"<redacted>"'),
+    ),
+    "profile group id escaped": (
+        _without_id(CLIENT, '"profile\\u0047roupId": "SECRET-5"'),
+        _without_id(CLIENT, '"profile\\u0047roupId": "<redacted>"'),
+    ),
+    "Glean client_info.client_id escaped": (
+        _without_id(CLIENT, '"client_info":{"client\\u005Fid":"SECRET-6","os":"Linux"}'),
+        _without_id(CLIENT, '"client_info":{"client\\u005Fid":"<redacted>","os":"Linux"}'),
+    ),
+    "Glean legacy uuid metric, escaped dot": (
+        _without_id(CLIENT, '"metrics":{"uuid":{"legacy\\u002etelemetry.client_id":"SECRET-7"}}'),
+        _without_id(CLIENT, '"metrics":{"uuid":{"legacy\\u002etelemetry.client_id":"<redacted>"}}'),
+    ),
+    "an object value with brackets in its strings": (
+        _without_id(CLIENT, '"clientId":{"a":"}","b":"SECRET-8"}'),
+        _without_id(CLIENT, '"clientId":"<redacted>"'),
+    ),
+    "an array value": (
+        _without_id(CLIENT, '"clientId":["]","SECRET-9"]'),
+        _without_id(CLIENT, '"clientId":"<redacted>"'),
+    ),
+    "a megabyte-long id": (
+        _without_id(CLIENT, f'"clientId":"{LONG_SECRET}"'),
+        _without_id(CLIENT, '"clientId":"<redacted>"'),
+    ),
+    "a key-like value is no key": (
+        _without_id(CLIENT, '"x":"clientId","clientId":"SECRET-10"'),
+        _without_id(CLIENT, '"x":"clientId","clientId":"<redacted>"'),
+    ),
+}
+# Lines whose identifier the pattern cannot delimit: withheld whole, never half-redacted.
+WITHHELD_LINES = {
+    "a number run into text": _without_id(CLIENT, '"clientId":1234SECRET-11'),
+    "cut off inside the id": (cut := _without_id(CLIENT, '"clientId":"SECRET-12'))[: cut.index("SECRET-12") + 9],
+    "nested deeper than read": _without_id(CLIENT, '"clientId":{"a":{"b":"SECRET-13"}}'),
+    "escaped key, NaN value": _without_id(CLIENT, '"\\u0063lientId":NaN'),
+}
+
+
+def test_client_ids_are_redacted_whatever_the_spelling_of_their_key(spark):
+    texts = [line for line, _ in SPELLINGS.values()] + list(WITHHELD_LINES.values())
+    assert all("SECRET" in t or "NaN" in t for t in texts)
+    rows = run(spark, *texts).select("disposition", "raw").collect()
+    assert {r.disposition for r in rows} == {"quarantined"}
+    kept = sorted(r.raw for r in rows)
+    assert not [raw[:120] for raw in kept if "SECRET" in raw]
+    assert kept == sorted([want for _, want in SPELLINGS.values()] + [WITHHELD] * len(WITHHELD_LINES))
+
+
+def test_a_bare_major_version_is_a_version(spark):
+    # Mozilla's telemetry-batch-view tests send "45" and no displayVersion (issue 36).
+    row = one(spark, main_ping(**{"application.version": "45", "application.displayVersion": DELETE}))
+    assert (row["disposition"], row["reason"]) == ("aggregated", None)
+    assert (row["version"], row["display_version"], row["major_version"]) == ("45", "45", 45)
+
+
+def test_a_whole_number_of_seconds_in_exponent_form_is_a_length(spark):
+    text = json.dumps(main_ping(), separators=(",", ":")).replace('"subsessionLength":7200', '"subsessionLength":36e2')
+    row = one(spark, text)
+    assert (row["disposition"], row["subsession_length"]) == ("aggregated", 3600)

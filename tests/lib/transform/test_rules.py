@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
 from chispa import assert_column_equality
 from pyspark.sql import functions as F
 
+from lib.ingest.calendar import CALENDAR_FILES
 from lib.transform import rules
 
 
@@ -118,3 +120,22 @@ def test_usage_seconds_are_capped_at_24_hours_and_missing_counts_zero(spark, sec
 
 def test_blank_strings_count_as_missing(spark):
     check(spark, rules.blank_to_null, [("release", "release"), ("", None), ("  ", None), (None, None)])
+
+
+# Issue 36: every spelling Firefox and Mozilla's pipelines use, beside what is no version.
+VERSIONS = ["45", "3.6", "120.0", "120.0.1", "2.0.0.20", "148.0a1", "45.0a2", "121.0b3", "3.0rc2", "4.0b8pre"]
+VERSIONS += ["115.5.0esr", "147.0.2", "1.0", "0.8"]
+NOT_VERSIONS = ["", "abc", "v120.0", "120.", ".120", "120..0", "1.2.3.4.5", "120.0 beta", "120.0\n", "120,0"]
+NOT_VERSIONS += ["<b>120</b>", "120.0\u0000", "120.0\u202e", "9" * 10_000, "120.0b", "120.0esr1", "12345.0"]
+
+
+def test_a_firefox_version_is_any_spelling_mozilla_uses_and_nothing_else(spark):
+    cases = [(v, True) for v in VERSIONS] + [(v, False) for v in NOT_VERSIONS] + [(None, None)]
+    check(spark, rules.looks_like_firefox_version, cases, expected_type="boolean")
+
+
+def test_every_version_of_mozillas_release_calendar_looks_like_one(spark, fixtures):
+    folder = fixtures / "product-details"
+    versions = {v for name in CALENDAR_FILES for v in json.loads((folder / name).read_text())}
+    assert len(versions) > 1500 and "1.0rc1" in versions
+    check(spark, rules.looks_like_firefox_version, [(v, True) for v in sorted(versions)], expected_type="boolean")
