@@ -7,16 +7,19 @@ lines. A critical failure keeps the day's results in ``dq_results``, writes and
 emails the report, and exits 3 with no aggregate written; otherwise the job writes
 the tables below.
 
-**Produces** eight Delta tables under ``<warehouse>``, each partitioned by
-``submission_date``: ``crash_aggregates`` (crash counts and usage hours),
+**Produces** ten Delta tables under ``<warehouse>``, each partitioned by
+``submission_date`` but the last: ``crash_aggregates`` (crash counts and usage hours),
 ``crash_client_sums`` (at the same grain: clients, and the per-client sums a
 cluster-robust interval needs, no client id), ``client_counts`` (HyperLogLog
 sketches of active and crashing clients per channel, version and platform),
-``crash_reasons`` (what the crashes were), ``quarantine`` (lines that could not be
+``crash_reasons`` (what the crashes were), ``crash_signatures`` (what they were as
+Mozilla's siggen names them, symbolicated from ``--symbols`` when given),
+``quarantine`` (lines that could not be
 used, with the reason), ``usage_parity`` (desktop's two usage sources side by side),
 ``crash_aggregates_hourly`` (the date's hours, rewritten from this parse: the night
-is the truth the hourly runs converge to) and ``dq_metrics`` (where every input line
-went).
+is the truth the hourly runs converge to), ``dq_metrics`` (where every input line
+went) and ``signature_first_seen`` (per channel and signature, the first date, version
+and build, rebuilt from the whole of ``crash_signatures`` after it is written).
 
 **Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
 version, display_version, major_version, build_id, os, os_version, architecture,
@@ -37,6 +40,7 @@ raw checks fail critically is left unwritten, the others are written, and the ru
 exits 3 naming it.
 
     python -m jobs.aggregate_crashes --date 2026-11-20 --raw RAW --warehouse WH [--releases DIR] [--reports DIR]
+        [--symbols STORE]
     python -m jobs.aggregate_crashes --from 2026-10-01 --to 2026-10-31 --raw RAW --warehouse WH ...
 """
 
@@ -51,10 +55,11 @@ from pyspark.sql import functions as F
 
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
-from lib.contract.vocabulary import DOC_TYPES, Limits
+from lib.contract.vocabulary import CRASH_DOC_TYPES, DOC_TYPES, Limits
 from lib.ingest.calendar import ReleaseCalendar, read_calendar
 from lib.ingest.landing import Partition, UnreadableInput, count_lines, open_day, read_lines
 from lib.ingest.pings import files_not_json_lines, read_pings
+from lib.ingest.symbols import read_symbols
 from lib.quality.publish import CriticalChecksFailed, Verdict, judge_raw
 from lib.runtime.cli import RANGED, Progress, date_label, date_range, job_parser, main_wrapper, parse_args
 from lib.runtime.concurrent import run_all
@@ -72,8 +77,18 @@ from lib.transform.aggregate import (
     to_usage_parity,
     usage_measures,
 )
-from lib.transform.classify import checkpointed, classify, union_all
-from lib.warehouse.tables import replace_partition, table_spec
+from lib.transform.classify import AGGREGATED, checkpointed, classify, union_all
+from lib.transform.signatures import (
+    crash_frames,
+    symbol_modules,
+    symbol_records,
+    symbolicate,
+    to_crash_signatures,
+    to_signature_first_seen,
+    with_crashing_thread,
+    with_signatures,
+)
+from lib.warehouse.tables import read_table, replace_partition, replace_table, table_spec
 
 JOB = "aggregate_crashes"
 
@@ -88,6 +103,7 @@ class Config:
     reports: str | None = None
     raw_checks: str = "enforce"  # see RAW_CHECKS
     until: date | None = None  # the last date of a range, included
+    symbols: str | None = None  # a Breakpad symbol store: a folder or an s3a:// prefix
 
     @property
     def days(self) -> tuple[date, ...]:
@@ -115,10 +131,17 @@ def read_config(argv: list[str]) -> Config:
         default="enforce",
         help="; ".join(f"{name}: {what}" for name, what in RAW_CHECKS.items()),
     )
+    parser.add_argument(
+        "--symbols",
+        help="Breakpad symbol store (folder or s3a:// prefix, <debug_file>/<debug_id>/<name>.sym) "
+        "that names the frames of crash_signatures; without it, signatures use modules and offsets",
+    )
     args = parse_args(parser, argv)
     first, last = args.days[0], args.days[-1]
     until = last if last != first else None
-    return Config(first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, until)
+    return Config(
+        first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, until, args.symbols
+    )
 
 
 ACCOUNTING = ("aggregated", "duplicates", "excluded", "quarantined")
@@ -185,6 +208,27 @@ def _judge(spark: SparkSession, config: Config, classified: DataFrame, progress:
     return stopped
 
 
+def _signed_crashes(spark: SparkSession, config: Config, classified: DataFrame, progress: Progress) -> DataFrame:
+    """The aggregated crash rows with siggen's ``signature``, their frames named from the
+    symbol store: only the ``.sym`` files of the modules the crashes' frames name are read."""
+    crashes = classified.where(
+        F.col("doc_type").isin(*CRASH_DOC_TYPES) & (F.col("disposition") == AGGREGATED)
+    ).transform(with_crashing_thread)
+    frames = crash_frames(crashes)
+    records = None
+    if config.symbols is None:
+        progress("no --symbols: crash signatures from modules, offsets and annotations, without function names")
+    else:
+        with progress.heartbeat(spark, "finding the crashes' symbols"):
+            modules = [(r.debug_file, r.debug_id) for r in symbol_modules(frames).collect()]
+            lines, found = read_symbols(spark, config.symbols, modules)
+        progress(
+            f"symbols: {found} of the {len(modules)} modules in the crashes' frames have a file in {config.symbols}"
+        )
+        records = symbol_records(lines) if lines is not None else None
+    return with_signatures(crashes, symbolicate(frames, records))
+
+
 def _write(
     spark: SparkSession,
     config: Config,
@@ -214,6 +258,7 @@ def _write(
         "crash_client_sums": to_client_sums(ping_measures),
         "client_counts": to_client_counts(classified, config.limits),
         "crash_reasons": to_crash_reasons(classified),
+        "crash_signatures": to_crash_signatures(_signed_crashes(spark, config, classified, progress)),
         "quarantine": to_quarantine(classified, lines),
         "usage_parity": to_usage_parity(usage_measures(classified, config.limits), config.limits),
         # The release day's hourly rows, rewritten from the night's parse: the night is the truth.
@@ -238,6 +283,12 @@ def _write(
     # The tables are independent commits, written side by side; dq_metrics only once
     # every other table is in.
     run_all({name: writer(name) for name in outputs if name != "dq_metrics"})
+    # From every date crash_signatures holds, this run's just written: re-runs and ranges
+    # in any order leave it as the nights in order would.
+    with progress.heartbeat(spark, "writing signature_first_seen"):
+        first_seen = to_signature_first_seen(read_table(spark, config.warehouse, "crash_signatures"))
+        replace_table(spark, config.warehouse, table_spec("signature_first_seen"), first_seen, commit_info)
+    progress("wrote signature_first_seen")
     writer("dq_metrics")()
 
 

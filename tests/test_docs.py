@@ -39,7 +39,7 @@ def render_table(name: str) -> str:
         "",
         _cell(spec.description),
         "",
-        f"Schema version {spec.version}; partitioned by {partitioned}.",
+        f"Schema version {spec.version}; " + (f"partitioned by {partitioned}." if partitioned else "not partitioned."),
         "",
         "| column | type | null | meaning |",
         "| --- | --- | --- | --- |",

@@ -177,6 +177,9 @@ def build_session(app_name: str, extra_conf: dict[str, str] | None = None) -> Sp
             conf["spark.driver.extraClassPath"] = os.pathsep.join(jars)
         else:
             conf["spark.jars"] = ",".join(jars)
+        # Python workers (siggen's crash signatures) run the project's interpreter, with
+        # its packages, not the first python3 on the PATH; PySpark reads only this variable.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     conf |= extra_conf or {}
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -35,6 +35,8 @@ TABLES = (
     "crash_client_sums",
     "client_counts",
     "crash_reasons",
+    "crash_signatures",
+    "signature_first_seen",
     "quarantine",
     "dq_metrics",
     "dq_results",
@@ -114,11 +116,12 @@ def _create(spark: SparkSession, path: str, spec: TableSpec, bounds: Mapping[str
         DeltaTable.createIfNotExists(spark)
         .location(path)
         .comment(spec.description)
-        .partitionedBy(*spec.partitioned_by)
         .property(SCHEMA_VERSION, str(spec.version))
         # Plain files keep the tables readable by every delta-rs, DuckDB and Polars.
         .property("delta.enableDeletionVectors", "false")
     )
+    if spec.partitioned_by:
+        builder = builder.partitionedBy(*spec.partitioned_by)
     for name, value in bounds.items():
         builder = builder.property(_bound_property(name), f"{value:g}")
     for name, expression in spec.constraint_expressions(bounds).items():
@@ -271,6 +274,26 @@ def replace_partition(
     )
 
 
+def replace_table(
+    spark: SparkSession,
+    warehouse: str,
+    spec: TableSpec,
+    rows: DataFrame,
+    commit_info: dict[str, Any],
+) -> None:
+    """Atomically replace the whole table with ``rows``, in one commit: for a table
+    rebuilt from another at every run (``signature_first_seen``), so running twice
+    equals running once."""
+    path = ensure_table(spark, warehouse, spec)
+    (
+        conform(rows, spec)
+        .write.format("delta")
+        .mode("overwrite")
+        .option("userMetadata", json.dumps(commit_info, sort_keys=True, default=str))
+        .save(path)
+    )
+
+
 def append_once(
     spark: SparkSession,
     warehouse: str,
@@ -326,8 +349,11 @@ def compact_partition(spark: SparkSession, warehouse: str, name: str, day: date)
     Only rewrites files, never rows: readers see the same data, and a second
     run finds nothing to do and commits nothing.
     """
-    table = DeltaTable.forPath(spark, table_spec(name).path(warehouse))
-    metrics = table.optimize().where(f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'").executeCompaction()
+    spec = table_spec(name)
+    optimize = DeltaTable.forPath(spark, spec.path(warehouse)).optimize()
+    if PARTITION_COLUMN in spec.partitioned_by:
+        optimize = optimize.where(f"{PARTITION_COLUMN} = DATE'{day.isoformat()}'")
+    metrics = optimize.executeCompaction()  # a table without dates (signature_first_seen) is small: all of it
     row = metrics.select("metrics.numFilesRemoved", "metrics.numFilesAdded").first()
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
