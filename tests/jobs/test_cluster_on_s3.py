@@ -141,10 +141,13 @@ def submit(master: str, server: S3Server, folder: Path) -> subprocess.CompletedP
         "--conf", "spark.executor.memory=1g",
         "--conf", "spark.driver.memory=1g",
         "--conf", "spark.sql.shuffle.partitions=4",
+        # The executors run Python for one thing, siggen's crash signatures: a cluster
+        # ships an environment with it (docs/operators.md); here the worker shares the venv.
+        "--conf", f"spark.pyspark.python={sys.executable}",
         str(job_script("aggregate_crashes")),
         "--date", str(CLEAN), "--raw", RAW, "--warehouse", TABLES, "--releases", RELEASES,
     ]  # fmt: skip
-    # The driver runs in this venv; the executors run no Python (the parse is in the JVM).
+    # The driver runs in this venv.
     env = os.environ | server.environment() | {"SPARK_HOME": str(SPARK_HOME), "PYSPARK_DRIVER_PYTHON": sys.executable}
     return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 

@@ -7,6 +7,8 @@ import json
 import logging
 from datetime import date
 
+import pytest
+
 from jobs.aggregate_crashes import Config, read_config, run
 from lib.transform.crash_signature import SIGGEN_VERSION, sym_path
 from lib.warehouse.tables import read_table
@@ -22,6 +24,8 @@ STACK = {
     "threads": [{"frames": [{"module_index": 0, "ip": "0x11005"}]}],
 }
 CRASH = "mozilla::dom::Element::Crash"
+
+pytestmark = pytest.mark.slow
 
 
 def _glean(doc_id: str, build: str, client: str) -> dict:
