@@ -17,10 +17,12 @@ report names which.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 import yaml
 from pyspark.sql import DataFrame, Row
@@ -207,6 +209,28 @@ def sums_over(by_age: dict, ages: list[int]) -> ClientSums | None:
     return total
 
 
+class AgeRow(NamedTuple):
+    """One row of :func:`usage_by_release_age` as plain values (a Spark ``Row`` reads alike):
+    crashes and hours of one (channel, os, release, release age), and their client sums
+    where every row under it had them."""
+
+    channel: str
+    os: str
+    display_version: str
+    release_date: date
+    release_age_days: int
+    crashes: int
+    hours: float
+    clients: int | None = None
+    hours_sq: float | None = None
+    crashes_sq: float | None = None
+    crashes_hours: float | None = None
+    rows_without_sums: int = 1
+
+
+ByAge = dict[int, AgeRow | Row]  # one release's rows of one channel and platform, by release age
+
+
 def compare_releases(
     aggregates: DataFrame,
     as_of: date,
@@ -217,8 +241,16 @@ def compare_releases(
     """One :class:`Comparison` per channel and platform (see the module docstring), rates
     per 1,000 hours of ``denominator``."""
     # Thousands of rows at most (channel x os x release x age): fine to bring to the driver.
-    rows = usage_by_release_age(aggregates, as_of, measure, client_sums, denominator).collect()
-    cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, Row]]] = defaultdict(lambda: defaultdict(dict))
+    return comparisons_of(usage_by_release_age(aggregates, as_of, measure, client_sums, denominator).collect())
+
+
+def comparisons_of(rows: Iterable[AgeRow | Row]) -> list[Comparison]:
+    """The comparisons of :func:`compare_releases` from its rows by release age: the newest
+    release of each channel (by usage) against the previous one, per platform, over the
+    ages both have. Pure: the verdict rules are tested on Python values."""
+    cells: dict[tuple[str, str], dict[tuple[str, date], dict[int, AgeRow | Row]]] = defaultdict(
+        lambda: defaultdict(dict)
+    )
     releases: dict[str, set[tuple[date, str]]] = defaultdict(set)
     for r in rows:
         cells[(r.channel, r.os)][(r.display_version, r.release_date)][r.release_age_days] = r
@@ -241,7 +273,7 @@ def compare_releases(
             common = sorted(set(latest_ages) & set(previous_ages))
             ages = common or sorted(latest_ages)
 
-            def side(version: str, released: date, by_age: dict[int, Row], ages: list[int] = ages) -> Side:
+            def side(version: str, released: date, by_age: ByAge, ages: list[int] = ages) -> Side:
                 crashes = sum(by_age[a].crashes for a in ages if a in by_age)
                 hours = sum(by_age[a].hours for a in ages if a in by_age)
                 return Side(version, released, int(crashes), float(hours), sums_over(by_age, ages))

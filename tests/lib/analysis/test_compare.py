@@ -1,10 +1,14 @@
-"""The same-age comparison: which releases, which ages, which verdict."""
+"""The same-age comparison: which releases, which ages, which verdict.
+
+The choice of releases and ages and the verdicts are pure (``comparisons_of`` on rows by
+release age, Python values); Spark is the subject only where the rows are summed and
+joined to their client sums (``compare_releases`` on tables' frames)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from lib.analysis.compare import Side, compare_releases, format_report
+from lib.analysis.compare import AgeRow, Side, compare_releases, comparisons_of, format_report
 
 AS_OF = date(2026, 11, 20)
 SCHEMA = (
@@ -13,19 +17,20 @@ SCHEMA = (
 )
 
 
-def rows_for(version, released, ages, crashes, hours, os_name="Windows", channel="release"):
+def ages_of(version, released, ages, crashes, hours, os_name="Windows", channel="release", **sums) -> list[AgeRow]:
+    """A release's rows by age, as :func:`usage_by_release_age` yields them, up to AS_OF."""
     return [
-        (released + timedelta(days=a), channel, os_name, version, released, a, crashes, hours)
+        AgeRow(channel, os_name, version, released, a, crashes, hours, **sums)
         for a in ages
         if released + timedelta(days=a) <= AS_OF
     ]
 
 
-def test_releases_are_compared_only_at_the_ages_both_have(spark):
+def test_releases_are_compared_only_at_the_ages_both_have():
     new, old = date(2026, 11, 18), date(2026, 10, 21)
-    rows = rows_for("158.0", new, range(3), 30, 1000.0) + rows_for("157.0", old, range(31), 10, 1000.0)
-    rows += rows_for("140.0", date(2026, 1, 1), range(300, 305), 99, 1000.0)  # older still: ignored
-    (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
+    rows = ages_of("158.0", new, range(3), 30, 1000.0) + ages_of("157.0", old, range(31), 10, 1000.0)
+    rows += ages_of("140.0", date(2026, 1, 1), range(300, 305), 99, 1000.0)  # older still: ignored
+    (comparison,) = comparisons_of(rows)
     assert (comparison.channel, comparison.os, comparison.ages) == ("release", "Windows", (0, 2))
     assert comparison.latest == Side("158.0", new, 90, 3000.0)
     assert comparison.previous == Side("157.0", old, 30, 3000.0)
@@ -33,30 +38,39 @@ def test_releases_are_compared_only_at_the_ages_both_have(spark):
     assert comparison.verdict == "regression"
 
 
-def test_thin_samples_get_no_verdict_and_are_marked(spark):
+def test_thin_samples_get_no_verdict_and_are_marked():
     new, old = date(2026, 11, 19), date(2026, 11, 10)
-    rows = rows_for("158.0", new, range(2), 4, 100.0, "Linux") + rows_for("157.0", old, range(11), 1, 100.0, "Linux")
-    (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
+    rows = ages_of("158.0", new, range(2), 4, 100.0, "Linux") + ages_of("157.0", old, range(11), 1, 100.0, "Linux")
+    (comparison,) = comparisons_of(rows)
     assert comparison.verdict == "not enough data"
     assert "(small sample)" in format_report([comparison], AS_OF)
 
 
-def test_a_release_without_an_earlier_one_at_the_same_ages_says_so(spark):
-    rows = rows_for("158.0", date(2026, 11, 18), range(3), 30, 1000.0) + rows_for(
+def test_a_release_without_an_earlier_one_at_the_same_ages_says_so():
+    rows = ages_of("158.0", date(2026, 11, 18), range(3), 30, 1000.0) + ages_of(
         "157.0", date(2026, 9, 1), range(60, 80), 10, 1000.0
     )
-    (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
+    (comparison,) = comparisons_of(rows)
     assert comparison.previous is None
     assert comparison.verdict == "not enough data"
 
 
-def test_a_release_without_usage_is_never_the_newest_one(spark):
+def test_a_release_without_usage_is_never_the_newest_one():
     """Issue 24: one crash ping of a junk version, dated from its build id, took the verdicts over."""
     new, old = date(2026, 11, 18), date(2026, 10, 21)
-    rows = rows_for("158.0", new, range(3), 30, 1000.0, "Mac") + rows_for("157.0", old, range(31), 10, 1000.0, "Mac")
-    rows.append((AS_OF, "release", "Mac", "999.0", AS_OF, 0, 1, 0.0))  # a crash-only row, newest by date
-    (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
+    rows = ages_of("158.0", new, range(3), 30, 1000.0, "Mac") + ages_of("157.0", old, range(31), 10, 1000.0, "Mac")
+    rows.append(AgeRow("release", "Mac", "999.0", AS_OF, 0, 1, 0.0))  # a crash-only row, newest by date
+    (comparison,) = comparisons_of(rows)
     assert (comparison.latest.display_version, comparison.previous.display_version) == ("158.0", "157.0")
+
+
+def rows_for(version, released, ages, crashes, hours, os_name="Windows", channel="release"):
+    """The same as table rows (``crash_aggregates``' columns the comparison reads)."""
+    return [
+        (released + timedelta(days=a), channel, os_name, version, released, a, crashes, hours)
+        for a in ages
+        if released + timedelta(days=a) <= AS_OF
+    ]
 
 
 def test_later_submission_dates_are_left_out(spark):
@@ -113,14 +127,28 @@ def test_one_machine_crashing_over_and_over_does_not_make_a_release_crashier(spa
     assert robust.latest.crashes == poisson.latest.crashes == 120  # the counts do not change, the certainty does
 
 
-def test_crashes_spread_over_many_clients_keep_their_verdict(spark):
-    aggregates, sums = two_releases(spark, latest_from_one_machine=False)
-    (robust,) = compare_releases(aggregates, AS_OF, client_sums=sums)
+def with_sums(version, released, crashes, crash_sq, crash_hours, without_sums=()) -> list[AgeRow]:
+    """:func:`day_rows`' three days as rows by age with their client sums (none on the ages
+    in ``without_sums``)."""
+    return [
+        row._replace(rows_without_sums=1)
+        if row.release_age_days in without_sums
+        else row._replace(clients=200, hours_sq=200 * 25.0, crashes_sq=crash_sq, crashes_hours=crash_hours)
+        for row in ages_of(version, released, range(3), crashes, 1000.0, rows_without_sums=0)
+    ]
+
+
+def test_crashes_spread_over_many_clients_keep_their_verdict():
+    rows = with_sums("158.0", date(2026, 11, 18), 40, 40, 40 * 5.0) + with_sums(
+        "157.0", date(2026, 10, 21), 20, 20, 100.0
+    )
+    (robust,) = comparisons_of(rows)
     assert robust.verdict == "regression"
+    assert robust.method == "cluster-robust (clients), log scale"
 
 
-def test_days_without_client_sums_fall_back_to_poisson(spark):
-    aggregates, sums = two_releases(spark, latest_from_one_machine=True)
-    (comparison,) = compare_releases(aggregates, AS_OF, client_sums=sums.where("release_age_days > 0"))
+def test_days_without_client_sums_fall_back_to_poisson():
+    one_machine = with_sums("158.0", date(2026, 11, 18), 40, 40 * 40, 40 * 5.0, without_sums={0})
+    (comparison,) = comparisons_of(one_machine + with_sums("157.0", date(2026, 10, 21), 20, 20, 100.0))
     assert comparison.method == "exact Poisson"
     assert comparison.verdict == "regression"
