@@ -52,9 +52,10 @@ demo: setup
 	$(PY) -m jobs.demo --out $(DEMO_DIR)
 
 # The suite, then what it proved: pytest prints its 15 slowest tests and its total time,
-# coverage the lines and branches of lib/, jobs/ and airflow_dags/ it ran, in every process.
+# coverage the lines and branches of lib/, jobs/ and airflow_dags/ it ran, in every
+# process. `.venv/bin/python -m tests.suite_summary --modules` prints each module's seconds.
 test: jvm-archive browser
-	$(PY) -m pytest --cov --cov-report= $(PYTEST_ARGS)
+	$(PY) -m pytest --cov --cov-report= --junitxml=.suite.xml $(PYTEST_ARGS)
 	$(PY) -m tests.suite_summary
 
 lint: setup
@@ -74,4 +75,4 @@ screenshot: browser
 	$(PY) -m jobs.screenshot --pages $(DEMO_DIR)/warehouse/release_health --out docs/release-health.png
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.* .suite.xml
