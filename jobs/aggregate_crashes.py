@@ -73,6 +73,7 @@ from lib.transform.aggregate import (
     usage_measures,
 )
 from lib.transform.classify import checkpointed, classify, union_all
+from lib.warehouse.runs import RUN_ID, new_run_id, record_run
 from lib.warehouse.tables import replace_partition, table_spec
 
 JOB = "aggregate_crashes"
@@ -195,10 +196,13 @@ def _write(
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
-    """Write the tables for ``days``, one commit a table, dq_metrics last: a date's
-    dq_metrics commit says its run finished."""
+    """Write the tables for ``days``, one commit a table, each row stamped with the run's
+    id; then record in ``runs`` that the run wrote them all (lib.warehouse.runs): until
+    that commit, a date this run touched reads as half-written."""
+    run_id = new_run_id()
     commit_info = {
         "job": JOB,
+        "run_id": run_id,
         "submission_date": date_label(days),
         "code_version": code_version(),
         "raw": config.raw,
@@ -226,9 +230,8 @@ def _write(
     def writer(name: str) -> Callable[[], None]:
         def write() -> None:
             with progress.heartbeat(spark, f"writing {name}"):
-                replace_partition(
-                    spark, config.warehouse, table_spec(name), outputs[name], days, commit_info, bounds=bounds
-                )
+                rows = outputs[name].withColumn(RUN_ID, F.lit(run_id))
+                replace_partition(spark, config.warehouse, table_spec(name), rows, days, commit_info, bounds=bounds)
             stage = next(s for s in reversed(progress.stages) if s.what == f"writing {name}")
             progress(f"wrote {name} ({stage.spark_jobs} Spark jobs, {stage.seconds:.1f}s)")
 
@@ -239,6 +242,9 @@ def _write(
     # every other table is in.
     run_all({name: writer(name) for name in outputs if name != "dq_metrics"})
     writer("dq_metrics")()
+    with progress.heartbeat(spark, "recording the run"):
+        record_run(spark, config.warehouse, run_id, days, list(outputs), commit_info)
+    progress(f"recorded run {run_id} in runs: {len(outputs)} tables of {date_label(days)} written whole")
 
 
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:

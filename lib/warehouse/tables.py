@@ -37,6 +37,7 @@ TABLES = (
     "crash_reasons",
     "quarantine",
     "dq_metrics",
+    "runs",
     "dq_results",
     "release_comparisons",
     "reason_comparisons",
