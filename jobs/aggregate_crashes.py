@@ -16,7 +16,9 @@ sketches of active and crashing clients per channel, version and platform),
 used, with the reason), ``usage_parity`` (desktop's two usage sources side by side),
 ``crash_aggregates_hourly`` (the date's hours, rewritten from this parse: the night
 is the truth the hourly runs converge to) and ``dq_metrics`` (where every input line
-went).
+went). Every row carries the run's ``run_id``; once all eight are committed, a ninth
+table, ``runs``, records the run for each date: until then a killed run's dates read
+as half-written (``lib.warehouse.runs``), and the re-run repairs them.
 
 **Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
 version, display_version, major_version, build_id, os, os_version, architecture,

@@ -55,7 +55,7 @@ def killed_after(spark, raw, warehouse, monkeypatch, survivor):
 def pings_of(spark, warehouse, read=read_table) -> tuple[int, int]:
     """(ping_count summed in crash_aggregates, main pings aggregated per dq_metrics) of DAY."""
     pings = read(spark, str(warehouse), "crash_aggregates").where(F.col("submission_date") == DAY)
-    metrics = read(spark, str(warehouse), "dq_metrics").where((F.col("submission_date") == DAY))
+    metrics = read(spark, str(warehouse), "dq_metrics").where(F.col("submission_date") == DAY)
     return (
         pings.agg(F.coalesce(F.sum("ping_count"), F.lit(0))).first()[0],
         sum(r.aggregated for r in metrics.where(F.col("doc_type") == "main").collect()),

@@ -43,6 +43,7 @@ ROW = {
     "usage_hours": 0.0,
     "active_hours": 0.0,
     **{m: 0 for m in PING_MEASURES if m not in ("ping_count", "usage_seconds", "active_seconds")},
+    "run_id": None,  # stamped by the write (lib.warehouse.runs), not by a transform
 }
 
 
