@@ -71,6 +71,7 @@ from lib.transform.aggregate import (
     to_hourly_aggregates,
     to_ping_measures,
     to_quarantine,
+    to_subprocess_crashes,
     to_usage_parity,
     usage_measures,
 )
@@ -214,7 +215,9 @@ def _write(
     if len(days) < len(config.days):  # a date a critical check stopped is not written
         kept = F.col("submission_date").isin(*days)
         classified, lines, metrics = classified.where(kept), lines.where(kept), metrics.where(kept)
-    ping_measures = union_all([to_ping_measures(classified, d, config.limits) for d in DOC_TYPES])
+    # Desktop's subprocess crashes come from main pings whichever source gives the hours.
+    subprocesses = to_subprocess_crashes(classified, config.limits)
+    ping_measures = union_all([*(to_ping_measures(classified, d, config.limits) for d in DOC_TYPES), subprocesses])
     outputs = {
         "crash_aggregates": to_crash_aggregates(ping_measures),
         "crash_client_sums": to_client_sums(ping_measures),
