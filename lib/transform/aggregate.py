@@ -239,7 +239,11 @@ def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
     crashed = (CRASH_PING["main_crashes"](limits) + CRASH_PING["content_crashes"](limits)) > 0
 
     def sketch(rows: DataFrame, name: str) -> DataFrame:
-        return rows.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
+        # A sketch's bytes depend on the order its ids arrive in (a small one keeps them as a
+        # list, a large one its HIP estimate): each cell's ids reach it in one partition,
+        # sorted, so a re-run or a range writes the same bytes as the night.
+        ordered = rows.repartition(*CLIENT_COUNT_GRAIN).sortWithinPartitions(*CLIENT_COUNT_GRAIN, "client_id")
+        return ordered.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
 
     active = sketch(kept.where(F.col("doc_type").isin(*USAGE_DOC_TYPES)), "active_clients_sketch")
     crashing = sketch(kept.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & crashed), "crashing_clients_sketch")
