@@ -19,7 +19,10 @@ used, with the reason), ``usage_parity`` (desktop's two usage sources side by si
 ``crash_aggregates_hourly`` (the date's hours, rewritten from this parse: the night
 is the truth the hourly runs converge to), ``dq_metrics`` (where every input line
 went) and ``signature_first_seen`` (per channel and signature, the first date, version
-and build, rebuilt from the whole of ``crash_signatures`` after it is written).
+and build, rebuilt from the whole of ``crash_signatures`` after it is written). Every
+row of the partitioned tables carries the run's ``run_id``; once all are committed,
+one more table, ``runs``, records the run for each date: until then a killed run's
+dates read as half-written (``lib.warehouse.runs``), and the re-run repairs them.
 
 **Grain** of ``crash_aggregates``: one row per distinct (submission_date, channel,
 version, display_version, major_version, build_id, os, os_version, architecture,
@@ -74,6 +77,7 @@ from lib.transform.aggregate import (
     to_hourly_aggregates,
     to_ping_measures,
     to_quarantine,
+    to_subprocess_crashes,
     to_usage_parity,
     usage_measures,
 )
@@ -88,6 +92,7 @@ from lib.transform.signatures import (
     with_crashing_thread,
     with_signatures,
 )
+from lib.warehouse.runs import RUN_ID, new_run_id, record_run
 from lib.warehouse.tables import read_table, replace_partition, replace_table, table_spec
 
 JOB = "aggregate_crashes"
@@ -239,10 +244,13 @@ def _write(
     metrics: DataFrame,
     progress: Progress,
 ) -> None:
-    """Write the tables for ``days``, one commit a table, dq_metrics last: a date's
-    dq_metrics commit says its run finished."""
+    """Write the tables for ``days``, one commit a table, each row stamped with the run's
+    id; then record in ``runs`` that the run wrote them all (lib.warehouse.runs): until
+    that commit, a date this run touched reads as half-written."""
+    run_id = new_run_id()
     commit_info = {
         "job": JOB,
+        "run_id": run_id,
         "submission_date": date_label(days),
         "code_version": code_version(),
         "raw": config.raw,
@@ -252,7 +260,9 @@ def _write(
     if len(days) < len(config.days):  # a date a critical check stopped is not written
         kept = F.col("submission_date").isin(*days)
         classified, lines, metrics = classified.where(kept), lines.where(kept), metrics.where(kept)
-    ping_measures = union_all([to_ping_measures(classified, d, config.limits) for d in DOC_TYPES])
+    # Desktop's subprocess crashes come from main pings whichever source gives the hours.
+    subprocesses = to_subprocess_crashes(classified, config.limits)
+    ping_measures = union_all([*(to_ping_measures(classified, d, config.limits) for d in DOC_TYPES), subprocesses])
     outputs = {
         "crash_aggregates": to_crash_aggregates(ping_measures),
         "crash_client_sums": to_client_sums(ping_measures),
@@ -271,9 +281,8 @@ def _write(
     def writer(name: str) -> Callable[[], None]:
         def write() -> None:
             with progress.heartbeat(spark, f"writing {name}"):
-                replace_partition(
-                    spark, config.warehouse, table_spec(name), outputs[name], days, commit_info, bounds=bounds
-                )
+                rows = outputs[name].withColumn(RUN_ID, F.lit(run_id))
+                replace_partition(spark, config.warehouse, table_spec(name), rows, days, commit_info, bounds=bounds)
             stage = next(s for s in reversed(progress.stages) if s.what == f"writing {name}")
             progress(f"wrote {name} ({stage.spark_jobs} Spark jobs, {stage.seconds:.1f}s)")
 
@@ -290,6 +299,9 @@ def _write(
         replace_table(spark, config.warehouse, table_spec("signature_first_seen"), first_seen, commit_info)
     progress("wrote signature_first_seen")
     writer("dq_metrics")()
+    with progress.heartbeat(spark, "recording the run"):
+        record_run(spark, config.warehouse, run_id, days, list(outputs), commit_info)
+    progress(f"recorded run {run_id} in runs: {len(outputs)} tables of {date_label(days)} written whole")
 
 
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:

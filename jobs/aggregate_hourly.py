@@ -40,6 +40,7 @@ from lib.runtime.session import build_session
 from lib.transform.aggregate import to_hourly_aggregates
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, checkpointed, classify
 from lib.transform.hourly import to_counted_keys, without_counted
+from lib.warehouse.runs import require_whole
 from lib.warehouse.tables import append_once, delete_batch, read_table_if_exists, table_spec
 
 JOB = "aggregate_hourly"
@@ -129,7 +130,9 @@ def count_batch(
             F.lit(config.day).alias("submission_date"), F.lit(batch_id).cast("long").alias("batch_id"), "key"
         )
         append_once(spark, config.warehouse, table_spec("hourly_counted"), counted, config.day, app, batch_id, info)
-        rows = to_hourly_aggregates(classified, config.limits).withColumn("batch_id", F.lit(batch_id).cast("long"))
+        rows = to_hourly_aggregates(classified, config.limits).select(
+            "*", F.lit(batch_id).cast("long").alias("batch_id"), F.lit(None).cast("string").alias("run_id")
+        )  # a batch's rows are no night's: no run id
         append_once(
             spark, config.warehouse, table_spec("crash_aggregates_hourly"), rows, config.day, app, batch_id, info
         )
@@ -146,6 +149,7 @@ def count_batch(
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:
     progress = progress or Progress(JOB, config.day)
     batches: list[dict[str, int]] = []
+    require_whole(spark, config.warehouse, [config.day])  # a night killed half-way: its re-run comes first
     if night_has_run(spark, config):
         return f"{JOB} {config.day}: the night has run; its hourly rows are final; nothing read"
     for doc_type in DOC_TYPES:  # refuses a file Hadoop would misread (an upper-case .GZ), as the night does

@@ -38,6 +38,7 @@ from lib.contract.vocabulary import CRASH_MEASURES
 from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
 from lib.transform.classify import union_all
+from lib.warehouse.runs import require_whole
 from lib.warehouse.tables import read_table, read_table_if_exists, replace_partition, table_spec
 
 JOB = "compare_releases"
@@ -73,6 +74,7 @@ def command(argv: list[str]) -> str:
     spark = build_session(JOB)
     aggregates = read_table(spark, args.warehouse, "crash_aggregates")
     sums = read_table_if_exists(spark, args.warehouse, "crash_client_sums")
+    require_whole(spark, args.warehouse, args.days)  # aggregates, sums and sketches of one run per date
     if args.measure:
         reports = [
             format_report(compare_releases(aggregates, d, args.measure, sums, chosen), d, args.measure, chosen)

@@ -35,6 +35,7 @@ from lib.pages.release_day_page import render
 from lib.runtime.cli import Progress, hour_of_day, job_parser, main_wrapper, parse_args
 from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
+from lib.warehouse.runs import require_whole
 from lib.warehouse.storage import write_text
 from lib.warehouse.tables import ensure_table, read_table_if_exists, replace_partition, table_spec
 
@@ -183,6 +184,8 @@ def _alert(config: Config, d: ReleaseDay) -> dict:
 
 def run(spark: SparkSession, config: Config, progress: Progress | None = None) -> str:
     progress = progress or Progress(JOB, f"{config.day} {config.hour:02d}:00")
+    # Its own date only: the look-back's earlier dates are read from one table, whole in itself.
+    require_whole(spark, config.warehouse, [config.day])
     calendar = read_calendar(spark, config.releases)
     rows = hourly_rows(spark, config)
     days = release_days(rows, config.as_of, calendar.dates)

@@ -28,6 +28,7 @@ from lib.pages.health import night_health
 from lib.pages.health_page import render
 from lib.runtime.cli import NIGHTLY, Progress, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
+from lib.warehouse.runs import require_whole
 from lib.warehouse.storage import write_bytes, write_text
 
 JOB = "release_health"
@@ -55,6 +56,7 @@ def command(argv: list[str]) -> str:
     spark = build_session(JOB)
     progress = Progress(JOB, args.date)
     channels = (args.channel,) if args.channel else REPORTED_CHANNELS
+    require_whole(spark, args.warehouse, [args.date])
     health = night_health(spark, args.warehouse, args.date, channels, args.denominator)
     progress(f"read the tables: {sum(len(c.platforms) for c in health.channels)} channel platforms")
     folder = health_folder(args.warehouse, args.date, args.out)

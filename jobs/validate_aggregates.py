@@ -41,6 +41,7 @@ from lib.quality.publish import CriticalChecksFailed, publish
 from lib.quality.runner import CheckResult, run_checks
 from lib.runtime.cli import RANGED, Progress, date_label, job_parser, main_wrapper, parse_args
 from lib.runtime.session import build_session
+from lib.warehouse.runs import require_whole
 from lib.warehouse.tables import read_table, read_table_if_exists
 
 JOB = "validate_aggregates"
@@ -49,6 +50,7 @@ JOB = "validate_aggregates"
 def run(spark: SparkSession, day: date, warehouse: str, reports: str | None = None) -> str:
     """Check one day of crash_aggregates; returns the summary, raises CriticalChecksFailed."""
     progress = Progress(JOB, day)
+    require_whole(spark, warehouse, [day])  # its reconciliation with dq_metrics needs one run's tables
     metrics = (
         read_table(spark, warehouse, "dq_metrics")
         .where((F.col("submission_date") == F.lit(day)) & F.col("doc_type").isin(*USAGE_DOC_TYPES))

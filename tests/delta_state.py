@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from delta.tables import DeltaTable
 
+from lib.warehouse.runs import RUN_ID
 from lib.warehouse.tables import TABLES, read_table, table_exists, table_spec
 
 
@@ -12,9 +13,11 @@ def tables_in(spark, warehouse) -> list[str]:
 
 
 def snapshot(spark, warehouse) -> dict[str, list[tuple]]:
-    """Every row of every table there, sorted: equal snapshots mean equal tables."""
+    """Every row of every table there but its run id, sorted: equal snapshots mean equal
+    tables. The run id (lib.warehouse.runs) is the one value a re-run changes, like Delta's
+    history: it names the run, and a date whole in two warehouses is whole by different runs."""
     return {
-        name: sorted(map(tuple, read_table(spark, str(warehouse), name).collect()), key=repr)
+        name: sorted(map(tuple, read_table(spark, str(warehouse), name).drop(RUN_ID).collect()), key=repr)
         for name in tables_in(spark, warehouse)
     }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from functools import reduce
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -22,6 +23,7 @@ from lib.contract.vocabulary import (
     CRASH_REASON_DIMENSIONS,
     DESKTOP,
     DESKTOP_USAGE_SOURCES,
+    HISTOGRAM_MEASURES,
     SECONDS_PER_HOUR,
     TIME_UNIT_SECONDS,
     USAGE_DOC_TYPES,
@@ -151,18 +153,36 @@ def to_ping_measures(
     """Aggregated pings of one doc type: the dimensions, what each ping adds to each
     measure, and ``_client``, the client the ping came from (a ping without a client id
     is a client of its own), for :func:`to_client_sums`."""
-    own = PER_PING[doc_type]
+    pings = _of(classified, doc_type).where(F.col("disposition") == AGGREGATED)
+    return _measures_of(pings, doc_type, PER_PING[doc_type], limits, dimensions)
+
+
+def _measures_of(
+    pings: DataFrame,
+    doc_type: str,
+    own: dict[str, Callable[[Limits], Column]],
+    limits: Limits,
+    dimensions: tuple[str, ...],
+) -> DataFrame:
     own_key = F.concat_ws(":", F.lit(doc_type), "source_file", F.col("line_hash").cast("string"))
-    return (
-        _of(classified, doc_type)
-        .where(F.col("disposition") == AGGREGATED)
-        .select(
-            *dimensions,
-            *ATTRIBUTES,
-            *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
-            F.coalesce("client_id", own_key).alias(CLIENT_KEY),
-        )
+    return pings.select(
+        *dimensions,
+        *ATTRIBUTES,
+        *[(own[m](limits) if m in own else F.lit(0)).cast("long").alias(m) for m in PING_MEASURES],
+        F.coalesce("client_id", own_key).alias(CLIENT_KEY),
     )
+
+
+def to_subprocess_crashes(classified: DataFrame, limits: Limits) -> DataFrame:
+    """The subprocess crashes (gpu_crashes ... utility_crashes) of desktop main pings whose
+    hours the run does not count (``--desktop-usage glean``), as ping measures with no
+    ping, hour or other crash: only the main ping carries those crashes, so they count
+    whichever source gives the hours. A ping without one adds nothing and is left out;
+    with the main pings' hours counted (the default), this is empty."""
+    other_source = _of(classified, "main").where(F.col("exclusion") == OTHER_USAGE_SOURCE)
+    own = {m: MAIN_PING[m] for m in HISTOGRAM_MEASURES}
+    crashed = reduce(Column.__or__, [own[m](limits) > 0 for m in HISTOGRAM_MEASURES])
+    return _measures_of(other_source.where(crashed), "main", own, limits, DIMENSIONS)
 
 
 def to_crash_aggregates(ping_measures: DataFrame) -> DataFrame:
@@ -219,7 +239,11 @@ def to_client_counts(classified: DataFrame, limits: Limits) -> DataFrame:
     crashed = (CRASH_PING["main_crashes"](limits) + CRASH_PING["content_crashes"](limits)) > 0
 
     def sketch(rows: DataFrame, name: str) -> DataFrame:
-        return rows.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
+        # A sketch's bytes depend on the order its ids arrive in (a small one keeps them as a
+        # list, a large one its HIP estimate): each cell's ids reach it in one partition,
+        # sorted, so a re-run or a range writes the same bytes as the night.
+        ordered = rows.repartition(*CLIENT_COUNT_GRAIN).sortWithinPartitions(*CLIENT_COUNT_GRAIN, "client_id")
+        return ordered.groupBy(*CLIENT_COUNT_GRAIN).agg(F.hll_sketch_agg("client_id", HLL_LG_CONFIG_K).alias(name))
 
     active = sketch(kept.where(F.col("doc_type").isin(*USAGE_DOC_TYPES)), "active_clients_sketch")
     crashing = sketch(kept.where(F.col("doc_type").isin(*CRASH_DOC_TYPES) & crashed), "crashing_clients_sketch")

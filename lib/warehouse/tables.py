@@ -39,6 +39,7 @@ TABLES = (
     "signature_first_seen",
     "quarantine",
     "dq_metrics",
+    "runs",
     "dq_results",
     "release_comparisons",
     "reason_comparisons",
@@ -235,12 +236,20 @@ def ensure_table(
     raise AssertionError("unreachable")
 
 
+# Columns a write stamps on the rows, not the transforms that make them: null unless given
+# (lib.warehouse.runs: a night's rows carry its run id, an hourly batch's none).
+STAMPS = ("run_id",)
+
+
 def conform(rows: DataFrame, spec: TableSpec) -> DataFrame:
-    """The table's columns, in its order and types; an error if one is missing."""
-    missing = set(spec.column_names) - set(rows.columns)
+    """The table's columns, in its order and types; an error if one is missing (a stamp
+    missing is null)."""
+    missing = set(spec.column_names) - set(rows.columns) - set(STAMPS)
     if missing:
         raise ValueError(f"{spec.name}: rows lack columns {sorted(missing)}")
-    return rows.select(*[F.col(c.name).cast(c.type).alias(c.name) for c in spec.columns])
+    return rows.select(
+        *[(F.col(c.name) if c.name in rows.columns else F.lit(None)).cast(c.type).alias(c.name) for c in spec.columns]
+    )
 
 
 def replace_partition(

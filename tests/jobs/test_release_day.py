@@ -141,7 +141,7 @@ def _simulated_table(spark, warehouse, ratio: float, seed: int):
     def row(at: datetime, version: str, usage: float, crashes: int, crashes_sq: int) -> tuple:
         values = {
             **{"submission_date": at.date(), "submission_hour": at.hour, "channel": "release", "os": "Mac"},
-            **{"display_version": version, "batch_id": None, "ping_count": 1, "clients": 1},
+            **{"display_version": version, "batch_id": None, "run_id": None, "ping_count": 1, "clients": 1},
             **{"usage_hours": usage, "active_hours": usage, "main_crashes": crashes, "main_crashes_sq": crashes_sq},
         }
         return tuple(values.get(c.name, 0) for c in spec.columns)

@@ -19,7 +19,7 @@ from tests.conftest import REPO
 
 
 def test_the_aggregate_table_has_one_column_per_declared_measure_in_order():
-    names = table_spec("crash_aggregates").column_names
+    names = [n for n in table_spec("crash_aggregates").column_names if n != "run_id"]  # the write's stamp
     assert names[-len(CRASH_MEASURES) :] == list(CRASH_MEASURES)
     assert names[-len(CRASH_MEASURES) - 3 : -len(CRASH_MEASURES)] == ["ping_count", "usage_hours", "active_hours"]
 

@@ -107,7 +107,7 @@ def test_a_table_of_an_older_schema_version_gains_the_new_columns_in_place(spark
 
     # Version 1: no crash classes (added by version 2), no active_hours, and release dates
     # never null (version 3 adds active_hours after usage_hours and lets Android's be null).
-    new = {*CRASH_CLASS_MEASURES, "active_hours"}
+    new = {*CRASH_CLASS_MEASURES, "active_hours", "run_id"}  # run_id: version 4
     dated = {"release_date", "release_age_days", "release_date_source"}
     version_1 = replace(
         SPEC,
