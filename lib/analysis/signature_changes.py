@@ -83,14 +83,18 @@ class Release:
 
     version: str  # release_comparisons' latest_version (a display version)
     released: date | None
+    # Whether its version alone names it: not on nightly, whose builds share one version
+    # (there a signature first seen in last month's build has the newest build's version).
+    by_version: bool = True
 
 
 def first_seen_in(seen: FirstSeen | None, release: Release) -> bool:
-    """Whether a signature was first seen in ``release``: its first version is the release's,
-    or its first date is on or after the release's date. Unknown: not first seen there."""
+    """Whether a signature was first seen in ``release``: its first version is the release's
+    (where versions tell releases apart), or its first date is on or after the release's
+    date. Unknown: not first seen there."""
     if seen is None:
         return False
-    return seen.first_version == release.version or (
+    return (release.by_version and seen.first_version == release.version) or (
         release.released is not None and seen.first_date >= release.released
     )
 

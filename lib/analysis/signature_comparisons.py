@@ -110,7 +110,7 @@ def signature_comparisons(
         if process is None or key not in sums or not v["latest_hours"] or not v["previous_hours"]:
             continue
         days = release_dates(v, released)
-        newest = Release(v["latest_version"], days[0])
+        newest = Release(v["latest_version"], days[0], by_version=v["latest_version"] != v["previous_version"])
         changes = signature_changes(
             sums[key].get("latest", {}),
             sums[key].get("previous", {}),

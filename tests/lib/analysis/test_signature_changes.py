@@ -77,6 +77,10 @@ def test_first_seen_is_the_release_by_version_or_by_a_date_on_or_after_its_relea
     assert not first_seen_in(FirstSeen(date(2026, 11, 16), "157.0.2"), NEWEST)
     assert not first_seen_in(None, NEWEST)
     assert not first_seen_in(FirstSeen(date(2026, 11, 16), "157.0.2"), Release("158.0", None))
+    # Nightly's builds share a version: only the date tells a signature of last month's build.
+    nightly = Release("160.0a1", date(2026, 11, 19), by_version=False)
+    assert not first_seen_in(FirstSeen(date(2026, 10, 20), "160.0a1"), nightly)
+    assert first_seen_in(FirstSeen(date(2026, 11, 19), "160.0a1"), nightly)
 
 
 def test_gone_is_shrunk_and_under_the_minimum_is_grown_not_new():
