@@ -101,7 +101,8 @@ def alert_release_managers(day: str, warehouse: str, out: str | None = None) -> 
         )
     from lib.pages.emails import regressions_email
 
-    body = regressions_email(day, lines, summary["page"])
+    # Summaries written before signatures have none: the lines alone.
+    body = regressions_email(day, lines, summary["page"], summary.get("regression_signatures", []))
     platforms = sorted({line.split(",")[0] for line in lines})
     with tempfile.TemporaryDirectory(prefix="crash_rates_health_") as local:
         files = _attach(f"{folder}/{HEALTH_PAGE}", Path(local) / health_attachment_name(night))

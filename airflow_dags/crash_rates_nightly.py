@@ -57,7 +57,8 @@ it goes to `crash_rates_release_managers`, with the verdict lines and the page.
 **Configuration** (Airflow Variables and connections, nothing in code):
 `crash_rates_raw`, `crash_rates_warehouse`, `crash_rates_releases`,
 `crash_rates_alert_to`, `crash_rates_release_managers`; optional `crash_rates_crash_sources` (`glean`, `legacy` or
-`both`), `crash_rates_desktop_usage` (`main` or `glean`), `crash_rates_spark_mode` (`submit` or
+`both`), `crash_rates_desktop_usage` (`main` or `glean`), `crash_rates_symbols` (a Breakpad symbol
+store, folder or `s3a://` prefix, for crash_signatures' `--symbols`), `crash_rates_spark_mode` (`submit` or
 `in_process`), `crash_rates_spark_packages`, `crash_rates_spark_jars`, `crash_rates_spark_conf` (JSON);
 connections `spark_default` and `smtp_default`. See the README's deployment section.
 """
@@ -82,6 +83,8 @@ WAREHOUSE = "{{ var.value.crash_rates_warehouse }}"
 RELEASES = "{{ var.value.crash_rates_releases }}"
 CRASH_SOURCES = "{{ var.value.get('crash_rates_crash_sources', '" + DEFAULT_CRASH_SOURCES + "') }}"
 DESKTOP_USAGE = "{{ var.value.get('crash_rates_desktop_usage', '" + DEFAULT_DESKTOP_USAGE + "') }}"
+# A Breakpad symbol store for crash_signatures' function names; empty (unset): signatures without symbols.
+SYMBOLS = "{{ var.value.get('crash_rates_symbols', '') }}"
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "crash-rates",
@@ -133,6 +136,7 @@ with DAG(
         application_args=[
             *("--date", day, "--raw", RAW, "--warehouse", WAREHOUSE, "--releases", RELEASES),
             *("--desktop-usage", DESKTOP_USAGE),
+            *("--symbols", SYMBOLS),
         ],
         execution_timeout=timedelta(hours=2),
     )

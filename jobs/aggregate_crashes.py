@@ -139,13 +139,15 @@ def read_config(argv: list[str]) -> Config:
     parser.add_argument(
         "--symbols",
         help="Breakpad symbol store (folder or s3a:// prefix, <debug_file>/<debug_id>/<name>.sym) "
-        "that names the frames of crash_signatures; without it, signatures use modules and offsets",
+        "that names the frames of crash_signatures; without it (or empty, as the DAG passes an unset "
+        "Variable), signatures use modules and offsets",
     )
     args = parse_args(parser, argv)
     first, last = args.days[0], args.days[-1]
     until = last if last != first else None
+    symbols = args.symbols or None  # the DAG passes an unset Variable as ""
     return Config(
-        first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, until, args.symbols
+        first, args.raw, args.warehouse, args.releases, args.limits, args.reports, args.raw_checks, until, symbols
     )
 
 

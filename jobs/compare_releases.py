@@ -10,8 +10,12 @@ where the client sums cover the rows), the ratio with its interval, the method a
 verdict (thresholds in ``schemas/verdicts.yaml``); beside them, the night's rows of
 ``<warehouse>/reason_comparisons``: each main- and content-crash verdict split by
 crash reason (``crash_reasons``), with the difference of the rates and its interval,
-the share of the change and a flag (``lib.analysis.reasons``); **prints** the verdicts
-and, for each regression, the reasons that drove it. With ``--measure``, prints the
+the share of the change and a flag (``lib.analysis.reasons``), and of
+``<warehouse>/signature_comparisons``: the same split by crash signature
+(``crash_signatures``, cluster-robust from each signature's client sums, ``new`` only
+when ``signature_first_seen`` places it in the newest release;
+``lib.analysis.signature_changes``); **prints** the verdicts and, for each regression,
+the reasons and signatures that drove it. With ``--measure``, prints the
 classic text report of that measure instead and writes nothing. ``--denominator``
 (``usage``, the default, or ``active``) says which rates it prints and splits by reason. A night without
 crash_aggregates rows of its own is refused, never published with older numbers.
@@ -23,7 +27,7 @@ crash_aggregates rows of its own is refused, never published with older numbers.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 
 from pyspark.sql import DataFrame, Row, SparkSession
@@ -32,6 +36,7 @@ from pyspark.sql import functions as F
 from lib.analysis.compare import DENOMINATORS, compare_releases, format_report
 from lib.analysis.reason_comparisons import format_drivers, reason_comparisons
 from lib.analysis.release_comparisons import CLIENTS, format_rows, release_comparisons
+from lib.analysis.signature_comparisons import format_signatures, signature_comparisons
 from lib.contract.deploy import code_version
 from lib.contract.errors import JobError
 from lib.contract.vocabulary import CRASH_MEASURES
@@ -95,25 +100,27 @@ def command(argv: list[str]) -> str:
     written = [r for r in every if r.denominator in (chosen.name, CLIENTS)]
     regressions = sum(r.verdict == "regression" for r in written)
     progress(f"wrote {len(every)} rows of release_comparisons, {regressions} regression(s) per {chosen.name} hour")
-    drivers = _write_reasons(spark, args.warehouse, aggregates, [r.asDict() for r in written], days, commit_info)
+    verdicts = [r.asDict() for r in written]
+    released = _release_dates(aggregates, days)
+    drivers = _write_reasons(spark, args.warehouse, released, verdicts, days, commit_info)
     progress(f"wrote {len(drivers)} rows of reason_comparisons, {sum(d.flag == 'new' for d in drivers)} new reason(s)")
-    shown = format_rows(written) + "\n" + format_drivers(written, drivers) if len(days) == 1 else ""
+    signed = _write_signatures(spark, args.warehouse, released, verdicts, days, commit_info)
+    new_signatures = sum(d.flag == "new" for d in signed)
+    progress(f"wrote {len(signed)} rows of signature_comparisons, {new_signatures} new signature(s)")
+    shown = (
+        format_rows(written) + "\n" + format_drivers(written, drivers) + format_signatures(written, signed)
+        if len(days) == 1
+        else ""
+    )
     return shown + f"{JOB} {label}: {len(written)} comparisons, {regressions} regression(s)"
 
 
-def _write_reasons(
-    spark: SparkSession,
-    warehouse: str,
-    aggregates: DataFrame,
-    verdicts: list[dict],
-    days: Sequence[date],
-    commit_info: dict,
-) -> list[Row]:
-    """Each verdict split by crash reason (table ``reason_comparisons``), in one commit."""
-    reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
-    if reasons is None:
-        return []
-    # Each release's date as the night knew it (a date from the build id can move later).
+Released = Callable[[date], dict[tuple[str, str], date]]
+
+
+def _release_dates(aggregates: DataFrame, days: Sequence[date]) -> Released:
+    """Each (channel, display_version)'s release date as a night knew it (a date from the
+    build id can move later), for every night of ``days`` from one query."""
     known = aggregates.where(F.col("submission_date") <= F.lit(days[-1]))
     by_night = (
         known.groupBy("channel", "display_version", "submission_date")
@@ -129,13 +136,59 @@ def _write_reasons(
                 dates[key] = min(dates.get(key, r.release_date), r.release_date)
         return dates
 
+    return released
+
+
+def _write_reasons(
+    spark: SparkSession,
+    warehouse: str,
+    released: Released,
+    verdicts: list[dict],
+    days: Sequence[date],
+    commit_info: dict,
+) -> list[Row]:
+    """Each verdict split by crash reason (table ``reason_comparisons``), in one commit."""
+    reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
+    if reasons is None:
+        return []
     rows = union_all(
         [
             reason_comparisons(spark, reasons, [v for v in verdicts if v["submission_date"] == day], released(day), day)
             for day in days
         ]
-    ).persist()
-    replace_partition(spark, warehouse, table_spec("reason_comparisons"), rows, days, commit_info)
+    )
+    return _written(spark, warehouse, "reason_comparisons", rows, days, commit_info)
+
+
+def _write_signatures(
+    spark: SparkSession,
+    warehouse: str,
+    released: Released,
+    verdicts: list[dict],
+    days: Sequence[date],
+    commit_info: dict,
+) -> list[Row]:
+    """Each verdict split by crash signature (table ``signature_comparisons``), in one commit."""
+    signatures = read_table_if_exists(spark, warehouse, "crash_signatures")
+    if signatures is None:
+        return []
+    first_seen = read_table_if_exists(spark, warehouse, "signature_first_seen")
+    rows = union_all(
+        [
+            signature_comparisons(
+                spark, signatures, first_seen, [v for v in verdicts if v["submission_date"] == day], released(day), day
+            )
+            for day in days
+        ]
+    )
+    return _written(spark, warehouse, "signature_comparisons", rows, days, commit_info)
+
+
+def _written(
+    spark: SparkSession, warehouse: str, name: str, rows: DataFrame, days: Sequence[date], commit_info: dict
+) -> list[Row]:
+    rows = rows.persist()
+    replace_partition(spark, warehouse, table_spec(name), rows, days, commit_info)
     written = rows.collect()
     rows.unpersist()
     return written

@@ -64,7 +64,12 @@ def command(argv: list[str]) -> str:
     progress(f"rendered {len(page.pngs)} charts")
     for name, png in page.pngs.items():
         write_bytes(spark, f"{folder}/{name}", png)
-    summary = {"night": args.date.isoformat(), "page": f"{folder}/{HEALTH_PAGE}", "regressions": page.regressions}
+    summary = {
+        "night": args.date.isoformat(),
+        "page": f"{folder}/{HEALTH_PAGE}",
+        "regressions": page.regressions,
+        "regression_signatures": page.regression_signatures,
+    }
     write_text(spark, f"{folder}/{HEALTH_SUMMARY}", json.dumps(summary | {"notes": page.notes}, indent=2))
     # The page last: where it exists, its charts and summary do too.
     write_text(spark, f"{folder}/{HEALTH_PAGE}", page.html)

@@ -16,6 +16,12 @@ def facts_email(lead: str, facts: Mapping[str, object]) -> str:
     return TEMPLATES.get_template("email_facts.html.j2").render(lead=lead, facts=dict(facts))
 
 
-def regressions_email(day: str, lines: Sequence[str], page: str) -> str:
-    """The night's regression verdicts, one per line, and where the page is."""
-    return TEMPLATES.get_template("email_regressions.html.j2").render(day=day, lines=list(lines), page=page)
+def regressions_email(
+    day: str, lines: Sequence[str], page: str, signatures: Sequence[Sequence[Mapping[str, object]]] = ()
+) -> str:
+    """The night's regression verdicts, one per line, each led by its signatures (``signatures``,
+    per line: signature, text and the ``crash_stats`` and ``bugzilla`` links, as
+    :func:`lib.analysis.signature_comparisons.signature_items` makes them), and where the page is."""
+    led = [list(signatures[i]) if i < len(signatures) else [] for i in range(len(lines))]
+    regressions = [{"line": line, "signatures": signed} for line, signed in zip(lines, led, strict=True)]
+    return TEMPLATES.get_template("email_regressions.html.j2").render(day=day, regressions=regressions, page=page)

@@ -15,6 +15,7 @@ plain records, because a page shows hundreds of numbers, not millions:
 * the night's rows of ``release_comparisons``;
 * the top crash reasons of the newest release against the previous one over the
   release ages compared (``crash_reasons``; nightly's builds told apart by their dates);
+* the signatures that drove each verdict (``signature_comparisons``), with their links;
 * the night's data-quality checks that failed or warned (``dq_results``).
 """
 
@@ -61,6 +62,7 @@ class PlatformHealth:
     drivers: list[dict] = field(default_factory=list)  # reason_comparisons rows: what drove each verdict
     # The same crash verdicts per 1,000 hours of the other denominator (active or usage hours).
     other_verdicts: list[dict] = field(default_factory=list)
+    signatures: list[dict] = field(default_factory=list)  # signature_comparisons rows: the same, by signature
 
 
 @dataclass
@@ -207,6 +209,12 @@ def _denominator_of(verdict: dict) -> str:
     return verdict.get("denominator") or "usage"
 
 
+def _night_rows(spark: SparkSession, warehouse: str, name: str, night: date) -> list[dict]:
+    """The night's rows of table ``name`` as plain records; none where the table is not there yet."""
+    table = read_table_if_exists(spark, warehouse, name)
+    return [r.asDict() for r in table.where(F.col("submission_date") == F.lit(night)).collect()] if table else []
+
+
 def night_health(
     spark: SparkSession, warehouse: str, night: date, channels: tuple[str, ...], denominator: str = "usage"
 ) -> NightHealth:
@@ -227,12 +235,8 @@ def night_health(
     other_rows = [v for v in every_verdict if _denominator_of(v) not in shown]
     counts = read_table_if_exists(spark, warehouse, "client_counts")
     reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
-    by_reason = read_table_if_exists(spark, warehouse, "reason_comparisons")
-    driver_rows = (
-        [r.asDict() for r in by_reason.where(F.col("submission_date") == F.lit(night)).collect()]
-        if by_reason is not None
-        else []
-    )
+    driver_rows = _night_rows(spark, warehouse, "reason_comparisons", night)
+    signature_rows = _night_rows(spark, warehouse, "signature_comparisons", night)
     first_release: dict[tuple[str, str], date] = {}
     for r in by_measure["main_crashes"]:
         key = (r.channel, r.display_version)
@@ -265,6 +269,7 @@ def night_health(
                 top.get(os_name, []),
                 [d for d in driver_rows if (d["channel"], d["os"]) == (channel, os_name)],
                 [v for v in other_rows if (v["channel"], v["os"]) == (channel, os_name)],
+                [d for d in signature_rows if (d["channel"], d["os"]) == (channel, os_name)],
             )
             for os_name in sorted(rates)
         ]

@@ -14,6 +14,7 @@ from datetime import date
 
 from lib.analysis.compare import REGRESSION, thresholds
 from lib.analysis.reason_comparisons import driver_text, top_drivers
+from lib.analysis.signature_comparisons import signature_items, signature_text, top_signatures
 from lib.pages import charts
 from lib.pages.health import ChannelHealth, NightHealth, PlatformHealth
 from lib.pages.templates import TEMPLATES
@@ -31,6 +32,8 @@ class Page:
     html: str
     pngs: dict[str, bytes]  # file name -> PNG, to write beside the page
     regressions: list[str]  # one line per regression verdict, for the alert
+    # Per regression (same order), its leading signatures: signature, flag, text and both links.
+    regression_signatures: list[list[dict]]
     notes: list[str]  # every note on the page (night, channel, platform), as text
 
 
@@ -151,19 +154,34 @@ def _channel_notes(channel: ChannelHealth, night: date) -> list[tuple[str, str]]
     ]
 
 
+def _regression_verdicts(health: NightHealth) -> list[tuple[PlatformHealth, dict]]:
+    return [
+        (platform, v)
+        for channel in health.channels
+        for platform in channel.platforms
+        for v in platform.verdicts
+        if v["verdict"] == REGRESSION
+    ]
+
+
 def regressions(health: NightHealth) -> list[str]:
-    """The night's regression verdicts, one line each, with the crash reasons that drove it
-    (the top three of ``reason_comparisons``, new ones first)."""
+    """The night's regression verdicts, one line each, led by the signatures that drove it
+    (the top three of ``signature_comparisons``, new ones first), then by the crash reasons
+    (the top three of ``reason_comparisons``)."""
     lines = []
-    for channel in health.channels:
-        for platform in channel.platforms:
-            for v in platform.verdicts:
-                if v["verdict"] != REGRESSION:
-                    continue
-                top = top_drivers(platform.drivers, v)
-                driven = f" Driven by: {'; '.join(driver_text(d) for d in top)}." if top else ""
-                lines.append(verdict_line(v) + driven)
+    for platform, v in _regression_verdicts(health):
+        signed = top_signatures(platform.signatures, v)
+        led = f" Signatures: {'; '.join(signature_text(d) for d in signed)}." if signed else ""
+        top = top_drivers(platform.drivers, v)
+        driven = f" Driven by: {'; '.join(driver_text(d) for d in top)}." if top else ""
+        lines.append(verdict_line(v) + led + driven)
     return lines
+
+
+def regression_signatures(health: NightHealth) -> list[list[dict]]:
+    """Per line of :func:`regressions`, its signatures as plain values for the email: signature,
+    flag, text and the Crash Stats and Bugzilla links (``signature_items``)."""
+    return [signature_items(top_signatures(platform.signatures, v)) for platform, v in _regression_verdicts(health)]
 
 
 def _page_notes(health: NightHealth, regression_lines: list[str]) -> list[tuple[str, str]]:
@@ -228,6 +246,35 @@ def _verdict_rows(rows: list[dict]) -> list[dict]:
         }
         for r in rows
     ]
+
+
+def _signatures(platform: PlatformHealth) -> list[dict]:
+    """Before each regression's reasons, the signatures that drove it (new ones first, then by
+    share of the change), each with both rates, the difference, its interval and its links."""
+    sections = []
+    for v in platform.verdicts:
+        top = top_signatures(platform.signatures, v, count=8) if v["verdict"] == REGRESSION else []
+        if not top:
+            continue
+        rows = [
+            item
+            | {
+                "first_seen": f"{d['first_date']} ({d['first_version']})" if d["first_date"] else "-",
+                "latest_crashes": f"{d['latest_crashes']:,}",
+                "previous_crashes": f"{d['previous_crashes']:,}",
+                "latest_clients": f"{d['latest_clients']:,}",
+                "previous_clients": f"{d['previous_clients']:,}",
+                "latest_rate": f"{d['latest_rate']:.2f}",
+                "previous_rate": f"{d['previous_rate']:.2f}",
+                "difference": f"{d['difference']:+.2f}",
+                "difference_low": f"{d['difference_low']:+.2f}",
+                "difference_high": f"{d['difference_high']:+.2f}",
+                "share": _num(d["share_of_change"], ".0%"),
+            }
+            for d, item in zip(top, signature_items(top), strict=True)
+        ]
+        sections.append({"measure": v["measure"], "measure_words": v["measure"].replace("_", " "), "rows": rows})
+    return sections
 
 
 def _drivers(platform_drivers: list[dict], verdicts: list[dict], slug: str, drawn: _Charts) -> list[dict]:
@@ -339,6 +386,7 @@ def _platform(channel: ChannelHealth, platform: PlatformHealth, drawn: _Charts, 
         "os": platform.os,
         "notes": shown,
         "verdicts": _verdict_rows(platform.verdicts),
+        "signatures": _signatures(platform),
         "drivers": _drivers(platform.drivers, platform.verdicts, slug, drawn),
         "figures": _figures(channel, platform, slug, drawn),
         "reasons": [
@@ -388,4 +436,10 @@ def render(health: NightHealth, report_link: str) -> Page:
         min_hours=f"{limits.min_hours:,.0f}",
         min_clients=limits.min_clients,
     )
-    return Page(page, drawn.pngs, regression_lines, [text for _, text in notes + section_notes])
+    return Page(
+        page,
+        drawn.pngs,
+        regression_lines,
+        regression_signatures(health),
+        [text for _, text in notes + section_notes],
+    )

@@ -104,6 +104,26 @@ GLEAN_OS = {"Windows_NT": "Windows", "Darwin": "Darwin", "Linux": "Linux", ANDRO
 CRASH_FORMATS = ("legacy", "both", "glean")
 # The crash reason a regression adds (see Generator.regression_factor): a GPU driver's module.
 PLANTED_MODULE = "AppleGPUDriverPlanted.bundle"
+# Its crash signature: the crashing thread's frames are in that module alone, which has no
+# symbols, so siggen names the crash by the module (a signature no release had before).
+PLANTED_SIGNATURE = PLANTED_MODULE
+# Firefox for Android's crashes in the Android runtime (libart.so) are Java exceptions: their
+# Glean crash pings carry crash.java_exception, and siggen signs them from it.
+JAVA_MODULE = "libart.so"
+JAVA_EXCEPTION = {
+    "throwables": [
+        {
+            "type_name": "java.lang.IllegalStateException",
+            "message": "Fragment not attached to an activity.",
+            "stack": [
+                {"class_name": "org.mozilla.fenix.browser.BrowserFragment", "method_name": "onResume",
+                 "file": "BrowserFragment.kt", "line": 212},
+                {"class_name": "androidx.fragment.app.Fragment", "method_name": "performResume",
+                 "file": "Fragment.java", "line": 3180},
+            ],
+        }
+    ]
+}  # fmt: skip
 UNHASHED_SHARE = 0.1  # crashes without a minidump hash: sent in one format only
 REPORTER_UPDATED_SHARE = 0.1  # Glean crashes reported by a newer build than the one that crashed
 GPU_PING_SHARE = 0.5  # gpu crashes that also send a crash ping (counted in no column)
@@ -882,6 +902,8 @@ class Generator:
             metrics["quantity"] = {"memory.oom_allocation_size": 1048576}
         if crash.shutdown_hang:
             metrics["object"]["crash.async_shutdown_timeout"] = {"phase": "profile-before-change"}
+        if android and crash.modules[crash.crashing_module_index] == JAVA_MODULE:
+            metrics["object"]["crash.java_exception"] = JAVA_EXCEPTION  # no draw: every other stream unchanged
         return {
             "$schema": "moz://mozilla.org/schemas/glean/ping/1",
             "client_info": _client_info(client, reporter),

@@ -43,6 +43,7 @@ TABLES = (
     "dq_results",
     "release_comparisons",
     "reason_comparisons",
+    "signature_comparisons",
     "usage_parity",
     "crash_aggregates_hourly",
     "hourly_counted",

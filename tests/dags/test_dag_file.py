@@ -45,3 +45,27 @@ def test_parsing_the_dag_loads_neither_spark_nor_great_expectations(airflow_db):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_symbol_store_variable_reaches_aggregate_crashes_and_unset_means_no_symbols(airflow_db):
+    """The command line as the task renders it, with and without ``crash_rates_symbols``:
+    no DAG run, the job's own argument parsing on what it would be given."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from jobs.aggregate_crashes import read_config
+
+    task = DagBag(dag_folder=str(REPO / "airflow_dags")).get_dag(DAG_ID).get_task("aggregate_crashes")
+    env = task.dag.get_template_env()
+    settings = {"crash_rates_raw": "raw", "crash_rates_warehouse": "wh", "crash_rates_releases": "rel"}
+
+    def rendered(variables: dict[str, str]) -> list[str]:
+        context = {"var": {"value": settings | variables}}
+        args = ["2026-11-20" if not isinstance(a, str) else a for a in task.application_args]  # the date: an XCom
+        return [env.from_string(a).render(**context) for a in args]
+
+    with_store = rendered({"crash_rates_symbols": "s3a://symbols/v1"})
+    assert with_store[with_store.index("--symbols") + 1] == "s3a://symbols/v1"
+    assert read_config(with_store).symbols == "s3a://symbols/v1"
+    without = rendered({})
+    assert without[without.index("--symbols") + 1] == ""
+    assert read_config(without).symbols is None

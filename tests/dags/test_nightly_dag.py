@@ -11,10 +11,13 @@ import re
 import shutil
 from datetime import date
 from email.message import Message
+from html import escape
 
 import pytest
 
+from lib.analysis.signature_changes import bugzilla_url, crash_stats_url
 from lib.contract.layout import report_path
+from lib.synthetic.generator import PLANTED_SIGNATURE
 from lib.warehouse.tables import read_table, table_exists
 from tests.dags.conftest import (
     ALERT_TO,
@@ -180,9 +183,13 @@ def test_a_night_with_a_regression_emails_the_release_managers_the_verdicts_and_
     assert message["To"] == RELEASE_MANAGERS
     assert message["Subject"] == f"[crash-rates] {day}: regression in release Mac"
     body, (attachment,) = parts(message)
-    lines = re.findall(r"<li>(.*?)</li>", body)
+    lines = re.findall(r"<li><p>(.*?)</p>", body)  # each regression: its line, then its signatures
     assert lines and all(line.startswith("release Mac, ") for line in lines)
     assert any(line.startswith("release Mac, main-process crashes: REGRESSION: 158.0 ") for line in lines)
+    # The planted signature leads, new, linked to Crash Stats and Bugzilla (links only).
+    lead = f'<b>NEW</b> <code>{PLANTED_SIGNATURE}</code>: <a href="{escape(crash_stats_url(PLANTED_SIGNATURE))}">'
+    assert lead in body
+    assert f'<a href="{escape(bugzilla_url(PLANTED_SIGNATURE))}">Bugzilla</a>' in body
     assert attachment.get_filename() == f"release-health-{day}.html"
     page = attachment.get_payload(decode=True).decode()
     assert page == (warehouse / "release_health" / str(day) / "index.html").read_text()

@@ -20,7 +20,7 @@ from jobs.generate_pings import generate
 from lib.contract.vocabulary import Limits
 from lib.ingest.landing import MissingPartition
 from lib.quality.publish import CriticalChecksFailed
-from lib.synthetic.generator import Settings
+from lib.synthetic.generator import JAVA_EXCEPTION, JAVA_MODULE, Settings
 from lib.warehouse.tables import read_table
 
 pytestmark = pytest.mark.slow
@@ -189,3 +189,19 @@ def test_a_date_without_its_desktop_usage_source_fails_naming_it(spark, landing,
         shutil.copytree(landing / "raw" / doc_type, raw / doc_type)
     with pytest.raises(MissingPartition, match=f"missing glean_baseline partition: .*submission_date={DAY}$"):
         aggregate(spark, landing, tmp_path / "warehouse", "glean", raw)
+
+
+def test_androids_java_exceptions_are_signed_from_the_exception(spark, warehouses, truth):
+    """The generated day's Android crashes in the Android runtime carry crash.java_exception:
+    through the nightly, siggen's Java signature, never the native frame's module."""
+    (throwable,) = JAVA_EXCEPTION["throwables"]
+    top = throwable["stack"][0]
+    java = f"{throwable['type_name']}: at {top['class_name']}.{top['method_name']}({top['file']})"
+    rows = read_table(spark, str(warehouses["main"]), "crash_signatures").where(F.col("os") == "Android").collect()
+    in_runtime = sum(
+        c["crashes"] for c in truth["crash_reasons"] if c["os"] == "Android" and c["crashing_module"] == JAVA_MODULE
+    )
+    assert in_runtime > 0, "the day must hold Java crashes"
+    signed = sum(r.crashes for r in rows if java in r.signature)
+    assert 0 < signed <= in_runtime  # a shutdown hang's signature is its annotation's, Java or not
+    assert [r.signature for r in rows if JAVA_MODULE in r.signature] == []

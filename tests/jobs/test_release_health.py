@@ -10,14 +10,16 @@ chromium where it can).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import struct
 
 import pytest
 
 import jobs.release_health as job
+from lib.analysis.signature_changes import crash_stats_url
 from lib.contract.layout import HEALTH_PAGE, HEALTH_SUMMARY
-from lib.synthetic.generator import PLANTED_MODULE
+from lib.synthetic.generator import PLANTED_MODULE, PLANTED_SIGNATURE
 
 pytestmark = pytest.mark.slow
 
@@ -59,9 +61,24 @@ def test_the_job_writes_the_page_its_chart_pngs_and_a_summary_naming_the_regress
         f"release_health {release_window.last}: wrote {folder}/{HEALTH_PAGE} with {len(pngs)} charts; "
         f"{len(summary['regressions'])} regression(s), {len(summary['notes'])} note(s)"
     )
-    # Self-contained: no script, no stylesheet or image fetched from anywhere.
+    # Self-contained: no script, no stylesheet or image fetched from anywhere; the only
+    # addresses are the signatures' links, followed by a person, never fetched.
     assert "<script" not in html and "http://" not in html.replace("http://www.w3.org", "")
-    assert "https://" not in html
+    links = re.findall(r'<a href="(https://[^"]+)"', html)
+    assert links and all(
+        link.startswith(("https://crash-stats.mozilla.org/signature/", "https://bugzilla.mozilla.org/buglist.cgi"))
+        for link in links
+    )
+    assert html.count("https://") == len(links)
+    # The regression is led by its signatures: the planted one first, linked, on the page and for the email.
+    (main,) = [
+        signed
+        for line, signed in zip(summary["regressions"], summary["regression_signatures"], strict=True)
+        if "main-process crashes" in line
+    ]
+    assert (main[0]["signature"], main[0]["flag"]) == (PLANTED_SIGNATURE, "new")
+    assert main[0]["crash_stats"] == crash_stats_url(PLANTED_SIGNATURE)
+    assert f'<a href="{crash_stats_url(PLANTED_SIGNATURE)}">Crash Stats</a>' in html
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 from pyspark.sql import functions as F
 
 from lib.analysis.stats import ROBUST
-from lib.synthetic.generator import PLANTED_MODULE
+from lib.synthetic.generator import PLANTED_MODULE, PLANTED_SIGNATURE
 from lib.transform.aggregate import HLL_RELATIVE_ERROR
 from lib.warehouse.tables import read_table
 
@@ -33,6 +33,31 @@ def test_the_mac_regression_is_driven_by_the_planted_new_reason_and_nothing_else
         sum(r.latest_rate for r in mac) - sum(r.previous_rate for r in mac)
     )
     assert [r for r in rows if r.flag == "new" and r.reason != PLANTED_MODULE] == []
+
+
+def test_the_mac_regression_is_led_by_the_planted_signature_new_and_first_seen_in_the_newest_release(
+    spark, release_window
+):
+    table = read_table(spark, str(release_window.warehouse), "signature_comparisons")
+    rows = table.where(F.col("submission_date") == F.lit(release_window.last)).collect()
+    mac = sorted(
+        (r for r in rows if (r.channel, r.os, r.process_type) == ("release", "Mac", "main")),
+        key=lambda r: (r.flag != "new", -(r.share_of_change or 0)),
+    )
+    lead = mac[0]
+    assert (lead.signature, lead.flag, lead.previous_crashes) == (PLANTED_SIGNATURE, "new", 0)
+    assert (lead.latest_version, lead.first_version, lead.first_date) == ("158.0", "158.0", lead.latest_release_date)
+    assert lead.share_of_change > 0.5
+    assert lead.difference_low > 0
+    assert sum(r.difference for r in mac) == pytest.approx(sum(r.latest_rate - r.previous_rate for r in mac))
+    # signature_first_seen agrees: the planted signature first crashed on 158.0's release day.
+    seen = read_table(spark, str(release_window.warehouse), "signature_first_seen")
+    (first,) = seen.where((F.col("channel") == "release") & (F.col("signature") == PLANTED_SIGNATURE)).collect()
+    assert (first.first_date, first.first_version) == (lead.latest_release_date, "158.0")
+    # Nothing else is new anywhere, and nothing is flagged where no regression was planted.
+    assert [r.signature for r in rows if r.flag == "new"] == [PLANTED_SIGNATURE]
+    elsewhere = {r.flag for r in rows if (r.channel, r.os) != ("release", "Mac")}
+    assert elsewhere <= {"steady", "grown", "shrunk"} and "new" not in elsewhere
 
 
 def night_rows(spark, window):

@@ -169,3 +169,70 @@ def test_a_release_dated_after_the_night_is_noted_not_called_a_day_old():
     page = render(health([comparison("Mac", "main_crashes", "no clear change")], released=date(2026, 11, 25)), "r.html")
     assert "the release calendar dates 158.0 (2026-11-25) after this night" in page.html
     assert "under a day old" not in page.html
+
+
+def signature_row(signature: str, flag: str, share: float | None, **changes) -> dict:
+    row = {
+        "submission_date": NIGHT, "channel": "release", "os": "Mac", "process_type": "main", "signature": signature,
+        "flag": flag, "latest_crashes": 95, "previous_crashes": 0, "latest_clients": 90, "previous_clients": 0,
+        "latest_rate": 0.97, "previous_rate": 0.0, "difference": 0.97, "difference_low": 0.77,
+        "difference_high": 1.17, "share_of_change": share, "first_date": date(2026, 11, 17), "first_version": "158.0",
+    }  # fmt: skip
+    return row | changes
+
+
+SIGNED = [
+    signature_row("OOM | small", "steady", 0.05, previous_crashes=80, first_date=date(2026, 1, 2), first_version="147"),
+    signature_row("mozilla::gfx::Draw<T> | A&B", "grown", 0.3, previous_crashes=10),
+    signature_row("AppleGPUDriverPlanted.bundle@0x2", "new", 0.6),
+    signature_row("other signatures", "steady", 0.05, first_date=None, first_version=None),
+]
+
+
+def test_a_regression_is_led_by_its_signatures_new_first_each_linked_on_the_page_and_in_the_email():
+    from lib.pages.emails import regressions_email
+
+    night = health([comparison("Mac", "main_crashes", "regression")])
+    night.channels[0].platforms[0].signatures = SIGNED
+    (line,) = regressions(night)
+    verdict, led = line.split(" Signatures: ")
+    assert verdict == verdict_line(comparison("Mac", "main_crashes", "regression"))
+    assert led.startswith(
+        "AppleGPUDriverPlanted.bundle@0x2 (NEW, first seen 2026-11-17 in 158.0, 60% of the change): "
+        "0.97 vs 0.00 per 1,000 h (95 vs 0 crashes, 90 vs 0 clients), +0.97 [+0.77, +1.17]; "
+        "mozilla::gfx::Draw<T> | A&B (grown, 30% of the change)"
+    )
+    page = render(night, "report.html")
+    (signed,) = page.regression_signatures
+    assert [s["signature"] for s in signed] == [
+        "AppleGPUDriverPlanted.bundle@0x2", "mozilla::gfx::Draw<T> | A&B", "OOM | small"
+    ]  # fmt: skip
+    stats = "https://crash-stats.mozilla.org/signature/?signature=mozilla%3A%3Agfx%3A%3ADraw%3CT%3E%20%7C%20A%26B"
+    bugs = (
+        "https://bugzilla.mozilla.org/buglist.cgi?query_format=advanced&amp;cf_crash_signature_type=substring"
+        "&amp;cf_crash_signature=mozilla%3A%3Agfx%3A%3ADraw%3CT%3E%20%7C%20A%26B"
+    )
+    assert (signed[1]["crash_stats"], signed[1]["bugzilla"]) == (stats, bugs.replace("&amp;", "&"))
+    assert f'<a href="{stats}">Crash Stats</a>' in page.html
+    assert f'<a href="{bugs}">bugs</a>' in page.html
+    # On the page, the signatures come before the reasons' table and the charts; pooled ones have no link.
+    table = page.html.index('<table class="signatures"')
+    assert page.html.index("AppleGPUDriverPlanted.bundle@0x2</code>") > table
+    assert page.html.index("<code>other signatures</code></td><td>-</td>") > table
+    assert page.html.count('href="https://crash-stats.mozilla.org/') == 3
+    email = regressions_email("2026-11-20", page.regressions, "page.html", page.regression_signatures)
+    assert f'<code>mozilla::gfx::Draw&lt;T&gt; | A&amp;B</code>: <a href="{stats}">Crash Stats</a>' in email
+    assert f'<a href="{bugs}">Bugzilla</a>' in email
+    assert email.index("<b>NEW</b> <code>AppleGPUDriverPlanted.bundle@0x2</code>") < email.index("<code>mozilla::gfx")
+
+
+def test_a_regression_without_signature_rows_is_one_line_as_before_and_an_old_summary_still_emails():
+    from lib.pages.emails import regressions_email
+
+    night = health([comparison("Mac", "main_crashes", "regression")])
+    page = render(night, "report.html")
+    assert page.regressions == [verdict_line(comparison("Mac", "main_crashes", "regression"))]
+    assert page.regression_signatures == [[]]
+    assert 'class="signatures"' not in page.html
+    email = regressions_email("2026-11-20", page.regressions, "page.html")  # summary.json without signatures
+    assert "Its signatures" not in email and email.count("<li>") == 1

@@ -43,12 +43,15 @@ def test_every_string_of_the_health_page_is_printed_as_text():
         "reason": HOSTILE, "latest_crashes": 40, "previous_crashes": 0, "latest_rate": 0.41, "previous_rate": 0.0,
         "difference": 0.41, "difference_low": 0.3, "difference_high": 0.52, "share_of_change": 0.81,
     }  # fmt: skip
+    signed = {"signature": HOSTILE + '" onmouseover="x', "first_date": NIGHT, "first_version": HOSTILE}
+    signed |= {"latest_clients": 3, "previous_clients": 0}
     platform = PlatformHealth(
         HOSTILE,
         rates=[p | {"release": HOSTILE if p["release"] == "158.0" else p["release"]} for p in rate_points()],
         verdicts=[verdict],
         reasons=[{"reason": HOSTILE, "latest": 3, "latest_share": 0.5, "previous": 1, "previous_share": 0.2}],
         drivers=[driver],
+        signatures=[driver | signed],
     )
     releases = [Release(HOSTILE, date(2026, 11, 17), HOSTILE), Release("157.0.2", date(2026, 11, 10), "157.0.2")]
     checks = [{"check": HOSTILE, "severity": "critical", "success": False}]
@@ -56,6 +59,8 @@ def test_every_string_of_the_health_page_is_printed_as_text():
     page = render(night, HOSTILE)
     _assert_clean(page.html)
     assert page.html.count("\ufffd") >= 5
+    assert '" onmouseover' not in page.html  # neither the text nor the links' quoting lets it out
+    assert "signature=%3Cscript%3Ealert%281%29%3C%2Fscript%3E" in page.html
 
 
 def test_every_string_of_the_data_quality_report_is_printed_as_text():
@@ -89,3 +94,11 @@ def test_every_string_of_an_email_is_printed_as_text():
     body = regressions_email("2026-11-20", [HOSTILE, "release Mac, main-process crashes: REGRESSION"], HOSTILE)
     _assert_clean(body)
     assert body.count("<li>") == 2
+    from lib.analysis.signature_changes import signature_links
+
+    hostile = HOSTILE + '" onmouseover="x'
+    signed = [[{"signature": hostile, "flag": "new", "text": hostile, **signature_links(hostile)}]]
+    body = regressions_email("2026-11-20", [HOSTILE], HOSTILE, signed)
+    _assert_clean(body)
+    assert '" onmouseover' not in body
+    assert body.count('href="https://crash-stats.mozilla.org/signature/?signature=%3Cscript%3E') == 1
