@@ -20,6 +20,7 @@ process. Prints the ratios the README quotes against the targets of issue 19.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -123,7 +124,7 @@ def command(argv: list[str]) -> str:
     run(spark, Config(nights[1], raw, str(args.out / "night_wh"), releases), progress)
     warm_night = time.monotonic() - started
     signed = _signed(spark, str(args.out / "night_wh"), nights[1])
-    cores = spark.sparkContext.defaultParallelism
+    cores = os.cpu_count() or 1  # the machine's (a local session's default parallelism can be larger)
 
     started = time.monotonic()
     run(spark, Config(nights[0], raw, str(args.out / "range_wh"), releases, until=nights[-1]))
