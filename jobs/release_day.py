@@ -205,12 +205,12 @@ def run(spark: SparkSession, config: Config, progress: Progress | None = None) -
         )
     if found:
         keys = {_alert_key(d) for d in found}
-        rows = verdicts.where(
+        alerted = verdicts.where(
             F.struct("channel", "os", "measure", "latest_version").isin(*[F.struct(*map(F.lit, k)) for k in keys])
         )
         spec = table_spec("release_day_alerts")
         path = ensure_table(spark, config.warehouse, spec)
-        rows.select(*spec.column_names).write.format("delta").mode("append").option(
+        alerted.select(*spec.column_names).write.format("delta").mode("append").option(
             "userMetadata", json.dumps(info)
         ).save(path)
     regressions = [f"{d.channel} {d.latest_version} {d.os} {d.measure}" for d in days if d.verdict == REGRESSION]
