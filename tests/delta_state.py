@@ -32,9 +32,11 @@ def versions(spark, warehouse) -> dict[str, int]:
 
 def night_rows(table, day) -> list[tuple]:
     """One night's rows of a delta-rs ``DeltaTable``, comparable across stores and runs:
-    a quarantined line's file by its name only (``file:/...`` here, ``s3a://...`` there)."""
+    a quarantined line's file by its name only (``file:/...`` here, ``s3a://...`` there),
+    and without the run id, which is each run's own (lib.warehouse.runs)."""
     found = [r for r in table.to_pyarrow_table().to_pylist() if r["submission_date"] == day]
     for row in found:
+        row.pop(RUN_ID, None)
         if "source_file" in row:
             row["source_file"] = row["source_file"].rsplit("/", 1)[-1]
     return sorted((tuple(r.items()) for r in found), key=repr)

@@ -43,7 +43,7 @@ pytestmark = pytest.mark.slow
 SPARK_HOME = Path(pyspark.__file__).parent
 LANDING, WAREHOUSE = "landing", "warehouse"
 RAW, RELEASES, TABLES = f"s3a://{LANDING}/raw", f"s3a://{LANDING}/releases", f"s3a://{WAREHOUSE}/crash_rates"
-OUTPUTS = ("crash_aggregates", "crash_client_sums", "crash_reasons", "quarantine", "dq_metrics")
+OUTPUTS = ("crash_aggregates", "crash_client_sums", "crash_reasons", "crash_signatures", "quarantine", "dq_metrics")
 
 
 @pytest.fixture(scope="module")
