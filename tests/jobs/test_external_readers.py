@@ -99,8 +99,9 @@ def test_columns_carry_their_descriptions(spark, warehouse):
 def test_each_commit_records_how_its_numbers_were_made(warehouse):
     history = DeltaTable(f"{warehouse}/crash_aggregates").history()
     writes = [json.loads(h["userMetadata"]) for h in history if h.get("userMetadata")]
-    # The shared warehouse is one range run: one write, labelled with its dates.
-    assert [w["submission_date"] for w in writes] == [f"{DAYS[0]}..{DAYS[-1]}"]
+    # The shared warehouse was written by one range run, labelled with its dates (the
+    # history lists the newest first; a later test may re-run one of its days).
+    assert writes[-1]["submission_date"] == f"{DAYS[0]}..{DAYS[-1]}"
     latest = writes[0]
     assert latest["limits"] == {
         "usage_cap_hours": 24.0,
