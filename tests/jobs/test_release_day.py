@@ -20,6 +20,7 @@ from lib.analysis.sequential import confidence_sequence
 from lib.ingest.calendar import read_calendar
 from lib.runtime.local_frames import local_frame
 from lib.synthetic.release_days import Scenario, release_fortnight
+from lib.warehouse.runs import NIGHT_TABLES, RUNS
 from lib.warehouse.tables import read_table, replace_partition, table_spec
 from tests.hourly_landing import land, lines_by_hour
 
@@ -107,8 +108,10 @@ def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_est
     once. The hours before the release are the nights' rows, as on a real release day."""
     established = _established_hours(spark, release_window, warehouse)
     assert established, "no regression to alert: the test would prove nothing"
-    table = f"{warehouse}/crash_aggregates_hourly"
-    spark.sql(f"DELETE FROM delta.`{table}` WHERE submission_date >= DATE'{RELEASED}'")  # their nights have not run
+    # The release's nights have not run: none of their tables' rows, and no record of
+    # them in runs (a night's rows without its record would read as half-written).
+    for name in (*NIGHT_TABLES, RUNS):
+        spark.sql(f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{RELEASED}'")
     raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
     # A day at a time, then half-days as the verdict nears: each landing, then both jobs.
     landings = [(0, range(24)), (1, range(24)), (2, range(12)), (2, range(12, 24)), (3, range(12)), (3, range(12, 24))]
