@@ -38,6 +38,7 @@ def signature_row(
         "clients": clients,
         "crashes_sq": sq,
         "siggen_version": "1.0",
+        "run_id": None,
     }
     return tuple(values[c.name] for c in SPEC.columns)
 
