@@ -40,6 +40,7 @@ def command(argv: list[str]) -> str:
     if target.exists() and not args.rebuild:
         return f"{JOB}: the class archive is already built: {target}"
     target.unlink(missing_ok=True)  # the archiving JVM must load every class itself
+    target.parent.mkdir(parents=True, exist_ok=True)  # the JVM creates the file, not its folder
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="crash-rates-jvm-archive-") as scratch:
         work = Path(scratch)
