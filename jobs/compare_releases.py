@@ -140,48 +140,32 @@ def _release_dates(aggregates: DataFrame, days: Sequence[date]) -> Released:
 
 
 def _write_reasons(
-    spark: SparkSession,
-    warehouse: str,
-    released: Released,
-    verdicts: list[dict],
-    days: Sequence[date],
-    commit_info: dict,
+    spark: SparkSession, warehouse: str, released: Released, verdicts: list[dict], days: Sequence[date], info: dict
 ) -> list[Row]:
     """Each verdict split by crash reason (table ``reason_comparisons``), in one commit."""
     reasons = read_table_if_exists(spark, warehouse, "crash_reasons")
     if reasons is None:
         return []
-    rows = union_all(
-        [
-            reason_comparisons(spark, reasons, [v for v in verdicts if v["submission_date"] == day], released(day), day)
-            for day in days
-        ]
-    )
-    return _written(spark, warehouse, "reason_comparisons", rows, days, commit_info)
+    rows = [reason_comparisons(spark, reasons, _of(verdicts, day), released(day), day) for day in days]
+    return _written(spark, warehouse, "reason_comparisons", union_all(rows), days, info)
 
 
 def _write_signatures(
-    spark: SparkSession,
-    warehouse: str,
-    released: Released,
-    verdicts: list[dict],
-    days: Sequence[date],
-    commit_info: dict,
+    spark: SparkSession, warehouse: str, released: Released, verdicts: list[dict], days: Sequence[date], info: dict
 ) -> list[Row]:
     """Each verdict split by crash signature (table ``signature_comparisons``), in one commit."""
     signatures = read_table_if_exists(spark, warehouse, "crash_signatures")
     if signatures is None:
         return []
     first_seen = read_table_if_exists(spark, warehouse, "signature_first_seen")
-    rows = union_all(
-        [
-            signature_comparisons(
-                spark, signatures, first_seen, [v for v in verdicts if v["submission_date"] == day], released(day), day
-            )
-            for day in days
-        ]
-    )
-    return _written(spark, warehouse, "signature_comparisons", rows, days, commit_info)
+    rows = [
+        signature_comparisons(spark, signatures, first_seen, _of(verdicts, day), released(day), day) for day in days
+    ]
+    return _written(spark, warehouse, "signature_comparisons", union_all(rows), days, info)
+
+
+def _of(verdicts: list[dict], day: date) -> list[dict]:
+    return [v for v in verdicts if v["submission_date"] == day]
 
 
 def _written(

@@ -142,8 +142,7 @@ def to_verdict_rows(spark: SparkSession, config: Config, days: list[ReleaseDay])
         }
         for d in days
     ]
-    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
-    return local_frame(spark, [tuple(r[c.name] for c in spec.columns) for r in rows], schema)
+    return local_frame(spark, [tuple(r[c.name] for c in spec.columns) for r in rows], spec.schema)
 
 
 def _alert_key(d: ReleaseDay) -> tuple[str, str, str, str]:

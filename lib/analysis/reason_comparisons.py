@@ -16,13 +16,20 @@ from typing import Any
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lib.analysis.breakdown import (
+    PROCESS_OF_MEASURE,
+    SIDES,
+    broken_down,
+    format_leaders,
+    leaders,
+    release_dates,
+    release_sides,
+)
 from lib.analysis.compare import thresholds
 from lib.analysis.reasons import Exposure, reason_changes
 from lib.runtime.local_frames import local_frame
 from lib.warehouse.tables import table_spec
 
-# Which crashes of crash_reasons each verdict's measure counts.
-PROCESS_OF_MEASURE = {"main_crashes": "main", "content_crashes": "content"}
 MIN_REASON_CRASHES = 5  # fewer on both sides together: pooled as "other reasons"
 
 
@@ -33,40 +40,7 @@ def reason_label(with_process: bool = True) -> Column:
     return F.concat_ws(": ", F.coalesce("process_type", F.lit("main")), reason) if with_process else reason
 
 
-SIDE_NAMES = ("latest", "previous")
 ANY_PROCESS = "*"  # a verdict whose releases' reasons of every process type are wanted (the page's table)
-SIDES = (
-    "channel string, os string, side_process string, display_version string, side_release_date date, "
-    "side string, age_from int, age_to int, apart boolean"
-)
-
-
-def release_dates(verdict: dict[str, Any], released: dict[tuple[str, str], date]) -> list[date | None]:
-    """Both releases' dates of a verdict; rows written before release_comparisons' version 3
-    name none: the version's first, from ``released``."""
-    return [
-        verdict.get(f"{side}_release_date") or released.get((verdict["channel"], verdict[f"{side}_version"]))
-        for side in SIDE_NAMES
-    ]
-
-
-def _sides(
-    verdicts: list[dict[str, Any]], released: dict[tuple[str, str], date], processes: dict[str, str]
-) -> list[tuple]:
-    """Both releases of each verdict whose measure ``processes`` names, over its ages, once each."""
-    sides = []
-    for v in verdicts:
-        process = processes.get(v["measure"])
-        if process is None or v["age_from"] is None or v["previous_version"] is None:
-            continue
-        days = release_dates(v, released)
-        versions = [v[f"{side}_version"] for side in SIDE_NAMES]
-        if None in days or len(set(zip(versions, days, strict=True))) < 2:
-            continue  # a release date unknown, or one release on both sides: nothing to compare
-        apart = versions[0] != versions[1]  # a version alone tells them apart
-        for side, version, day in zip(SIDE_NAMES, versions, days, strict=True):
-            sides.append((v["channel"], v["os"], process, version, day, side, v["age_from"], v["age_to"], apart))
-    return list(dict.fromkeys(sides))  # two verdicts of the same releases (per usage and active hour) count once
 
 
 def crashes_by_reason(
@@ -86,7 +60,7 @@ def crashes_by_reason(
     its version 2 has no release date or age: its version's, and the age from its date
     (for versions that tell the releases apart; nightly's such rows are not counted).
     """
-    sides = _sides(verdicts, released, processes)
+    sides = release_sides(verdicts, released, processes)
     if not sides:
         return {}
     wanted = local_frame(reasons.sparkSession, sides, SIDES)
@@ -118,17 +92,12 @@ def reason_comparisons(
     """Rows of ``reason_comparisons`` for ``night``: ``verdicts`` are the night's
     ``release_comparisons`` rows, ``released`` each (channel, display_version)'s release
     date (as crash_aggregates has it), ``reasons`` the table ``crash_reasons``."""
-    spec = table_spec("reason_comparisons")
-    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
     counts = crashes_by_reason(reasons, verdicts, released, reason_label(with_process=False))
     limits = thresholds()
     out = []
-    for v in verdicts:
-        process = PROCESS_OF_MEASURE.get(v["measure"])
-        key = (v["channel"], v["os"], process)
-        if process is None or key not in counts or not v["latest_hours"] or not v["previous_hours"]:
-            continue
-        latest, previous = counts[key].get("latest", {}), counts[key].get("previous", {})
+    for v, process in broken_down(verdicts, counts):
+        by_side = counts[(v["channel"], v["os"], process)]
+        latest, previous = by_side.get("latest", {}), by_side.get("previous", {})
         # The total's crashes and interval, as the verdict has them: their overdispersion
         # is what each reason's interval borrows.
         newest = Exposure(
@@ -147,7 +116,7 @@ def reason_comparisons(
                     c.difference_high, c.share_of_change, c.flag,
                 )
             )  # fmt: skip
-    return local_frame(spark, out, schema)
+    return local_frame(spark, out, table_spec("reason_comparisons").schema)
 
 
 TOP_DRIVERS = 3
@@ -156,14 +125,7 @@ TOP_DRIVERS = 3
 def top_drivers(drivers: list[Any], verdict: dict[str, Any], count: int = TOP_DRIVERS) -> list[Any]:
     """The reasons that drove ``verdict`` (a release_comparisons row), new ones first, then
     by share of the change; ``drivers`` are reason_comparisons rows of the same night."""
-    process = PROCESS_OF_MEASURE.get(verdict["measure"])
-    mine = [
-        d
-        for d in drivers
-        if (d["channel"], d["os"], d["process_type"]) == (verdict["channel"], verdict["os"], process)
-        and d["submission_date"] == verdict["submission_date"]
-    ]
-    return sorted(mine, key=lambda d: (d["flag"] != "new", -(d["share_of_change"] or 0.0), d["reason"]))[:count]
+    return leaders(drivers, verdict, "reason", count)
 
 
 def driver_text(d: Any) -> str:
@@ -179,12 +141,4 @@ def driver_text(d: Any) -> str:
 
 def format_drivers(verdicts: list[Any], drivers: list[Any]) -> str:
     """For each regression, the crash reasons that drove it: what the job prints and emails say."""
-    lines = []
-    for v in verdicts:
-        if v["verdict"] != "regression" or v["measure"] not in PROCESS_OF_MEASURE:
-            continue
-        top = top_drivers(drivers, v)
-        if top:
-            lines.append(f"{v['channel']} {v['os']} {v['measure']}: driven by")
-            lines += [f"  {driver_text(d)}" for d in top]
-    return "\n".join(lines) + "\n" if lines else ""
+    return format_leaders(verdicts, lambda v: top_drivers(drivers, v), "driven by", driver_text)

@@ -25,13 +25,12 @@ pooled as ``other reasons``, which is never ``new``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from lib.analysis.stats import Z95, Interval, rate_interval
+from lib.analysis.breakdown import change_flag, lead_order, per_1000, rate_difference, share_of
+from lib.analysis.stats import Interval, rate_interval
 
 OTHER_REASONS = "other reasons"
-FLAGS = ("new", "grown", "shrunk", "steady")
 
 
 @dataclass(frozen=True)
@@ -68,22 +67,14 @@ class ReasonChange:
     flag: str
 
 
-def _per_1000(crashes: int, hours: float) -> float:
-    return 1000.0 * crashes / hours
-
-
-def _difference_interval(
-    latest: int, previous: int, a: Exposure, b: Exposure, z: float = Z95
-) -> tuple[float, Interval]:
+def _difference_interval(latest: int, previous: int, a: Exposure, b: Exposure) -> tuple[float, Interval]:
     """The difference of the two rates and its normal interval, each side's Poisson variance
     inflated by its total's overdispersion. A side with no crash of the reason still has
     the variance of one crash (what zero allows at most, roughly), so a reason absent on
     one side is not certain by construction."""
-    difference = _per_1000(latest, a.hours) - _per_1000(previous, b.hours)
-    variance = a.overdispersion * max(latest, 1) * (1000.0 / a.hours) ** 2
-    variance += b.overdispersion * max(previous, 1) * (1000.0 / b.hours) ** 2
-    half = z * math.sqrt(variance)
-    return difference, Interval(difference - half, difference + half)
+    return rate_difference(
+        (latest, a.hours, a.overdispersion * max(latest, 1)), (previous, b.hours, b.overdispersion * max(previous, 1))
+    )
 
 
 def reason_changes(
@@ -107,31 +98,24 @@ def reason_changes(
         name = reason if l_count + p_count >= min_reason_crashes else OTHER_REASONS
         pooled_latest[name] = pooled_latest.get(name, 0) + l_count
         pooled_previous[name] = pooled_previous.get(name, 0) + p_count
-    total = _per_1000(sum(latest.values()), newest.hours) - _per_1000(sum(previous.values()), before.hours)
+    total = per_1000(sum(latest.values()), newest.hours) - per_1000(sum(previous.values()), before.hours)
     changes = []
     for reason in pooled_latest:
         l_count, p_count = pooled_latest[reason], pooled_previous[reason]
         difference, interval = _difference_interval(l_count, p_count, newest, before)
-        if p_count == 0 and l_count >= min_crashes and interval.low > 0 and reason != OTHER_REASONS:
-            flag = "new"
-        elif interval.low > 0:
-            flag = "grown"
-        elif interval.high < 0:
-            flag = "shrunk"
-        else:
-            flag = "steady"
+        new = p_count == 0 and l_count >= min_crashes and reason != OTHER_REASONS
         changes.append(
             ReasonChange(
                 reason,
                 l_count,
                 p_count,
-                _per_1000(l_count, newest.hours),
-                _per_1000(p_count, before.hours),
+                per_1000(l_count, newest.hours),
+                per_1000(p_count, before.hours),
                 difference,
                 interval.low,
                 interval.high,
-                difference / total if total else None,
-                flag,
+                share_of(difference, total),
+                change_flag(interval, new),
             )
         )
-    return sorted(changes, key=lambda c: (c.flag != "new", -(c.share_of_change or 0.0), c.reason))
+    return sorted(changes, key=lambda c: lead_order(c.flag, c.share_of_change, c.reason))

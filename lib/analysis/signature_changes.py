@@ -34,15 +34,14 @@ and a Bugzilla search of the crash-signature field (links only, built here, quot
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
-from lib.analysis.stats import Z95, Interval
+from lib.analysis.breakdown import change_flag, lead_order, per_1000, rate_difference, share_of
+from lib.analysis.stats import Interval
 
 OTHER_SIGNATURES = "other signatures"
-FLAGS = ("new", "grown", "shrunk", "steady")
 
 
 @dataclass(frozen=True)
@@ -114,19 +113,14 @@ class SignatureChange:
     flag: str
 
 
-def _per_1000(crashes: int, hours: float) -> float:
-    return 1000.0 * crashes / hours
-
-
 def difference_interval(
-    latest: SignatureSums, previous: SignatureSums, latest_hours: float, previous_hours: float, z: float = Z95
+    latest: SignatureSums, previous: SignatureSums, latest_hours: float, previous_hours: float
 ) -> tuple[float, Interval]:
     """latest's rate minus previous's (per 1,000 hours) and its cluster-robust 95% interval."""
-    difference = _per_1000(latest.crashes, latest_hours) - _per_1000(previous.crashes, previous_hours)
-    variance = latest.count_variance * (1000.0 / latest_hours) ** 2
-    variance += previous.count_variance * (1000.0 / previous_hours) ** 2
-    half = z * math.sqrt(variance)
-    return difference, Interval(difference - half, difference + half)
+    return rate_difference(
+        (latest.crashes, latest_hours, latest.count_variance),
+        (previous.crashes, previous_hours, previous.count_variance),
+    )
 
 
 def _pooled(
@@ -158,7 +152,7 @@ def signature_changes(
     if latest_hours <= 0 or previous_hours <= 0:
         return []
     pooled = _pooled(latest, previous, min_signature_crashes)
-    total = _per_1000(sum(s.crashes for s in latest.values()), latest_hours) - _per_1000(
+    total = per_1000(sum(s.crashes for s in latest.values()), latest_hours) - per_1000(
         sum(s.crashes for s in previous.values()), previous_hours
     )
     changes = []
@@ -166,30 +160,22 @@ def signature_changes(
         difference, interval = difference_interval(ours, theirs, latest_hours, previous_hours)
         seen = first_seen.get(signature) if signature != OTHER_SIGNATURES else None
         absent_before = theirs.crashes == 0 and ours.crashes >= min_crashes
-        if interval.low > 0 and absent_before and first_seen_in(seen, newest):
-            flag = "new"
-        elif interval.low > 0:
-            flag = "grown"
-        elif interval.high < 0:
-            flag = "shrunk"
-        else:
-            flag = "steady"
         changes.append(
             SignatureChange(
                 signature,
                 ours,
                 theirs,
-                _per_1000(ours.crashes, latest_hours),
-                _per_1000(theirs.crashes, previous_hours),
+                per_1000(ours.crashes, latest_hours),
+                per_1000(theirs.crashes, previous_hours),
                 difference,
                 interval.low,
                 interval.high,
-                difference / total if total else None,
+                share_of(difference, total),
                 seen,
-                flag,
+                change_flag(interval, absent_before and first_seen_in(seen, newest)),
             )
         )
-    return sorted(changes, key=lambda c: (c.flag != "new", -(c.share_of_change or 0.0), c.signature))
+    return sorted(changes, key=lambda c: lead_order(c.flag, c.share_of_change, c.signature))
 
 
 # -- where people look a signature up (links only: nothing is fetched) ----------------

@@ -17,8 +17,16 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from lib.analysis.breakdown import (
+    PROCESS_OF_MEASURE,
+    SIDES,
+    broken_down,
+    format_leaders,
+    leaders,
+    release_dates,
+    release_sides,
+)
 from lib.analysis.compare import thresholds
-from lib.analysis.reason_comparisons import PROCESS_OF_MEASURE, SIDES, _sides, release_dates
 from lib.analysis.signature_changes import (
     FirstSeen,
     Release,
@@ -41,7 +49,7 @@ def sums_by_signature(
     """Each verdict's two releases' sums by signature over the verdict's release ages, in one
     query of ``crash_signatures``: {(channel, os, process): {side: {signature: sums}}}.
     A release is its version and release date (nightly's builds share a version)."""
-    sides = _sides(verdicts, released, PROCESS_OF_MEASURE)
+    sides = release_sides(verdicts, released, PROCESS_OF_MEASURE)
     if not sides:
         return {}
     wanted = local_frame(signatures.sparkSession, sides, SIDES)
@@ -98,22 +106,17 @@ def signature_comparisons(
     ``release_comparisons`` rows, ``released`` each (channel, display_version)'s release
     date, ``signatures`` the table ``crash_signatures``, ``first_seen`` the table
     ``signature_first_seen`` (None: no signature is ``new``)."""
-    spec = table_spec("signature_comparisons")
-    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
     sums = sums_by_signature(signatures, verdicts, released)
     seen = first_seen_of(first_seen, {channel for channel, _, _ in sums})
     limits = thresholds()
     out = []
-    for v in verdicts:
-        process = PROCESS_OF_MEASURE.get(v["measure"])
-        key = (v["channel"], v["os"], process)
-        if process is None or key not in sums or not v["latest_hours"] or not v["previous_hours"]:
-            continue
+    for v, process in broken_down(verdicts, sums):
+        by_side = sums[(v["channel"], v["os"], process)]
         days = release_dates(v, released)
         newest = Release(v["latest_version"], days[0], by_version=v["latest_version"] != v["previous_version"])
         changes = signature_changes(
-            sums[key].get("latest", {}),
-            sums[key].get("previous", {}),
+            by_side.get("latest", {}),
+            by_side.get("previous", {}),
             v["latest_hours"],
             v["previous_hours"],
             newest,
@@ -122,7 +125,7 @@ def signature_comparisons(
             MIN_SIGNATURE_CRASHES,
         )
         out += [_row(night, v, process, days, c) for c in changes]
-    return local_frame(spark, out, schema)
+    return local_frame(spark, out, table_spec("signature_comparisons").schema)
 
 
 TOP_SIGNATURES = 3
@@ -131,14 +134,7 @@ TOP_SIGNATURES = 3
 def top_signatures(rows: list[Any], verdict: dict[str, Any], count: int = TOP_SIGNATURES) -> list[Any]:
     """The signatures that drove ``verdict`` (a release_comparisons row), new ones first, then
     by share of the change; ``rows`` are signature_comparisons rows of the same night."""
-    process = PROCESS_OF_MEASURE.get(verdict["measure"])
-    mine = [
-        d
-        for d in rows
-        if (d["channel"], d["os"], d["process_type"]) == (verdict["channel"], verdict["os"], process)
-        and d["submission_date"] == verdict["submission_date"]
-    ]
-    return sorted(mine, key=lambda d: (d["flag"] != "new", -(d["share_of_change"] or 0.0), d["signature"]))[:count]
+    return leaders(rows, verdict, "signature", count)
 
 
 def signature_text(d: Any) -> str:
@@ -165,12 +161,4 @@ def signature_items(rows: list[Any]) -> list[dict[str, Any]]:
 
 def format_signatures(verdicts: list[Any], rows: list[Any]) -> str:
     """For each regression, the signatures that drove it: what the job prints."""
-    lines = []
-    for v in verdicts:
-        if v["verdict"] != "regression" or v["measure"] not in PROCESS_OF_MEASURE:
-            continue
-        top = top_signatures(rows, v)
-        if top:
-            lines.append(f"{v['channel']} {v['os']} {v['measure']}: signatures")
-            lines += [f"  {signature_text(d)}" for d in top]
-    return "\n".join(lines) + "\n" if lines else ""
+    return format_leaders(verdicts, lambda v: top_signatures(rows, v), "signatures", signature_text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from lib.analysis.compare import REGRESSION, thresholds
 from lib.analysis.reason_comparisons import driver_text, top_drivers
@@ -260,21 +261,28 @@ def _signatures(platform: PlatformHealth) -> list[dict]:
             item
             | {
                 "first_seen": f"{d['first_date']} ({d['first_version']})" if d["first_date"] else "-",
-                "latest_crashes": f"{d['latest_crashes']:,}",
-                "previous_crashes": f"{d['previous_crashes']:,}",
                 "latest_clients": f"{d['latest_clients']:,}",
                 "previous_clients": f"{d['previous_clients']:,}",
-                "latest_rate": f"{d['latest_rate']:.2f}",
-                "previous_rate": f"{d['previous_rate']:.2f}",
-                "difference": f"{d['difference']:+.2f}",
-                "difference_low": f"{d['difference_low']:+.2f}",
-                "difference_high": f"{d['difference_high']:+.2f}",
-                "share": _num(d["share_of_change"], ".0%"),
             }
+            | _change_cells(d)
             for d, item in zip(top, signature_items(top), strict=True)
         ]
         sections.append({"measure": v["measure"], "measure_words": v["measure"].replace("_", " "), "rows": rows})
     return sections
+
+
+def _change_cells(d: Any) -> dict[str, str]:
+    """A breakdown row's crashes, rates, difference with its interval and share, as printed."""
+    return {
+        "latest_crashes": f"{d['latest_crashes']:,}",
+        "previous_crashes": f"{d['previous_crashes']:,}",
+        "latest_rate": f"{d['latest_rate']:.2f}",
+        "previous_rate": f"{d['previous_rate']:.2f}",
+        "difference": f"{d['difference']:+.2f}",
+        "difference_low": f"{d['difference_low']:+.2f}",
+        "difference_high": f"{d['difference_high']:+.2f}",
+        "share": _num(d["share_of_change"], ".0%"),
+    }
 
 
 def _drivers(platform_drivers: list[dict], verdicts: list[dict], slug: str, drawn: _Charts) -> list[dict]:
@@ -286,21 +294,7 @@ def _drivers(platform_drivers: list[dict], verdicts: list[dict], slug: str, draw
         top = top_drivers(platform_drivers, v, count=8) if v["verdict"] == REGRESSION else []
         if not top:
             continue
-        rows = [
-            {
-                "flag": d["flag"],
-                "reason": d["reason"],
-                "latest_crashes": f"{d['latest_crashes']:,}",
-                "previous_crashes": f"{d['previous_crashes']:,}",
-                "latest_rate": f"{d['latest_rate']:.2f}",
-                "previous_rate": f"{d['previous_rate']:.2f}",
-                "difference": f"{d['difference']:+.2f}",
-                "difference_low": f"{d['difference_low']:+.2f}",
-                "difference_high": f"{d['difference_high']:+.2f}",
-                "share": _num(d["share_of_change"], ".0%"),
-            }
-            for d in top
-        ]
+        rows = [{"flag": d["flag"], "reason": d["reason"]} | _change_cells(d) for d in top]
         points = [
             {
                 "reason": d["reason"],

@@ -76,6 +76,11 @@ class TableSpec:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    @property
+    def schema(self) -> str:
+        """The columns as a DDL schema string (``name type, ...``), for frames built of rows."""
+        return ", ".join(f"{c.name} {c.type}" for c in self.columns)
+
     def path(self, warehouse: str) -> str:
         return f"{warehouse.rstrip('/')}/{self.name}"
 
