@@ -58,7 +58,17 @@ def module_table(report: Path = REPORT) -> str:
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    if "--modules" in sys.argv[1:]:
+def main(argv: list[str]) -> int:
+    wanted = [REPORT] if "--modules" in argv else []
+    missing = [str(p) for p in (*wanted, Path(".coverage")) if not p.exists()]
+    if missing:
+        print(f"suite_summary: error: no {' or '.join(missing)} here: run `make test` first", file=sys.stderr)
+        return 2
+    if wanted:
         print(module_table())
     print(coverage_line())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
