@@ -17,7 +17,11 @@ pytestmark = pytest.mark.slow
 
 
 def day_files(spark, warehouse, name) -> list[str]:
-    return sorted(read_table(spark, str(warehouse), name).where(f"submission_date = DATE'{FAULTY}'").inputFiles())
+    """The files of the day's partition; of the whole table where it has no dates (signature_first_seen)."""
+    rows = read_table(spark, str(warehouse), name)
+    if "submission_date" in table_spec(name).partitioned_by:
+        rows = rows.where(f"submission_date = DATE'{FAULTY}'")
+    return sorted(rows.inputFiles())
 
 
 @pytest.fixture
@@ -49,9 +53,8 @@ def test_compaction_leaves_one_file_for_the_day_the_same_rows_and_nothing_for_a_
     compacted_versions = versions(spark, own_warehouse)
     again = housekeeping.run(spark, FAULTY, str(own_warehouse))
 
-    written = ("crash_aggregates", "crash_client_sums", "client_counts", "crash_reasons", "quarantine", "dq_metrics")
-    assert ", ".join(f"{name} 0->0" for name in written) in again
     for name in tables:
+        assert f" {name} 0->0" in again, name
         assert day_files(spark, own_warehouse, name) == compacted[name]
         # VACUUM logs its start and end; nothing else may be committed.
         since = history_since(spark, own_warehouse, name, compacted_versions[name])
