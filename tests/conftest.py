@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -24,6 +25,29 @@ from lib.runtime.session import build_session
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("CRASH_RATES_FIXTURES", REPO.parent / "shared" / "fixtures"))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Which tests share a pytest worker (``make test`` runs two, ``--dist loadgroup``).
+
+    A session fixture is built once per worker that asks for it, so the tests of one
+    generated world run on one worker: the release window's (its fortnight aggregated,
+    and the DAG tests' Airflow database and landing zone beside it) and the job tests'
+    shared warehouse (``tests/jobs/conftest.py``). Every other module stays on one worker
+    with its module fixtures; the workers take the modules in turn.
+    """
+    fixtures: dict[str, set[str]] = defaultdict(set)
+    for item in items:
+        fixtures[item.nodeid.split("::")[0]].update(getattr(item, "fixturenames", ()))
+    for item in items:
+        module = item.nodeid.split("::")[0]
+        if "release_window" in fixtures[module] or module.startswith("tests/dags/"):
+            group = "release_window"
+        elif "aggregated" in fixtures[module]:
+            group = "jobs_warehouse"
+        else:
+            group = module
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
