@@ -27,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("CRASH_RATES_FIXTURES", REPO.parent / "shared" / "fixtures"))
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Which tests share a pytest worker (``make test`` runs two, ``--dist loadgroup``).
 

@@ -172,12 +172,22 @@ def android_crash_ping(**changes: Any) -> dict[str, Any]:
     return build(GLEAN_CRASH, **android, **changes)
 
 
+def text(ping: dict[str, Any] | str) -> str:
+    """A ping's landing line: compact JSON, or the text itself where it is not a dict."""
+    return ping if isinstance(ping, str) else json.dumps(ping, separators=(",", ":"))
+
+
+def line_key(ping: dict[str, Any] | str) -> int:
+    """The ``line_hash`` :func:`lines` gives a ping's line, which classified rows keep: how
+    tests that classify many lines in one run find each line's row, whatever its fields."""
+    return hash(text(ping))
+
+
 def lines(
     spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json", day: date = DAY
 ) -> DataFrame:
     """Landing lines of submission date ``day`` as :func:`lib.ingest.landing.read_lines` returns them."""
-    texts = [p if isinstance(p, str) else json.dumps(p, separators=(",", ":")) for p in pings]
-    rows = [(day, source, hash(t), t) for t in texts]
+    rows = [(day, source, line_key(p), text(p)) for p in pings]
     return spark.createDataFrame(rows, "submission_date date, source_file string, line_hash bigint, raw string")
 
 

@@ -11,7 +11,7 @@ from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
 from lib.transform.classify import WITHHELD, classify
-from tests.pingbuilder import DAY, DELETE, crash_ping, lines, main_ping
+from tests.pingbuilder import DAY, DELETE, crash_ping, line_key, lines, main_ping
 
 DEFAULT_LIMITS = Limits()
 
@@ -31,54 +31,63 @@ def build_id(day: date) -> str:
     return f"{day:%Y%m%d}093015"
 
 
-@pytest.mark.parametrize(
-    ("ping", "reason", "detail"),
-    [
-        ("{not json", "not_json_object", "not a JSON object"),
-        (
-            main_ping(**{"payload.info.subsessionLength": "1"}),
-            "wrong_type",
-            "payload.info.subsessionLength is string, expected bigint",
-        ),
-        (main_ping(id=DELETE), "missing_id", None),
-        (main_ping(id=""), "missing_id", None),
-        (main_ping(**{"application.channel": None}), "missing_channel", None),
-        (main_ping(**{"application.channel": ""}), "missing_channel", None),
-        (
-            main_ping(**{"application.version": DELETE, "environment.build.version": DELETE}),
-            "missing_version",
-            None,
-        ),
-        (
-            main_ping(**{"application.buildId": DELETE, "environment.build.buildId": DELETE}),
-            "missing_build_id",
-            None,
-        ),
-        (
-            main_ping(**{"application.displayVersion": "<script>alert(1)</script>"}),
-            "malformed_version",
-            "145.0 / <script>alert(1)</script>",
-        ),
-        (
-            main_ping(**{"application.displayVersion": "145.0\u0000\u202e\U0001f600"}),
-            "malformed_version",
-            "145.0 / 145.0???",
-        ),
-        (main_ping(**{"application.version": "9" * 10_000}), "malformed_version", "9" * 40 + " / 145.0"),
-        (main_ping(**{"application.version": "145.0\n"}), "malformed_version", "145.0? / 145.0"),
-        (main_ping(**{"application.buildId": "2026111"}), "malformed_build_id", "2026111"),
-        (main_ping(**{"application.buildId": "20261332093015"}), "malformed_build_id", "20261332093015"),
-        (main_ping(**{"application.buildId": "0000000000"}), "malformed_build_id", "0000000000"),
-        (main_ping(**{"payload.info.subsessionLength": -5}), "negative_subsession_length", "-5"),
-        (
-            main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.rdd.sum": -2}),
-            "negative_crash_sum",
-            "rdd.sum = -2",
-        ),
-    ],
-)
-def test_each_problem_quarantines_the_line_with_its_reason(spark, ping, reason, detail):
-    row = one(spark, ping)
+PROBLEMS = [
+    ("{not json", "not_json_object", "not a JSON object"),
+    (
+        main_ping(**{"payload.info.subsessionLength": "1"}),
+        "wrong_type",
+        "payload.info.subsessionLength is string, expected bigint",
+    ),
+    (main_ping(id=DELETE), "missing_id", None),
+    (main_ping(id=""), "missing_id", None),
+    (main_ping(**{"application.channel": None}), "missing_channel", None),
+    (main_ping(**{"application.channel": ""}), "missing_channel", None),
+    (
+        main_ping(**{"application.version": DELETE, "environment.build.version": DELETE}),
+        "missing_version",
+        None,
+    ),
+    (
+        main_ping(**{"application.buildId": DELETE, "environment.build.buildId": DELETE}),
+        "missing_build_id",
+        None,
+    ),
+    (
+        main_ping(**{"application.displayVersion": "<script>alert(1)</script>"}),
+        "malformed_version",
+        "145.0 / <script>alert(1)</script>",
+    ),
+    (
+        main_ping(**{"application.displayVersion": "145.0\u0000\u202e\U0001f600"}),
+        "malformed_version",
+        "145.0 / 145.0???",
+    ),
+    (main_ping(**{"application.version": "9" * 10_000}), "malformed_version", "9" * 40 + " / 145.0"),
+    (main_ping(**{"application.version": "145.0\n"}), "malformed_version", "145.0? / 145.0"),
+    (main_ping(**{"application.buildId": "2026111"}), "malformed_build_id", "2026111"),
+    (main_ping(**{"application.buildId": "20261332093015"}), "malformed_build_id", "20261332093015"),
+    (main_ping(**{"application.buildId": "0000000000"}), "malformed_build_id", "0000000000"),
+    (main_ping(**{"payload.info.subsessionLength": -5}), "negative_subsession_length", "-5"),
+    (
+        main_ping(**{"payload.keyedHistograms.SUBPROCESS_CRASHES_WITH_DUMP.rdd.sum": -2}),
+        "negative_crash_sum",
+        "rdd.sum = -2",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def quarantined(spark) -> dict[int, dict]:
+    """Every line of PROBLEMS classified in one run, by its line: a quarantined line is
+    never anyone's duplicate, so each is judged as it would be alone."""
+    rows = run(spark, *(ping for ping, _, _ in PROBLEMS)).collect()
+    assert len(rows) == len(PROBLEMS)
+    return {row["line_hash"]: row.asDict() for row in rows}
+
+
+@pytest.mark.parametrize(("ping", "reason", "detail"), PROBLEMS)
+def test_each_problem_quarantines_the_line_with_its_reason(quarantined, ping, reason, detail):
+    row = quarantined[line_key(ping)]
     assert (row["disposition"], row["reason"], row["detail"]) == ("quarantined", reason, detail)
     assert row["raw"] is not None
 
@@ -220,12 +229,23 @@ def test_no_input_gives_no_rows_with_every_column(spark):
     assert {"disposition", "reason", "detail", "release_date", "release_age_days", "country"} <= set(out.columns)
 
 
+COUNTRIES = [("CA", "CA"), ("ca", "CA"), ("C\ufffd", "??"), ("", "??"), ("CAN", "??"), ("É1", "??"), (DELETE, "??")]
+
+
+@pytest.fixture(scope="module")
+def countries(spark) -> dict[str, str]:
+    """Each geoCountry of COUNTRIES on a ping of its own id, classified in one run: {id: country}."""
+    pings = [main_ping(id=f"geo-{n}", **{"meta.geoCountry": geo}) for n, (geo, _) in enumerate(COUNTRIES)]
+    return {row.doc_id: row.country for row in run(spark, *pings).collect()}
+
+
 @pytest.mark.parametrize(
-    ("geo", "country"),
-    [("CA", "CA"), ("ca", "CA"), ("C\ufffd", "??"), ("", "??"), ("CAN", "??"), ("É1", "??"), (DELETE, "??")],
+    ("case", "country"),
+    [(n, country) for n, (_, country) in enumerate(COUNTRIES)],
+    ids=["missing" if geo is DELETE else repr(geo) for geo, _ in COUNTRIES],
 )
-def test_country_is_two_ascii_letters_else_unknown(spark, geo, country):
-    assert one(spark, main_ping(**{"meta.geoCountry": geo}))["country"] == country
+def test_country_is_two_ascii_letters_else_unknown(countries, case, country):
+    assert countries[f"geo-{case}"] == country
 
 
 def test_empty_strings_fall_back_like_missing_ones(spark):

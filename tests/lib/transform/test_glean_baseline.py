@@ -19,6 +19,7 @@ from tests.pingbuilder import (
     android_crash_ping,
     baseline_ping,
     crash_ping,
+    line_key,
     lines,
     main_ping,
 )
@@ -150,29 +151,44 @@ def test_main_pings_give_active_hours_from_the_parent_process_ticks(spark):
     assert usage(spark, pings, "main", Limits()) == [(1, 2.0, 0.0), (1, 2.0, 2.0)]
 
 
-@pytest.mark.parametrize(
-    ("ping", "reason", "detail"),
-    [
-        (baseline_ping(**{DURATION: {"time_unit": "second", "value": -5}}), "negative_baseline_duration", "-5"),
-        (baseline_ping(**{DURATION: {"time_unit": "fortnight", "value": 1}}), "unknown_time_unit", "fortnight"),
-        (baseline_ping(**{DURATION: {"value": 60}}), "unknown_time_unit", "(none)"),
-        (baseline_ping(**{TICKS: -1}), "negative_active_ticks", "active_ticks_non_synthesized = -1"),
-        (baseline_ping(**{"metrics.timespan": "7200"}), "wrong_type", "metrics.timespan is not an object"),
-        (
-            baseline_ping(**{DURATION: {"time_unit": "second", "value": 7200.5}}),
-            "wrong_type",
-            'metrics.timespan["glean.baseline.duration"].value is decimal(5,1), expected bigint',
-        ),
-        (baseline_ping(**{"client_info.app_build": "abc"}), "malformed_build_id", "abc"),
-        (baseline_ping(**{"client_info.app_channel": DELETE}), "missing_channel", None),  # desktop: no fallback
-        (baseline_ping(**{"meta.documentId": DELETE}), "missing_id", None),
-        (main_ping(**{MAIN_TICKS: -3}), "negative_active_ticks", "active_ticks = -3"),
-    ],
-)
-def test_bad_usage_is_quarantined_named(spark, ping, reason, detail):
-    doc_type = "main" if "payload" in ping else "glean_baseline"
-    (row,) = classified(spark, GLEAN_SOURCE, **{doc_type: [ping]}).collect()
-    assert (row.disposition, row.reason, row.detail) == ("quarantined", reason, detail)
+BAD_USAGE = [
+    (baseline_ping(**{DURATION: {"time_unit": "second", "value": -5}}), "negative_baseline_duration", "-5"),
+    (baseline_ping(**{DURATION: {"time_unit": "fortnight", "value": 1}}), "unknown_time_unit", "fortnight"),
+    (baseline_ping(**{DURATION: {"value": 60}}), "unknown_time_unit", "(none)"),
+    (baseline_ping(**{TICKS: -1}), "negative_active_ticks", "active_ticks_non_synthesized = -1"),
+    (baseline_ping(**{"metrics.timespan": "7200"}), "wrong_type", "metrics.timespan is not an object"),
+    (
+        baseline_ping(**{DURATION: {"time_unit": "second", "value": 7200.5}}),
+        "wrong_type",
+        'metrics.timespan["glean.baseline.duration"].value is decimal(5,1), expected bigint',
+    ),
+    (baseline_ping(**{"client_info.app_build": "abc"}), "malformed_build_id", "abc"),
+    (baseline_ping(**{"client_info.app_channel": DELETE}), "missing_channel", None),  # desktop: no fallback
+    (baseline_ping(**{"meta.documentId": DELETE}), "missing_id", None),
+    (main_ping(**{MAIN_TICKS: -3}), "negative_active_ticks", "active_ticks = -3"),
+]
+
+
+def _doc_type(ping: dict) -> str:
+    return "main" if "payload" in ping else "glean_baseline"
+
+
+@pytest.fixture(scope="module")
+def quarantined(spark) -> dict[int, dict]:
+    """Every ping of BAD_USAGE classified in one run, by its line (a quarantined line is
+    never anyone's duplicate: each is judged as it would be alone)."""
+    by_doc_type: dict[str, list] = {}
+    for ping, _, _ in BAD_USAGE:
+        by_doc_type.setdefault(_doc_type(ping), []).append(ping)
+    rows = classified(spark, GLEAN_SOURCE, **by_doc_type).collect()
+    assert len(rows) == len(BAD_USAGE)
+    return {row["line_hash"]: row.asDict() for row in rows}
+
+
+@pytest.mark.parametrize(("ping", "reason", "detail"), BAD_USAGE)
+def test_bad_usage_is_quarantined_named(quarantined, ping, reason, detail):
+    row = quarantined[line_key(ping)]
+    assert (row["disposition"], row["reason"], row["detail"]) == ("quarantined", reason, detail)
 
 
 def test_a_quarantined_baseline_line_keeps_no_client_id_glean_or_legacy(spark):
