@@ -59,7 +59,7 @@ demo: setup
 # one (docs/maintainers.md). TEST_WORKERS=0 runs it in this one process.
 TEST_WORKERS ?= 2
 test: jvm-archive browser
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report= --junitxml=.suite.xml $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --cov --cov-report= --junitxml=.suite.xml $(PYTEST_ARGS)
 	$(PY) -m tests.suite_summary
 
 lint: setup

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -27,28 +26,65 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("CRASH_RATES_FIXTURES", REPO.parent / "shared" / "fixtures"))
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Which tests share a pytest worker (``make test`` runs two, ``--dist loadgroup``).
+# Which tests share a pytest worker (``make test`` runs two): a session fixture is built
+# once per worker that asks for it, so the modules of one generated world run on one
+# worker, the release window's (its fortnight aggregated; the DAG tests' Airflow
+# database and landing zone beside it) and the job tests' shared warehouse
+# (tests/jobs/conftest.py). Every other module is a unit of its own, whole on one
+# worker with its module fixtures; the workers take the units in the order collected.
+WORLDS = {
+    "release_window": (
+        "tests/dags/",
+        "tests/jobs/test_release_day.py",
+        "tests/jobs/test_release_health.py",
+        "tests/jobs/test_release_window.py",
+    ),
+    "jobs_warehouse": (
+        "tests/jobs/test_aggregate_crashes.py",
+        "tests/jobs/test_cluster_on_s3.py",
+        "tests/jobs/test_command_line.py",
+        "tests/jobs/test_compare_releases.py",
+        "tests/jobs/test_external_readers.py",
+        "tests/jobs/test_housekeeping.py",
+        "tests/jobs/test_reruns.py",
+    ),
+}
+# The session fixture each world is built around.
+WORLD_FIXTURES = {"release_window": "release_window", "jobs_warehouse": "aggregated"}
 
-    A session fixture is built once per worker that asks for it, so the tests of one
-    generated world run on one worker: the release window's (its fortnight aggregated,
-    and the DAG tests' Airflow database and landing zone beside it) and the job tests'
-    shared warehouse (``tests/jobs/conftest.py``). Every other module stays on one worker
-    with its module fixtures; the workers take the modules in turn.
-    """
-    fixtures: dict[str, set[str]] = defaultdict(set)
-    for item in items:
-        fixtures[item.nodeid.split("::")[0]].update(getattr(item, "fixturenames", ()))
-    for item in items:
-        module = item.nodeid.split("::")[0]
-        if "release_window" in fixtures[module] or module.startswith("tests/dags/"):
-            group = "release_window"
-        elif "aggregated" in fixtures[module]:
-            group = "jobs_warehouse"
-        else:
-            group = module
-        item.add_marker(pytest.mark.xdist_group(group))
+
+def worker_unit(nodeid: str) -> str:
+    """The unit of tests one worker runs whole: the test's world, else its module."""
+    module = nodeid.split("::")[0]
+    return next((world for world, modules in WORLDS.items() if module.startswith(modules)), module)
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With ``--dist loadscope``, the units of :func:`worker_unit`."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorld(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return worker_unit(nodeid)
+
+    return ByWorld(config, log)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A module that asks for a world's fixture must be listed in :data:`WORLDS`, or each
+    worker would build the world again: say so at collection."""
+    strays = sorted(
+        {
+            f"{item.nodeid.split('::')[0]} uses {fixture}: list it under {world!r} in WORLDS (tests/conftest.py)"
+            for item in items
+            for world, fixture in WORLD_FIXTURES.items()
+            if fixture in getattr(item, "fixturenames", ()) and worker_unit(item.nodeid) != world
+        }
+    )
+    if strays:
+        raise pytest.UsageError("; ".join(strays))
 
 
 @pytest.fixture(scope="session")
