@@ -54,9 +54,9 @@ demo: setup
 # The suite, then what it proved: pytest prints its 15 slowest tests and its total time,
 # coverage the lines and branches of lib/, jobs/ and airflow_dags/ it ran, in every
 # process. `.venv/bin/python -m tests.suite_summary --modules` prints each module's seconds.
-# Two pytest workers (pytest-xdist), each module's tests on one worker and each generated
-# world's modules together (tests/conftest.py): measured 1.45x faster on two cores than
-# one (docs/maintainers.md). TEST_WORKERS=0 runs it in this one process.
+# Two pytest workers (pytest-xdist), each generated world's modules on one worker and
+# every other module whole on one (WORLDS in tests/conftest.py): 39 minutes here against
+# 47 with one (docs/maintainers.md#the-suites-time). TEST_WORKERS=0 runs it in one process.
 TEST_WORKERS ?= 2
 test: jvm-archive browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --cov --cov-report= --junitxml=.suite.xml $(PYTEST_ARGS)
