@@ -1,4 +1,4 @@
-"""Shared test fixtures: one local SparkSession for the whole run, real Delta on disk.
+"""Shared test fixtures: one local SparkSession per pytest worker, real Delta on disk.
 
 Mozilla's real pings and calendars are read from ``$CRASH_RATES_FIXTURES``
 (default ``../shared/fixtures`` beside the checkout); tests that need them skip,
