@@ -232,7 +232,9 @@ def with_signatures(crashes: DataFrame, frames: DataFrame) -> DataFrame:
     per_crash = frames.groupBy(*CRASH_KEY).agg(
         F.collect_list(F.struct("thread", "frame_index", "module", "module_offset", "function", "ip")).alias("_frames")
     )
-    generate = F.udf(signature_of, StringType())
+    # A plain (pickled-row) Python UDF, said outright: left to infer it from the type hints,
+    # pyspark warns on every night's output that it cannot.
+    generate = F.udf(signature_of, StringType(), useArrow=False)
     oom = F.coalesce(F.col("oom_allocation_size").cast("string"), F.col("oom_allocation_size_text"))
     shutdown = F.coalesce(_text("async_shutdown_timeout"), F.col("async_shutdown_timeout_text"))
     signed = crashes.join(per_crash, list(CRASH_KEY), "left").withColumn(

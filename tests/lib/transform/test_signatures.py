@@ -4,6 +4,7 @@ symbol store written in tmp_path, siggen per crash row, and the two tables' grai
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -160,6 +161,14 @@ def test_signatures_without_symbols_come_from_modules_and_annotations(spark, cra
     assert bare == "xul.dll | foo.dll | xul.dll"  # siggen names unsymbolicated frames by module
     assert got["glean-hex"] == got["legacy-numeric"] == bare
     assert got["legacy-oom"] == "OOM | small"
+
+
+def test_signing_warns_of_nothing_in_the_nights_output(spark, crashes):
+    """A plain Python UDF, said outright: pyspark left to infer its kind from the type
+    hints warned on every night's output that it could not."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with_signatures(crashes, symbolicate(crash_frames(crashes), None))
 
 
 def test_symbolicate_agrees_with_the_pure_resolver(spark):
