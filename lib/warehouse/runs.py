@@ -80,8 +80,8 @@ def record_run(
     found = _rows_by_run(spark, warehouse, tables, days).where(F.col(RUN_ID) == run_id).collect()
     counts = {(row["table_name"], row[PARTITION_COLUMN]): row["row_count"] for row in found}
     rows = [(day, name, run_id, counts.get((name, day), 0)) for day in days for name in tables]
-    schema = "submission_date date, table_name string, run_id string, row_count long"
-    replace_partition(spark, warehouse, table_spec(RUNS), local_frame(spark, rows, schema), days, commit_info)
+    spec = table_spec(RUNS)
+    replace_partition(spark, warehouse, spec, local_frame(spark, rows, spec.schema), days, commit_info)
 
 
 def half_written(spark: SparkSession, warehouse: str, days: Sequence[date]) -> dict[date, list[str]]:

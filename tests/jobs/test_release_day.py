@@ -155,7 +155,7 @@ def _simulated_table(spark, warehouse, ratio: float, seed: int):
             row(previous + timedelta(hours=k), "157.0.2", h.previous_hours, h.previous_crashes, h.previous_crashes_sq)
         )
         rows.append(row(latest + timedelta(hours=k), "158.0", h.latest_hours, h.latest_crashes, h.latest_crashes_sq))
-    frame = local_frame(spark, rows, ", ".join(f"{c.name} {c.type}" for c in spec.columns))
+    frame = local_frame(spark, rows, spec.schema)
     days = sorted({r[0] for r in rows})
     replace_partition(spark, str(warehouse), spec, frame, days, {"test": "simulated fortnight"})
     return hours, latest + timedelta(hours=len(hours) - 1)

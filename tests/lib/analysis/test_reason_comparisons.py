@@ -12,7 +12,7 @@ from lib.warehouse.tables import table_spec
 
 NIGHT = date(2026, 11, 20)
 SPEC = table_spec("crash_reasons")
-SCHEMA = ", ".join(f"{c.name} {c.type}" for c in SPEC.columns)
+SCHEMA = SPEC.schema
 
 
 def reason_row(channel: str, version: str, released: date | None, day: date, module: str, crashes: int) -> tuple:

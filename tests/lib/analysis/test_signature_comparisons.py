@@ -15,8 +15,8 @@ from lib.warehouse.tables import table_spec
 NIGHT = date(2026, 11, 20)
 NEW, OLD = date(2026, 11, 17), date(2026, 11, 10)
 SPEC = table_spec("crash_signatures")
-SCHEMA = ", ".join(f"{c.name} {c.type}" for c in SPEC.columns)
-FIRST_SEEN = ", ".join(f"{c.name} {c.type}" for c in table_spec("signature_first_seen").columns)
+SCHEMA = SPEC.schema
+FIRST_SEEN = table_spec("signature_first_seen").schema
 PLANTED = "AppleGPUDriverPlanted.bundle@0x2"
 
 

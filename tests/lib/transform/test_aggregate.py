@@ -69,8 +69,7 @@ def aggregates(spark, main=(), crash=()) -> DataFrame:
 
 def expected(spark, *rows) -> DataFrame:
     spec = table_spec("crash_aggregates")
-    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
-    return spark.createDataFrame([tuple({**ROW, **r}[c] for c in spec.column_names) for r in rows], schema)
+    return spark.createDataFrame([tuple({**ROW, **r}[c] for c in spec.column_names) for r in rows], spec.schema)
 
 
 def assert_aggregates(actual, wanted):
@@ -128,8 +127,7 @@ def client_sums(spark, main=(), crash=()) -> DataFrame:
 
 def expected_sums(spark, **sums) -> DataFrame:
     spec = table_spec("crash_client_sums")
-    schema = ", ".join(f"{c.name} {c.type}" for c in spec.columns)
-    return spark.createDataFrame([tuple({**ROW, **sums}[c] for c in spec.column_names)], schema)
+    return spark.createDataFrame([tuple({**ROW, **sums}[c] for c in spec.column_names)], spec.schema)
 
 
 TICKS = "payload.processes.parent.scalars.browser_engagement_active_ticks"

@@ -14,10 +14,6 @@ SPEC = table_spec("crash_aggregates")
 DAY = date(2026, 11, 20)
 
 
-def conform_schema(spec) -> str:
-    return ", ".join(f"{c.name} {c.type}" for c in spec.columns)
-
-
 def contract_state(spark, path: str) -> dict:
     table = DeltaTable.forPath(spark, path)
     detail = table.detail().first()
@@ -120,7 +116,7 @@ def test_a_table_of_an_older_schema_version_gains_the_new_columns_in_place(spark
     row |= {"submission_date": DAY, "channel": "release", "version": "1.0", "display_version": "1.0"}
     row |= {"build_id": "2026111000", "os": "Linux", "country": "??", "release_date": DAY}
     row |= {"release_date_source": "build_id", "usage_hours": 0.0, "os_version": None, "architecture": None}
-    spark.createDataFrame([row], conform_schema(version_1)).write.format("delta").mode("append").save(path)
+    spark.createDataFrame([row], version_1.schema).write.format("delta").mode("append").save(path)
 
     ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
     assert contract_state(spark, path) == expected_state("24")
