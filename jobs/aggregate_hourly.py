@@ -130,9 +130,8 @@ def count_batch(
             F.lit(config.day).alias("submission_date"), F.lit(batch_id).cast("long").alias("batch_id"), "key"
         )
         append_once(spark, config.warehouse, table_spec("hourly_counted"), counted, config.day, app, batch_id, info)
-        rows = to_hourly_aggregates(classified, config.limits).select(
-            "*", F.lit(batch_id).cast("long").alias("batch_id"), F.lit(None).cast("string").alias("run_id")
-        )  # a batch's rows are no night's: no run id
+        # No run id: a batch's rows are no night's (the write leaves the stamp null).
+        rows = to_hourly_aggregates(classified, config.limits).withColumn("batch_id", F.lit(batch_id).cast("long"))
         append_once(
             spark, config.warehouse, table_spec("crash_aggregates_hourly"), rows, config.day, app, batch_id, info
         )
