@@ -49,6 +49,7 @@ exits 3 naming it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -291,6 +292,7 @@ def _write(
         return write
 
     bounds = asdict(config.limits)
+    since = time.time()
     # The tables are independent commits, written side by side; dq_metrics only once
     # every other table is in.
     run_all({name: writer(name) for name in outputs if name != "dq_metrics"})
@@ -302,7 +304,7 @@ def _write(
     progress("wrote signature_first_seen")
     writer("dq_metrics")()
     with progress.heartbeat(spark, "recording the run"):
-        record_run(spark, config.warehouse, run_id, days, list(outputs), commit_info)
+        record_run(spark, config.warehouse, run_id, days, list(outputs), commit_info, since)
     progress(f"recorded run {run_id} in runs: {len(outputs)} tables of {date_label(days)} written whole")
 
 

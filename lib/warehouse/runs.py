@@ -13,8 +13,11 @@ before this table existed) is complete as long as no row of it carries a run id.
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import reduce
 
@@ -23,6 +26,7 @@ from pyspark.sql import functions as F
 
 from lib.contract.errors import JobError
 from lib.runtime.local_frames import local_frame
+from lib.warehouse.storage import list_files, path_exists, qualified, read_text
 from lib.warehouse.tables import PARTITION_COLUMN, read_table, read_table_if_exists, replace_partition, table_spec
 
 RUN_ID = "run_id"
@@ -67,6 +71,61 @@ def _rows_by_run(spark: SparkSession, warehouse: str, tables: Sequence[str], day
     return reduce(DataFrame.unionByName, counts, empty)
 
 
+# A Delta commit's file in ``_delta_log``: its version, twenty digits.
+_COMMIT = re.compile(r"\d{20}\.json")
+
+
+@dataclass(frozen=True)
+class Commit:
+    """What :func:`record_run` needs of one Delta commit: the run that made it (from the
+    ``userMetadata`` every write of ours carries), when, and the rows it added per date
+    (from each added file's own ``numRecords``; None when a file has no statistics)."""
+
+    run_id: str | None
+    timestamp_ms: int
+    rows: dict[date, int] | None
+
+
+def read_commit(text: str) -> Commit:
+    """A commit file's actions, one JSON object a line, as a :class:`Commit`."""
+    actions = [json.loads(line) for line in text.splitlines() if line.strip()]
+    info: dict = next((action["commitInfo"] for action in actions if "commitInfo" in action), {})
+    metadata = info.get("userMetadata") or ""
+    run_id = json.loads(metadata).get(RUN_ID) if metadata.startswith("{") else None
+    added = [
+        (
+            (add.get("partitionValues") or {}).get(PARTITION_COLUMN),
+            json.loads(add.get("stats") or "{}").get("numRecords"),
+        )
+        for action in actions
+        if (add := action.get("add"))
+    ]
+    rows: dict[date, int] | None = None
+    if all(day and records is not None for day, records in added):
+        rows = {}
+        for day, records in added:
+            rows[date.fromisoformat(str(day))] = rows.get(date.fromisoformat(str(day)), 0) + int(records)
+    return Commit(run_id, int(info.get("timestamp", 0)), rows)
+
+
+def _committed_rows(
+    spark: SparkSession, warehouse: str, name: str, run_id: str, since_ms: int
+) -> dict[date, int] | None:
+    """The rows per date ``run_id`` committed to table ``name``, from its commit in the
+    table's log, newest first back to ``since_ms`` (a write of no rows commits nothing,
+    and a table never written has no log: none); None when its files carry no row counts."""
+    log = f"{qualified(spark, table_spec(name).path(warehouse))}/_delta_log"
+    for path, _ in reversed(list_files(spark, log) if path_exists(spark, log) else []):
+        if not _COMMIT.fullmatch(path.rsplit("/", 1)[-1]):
+            continue
+        commit = read_commit(read_text(spark, path))
+        if commit.run_id == run_id:
+            return commit.rows
+        if commit.timestamp_ms < since_ms:
+            break
+    return {}
+
+
 def record_run(
     spark: SparkSession,
     warehouse: str,
@@ -74,11 +133,25 @@ def record_run(
     days: Sequence[date],
     tables: Sequence[str],
     commit_info: dict,
+    since: float,
 ) -> None:
-    """Record ``days`` as written whole by ``run_id``: call once every table is committed.
-    The row counts are read back from the tables as committed, not predicted."""
-    found = _rows_by_run(spark, warehouse, tables, days).where(F.col(RUN_ID) == run_id).collect()
-    counts = {(row["table_name"], row[PARTITION_COLUMN]): row["row_count"] for row in found}
+    """Record ``days`` as written whole by ``run_id``: call once every table is committed,
+    with ``since`` the time (epoch seconds) its first write began. The row counts are the
+    commits' own, as committed, read from each table's log: no table is read again
+    (a table whose files carry no row counts is)."""
+    counts: dict[tuple[str, date], int] = {}
+    unknown = []
+    # Commits are stamped by the clock of the process that made them: a minute's grace.
+    since_ms = int((since - 60) * 1000)
+    for name in tables:
+        committed = _committed_rows(spark, warehouse, name, run_id, since_ms)
+        if committed is None:
+            unknown.append(name)
+        else:
+            counts.update({(name, day): n for day, n in committed.items()})
+    if unknown:
+        found = _rows_by_run(spark, warehouse, unknown, days).where(F.col(RUN_ID) == run_id).collect()
+        counts.update({(row["table_name"], row[PARTITION_COLUMN]): row["row_count"] for row in found})
     rows = [(day, name, run_id, counts.get((name, day), 0)) for day in days for name in tables]
     spec = table_spec(RUNS)
     replace_partition(spark, warehouse, spec, local_frame(spark, rows, spec.schema), days, commit_info)

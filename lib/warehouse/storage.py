@@ -57,3 +57,14 @@ def list_files(spark: SparkSession, folder: str) -> list[tuple[str, int]]:
         for status in fs.listStatus(hadoop_path)
         if status.isFile()
     )
+
+
+def read_text(spark: SparkSession, path: str) -> str:
+    """A small file's text (a Delta commit, a report), from a local or s3a path."""
+    fs, hadoop_path = _resolve(spark, path)
+    jvm = spark.sparkContext._jvm
+    stream = fs.open(hadoop_path)
+    try:
+        return str(jvm.org.apache.commons.io.IOUtils.toString(stream, "UTF-8"))  # type: ignore[union-attr]
+    finally:
+        stream.close()

@@ -75,15 +75,19 @@ def test_a_missing_partition_exits_1_with_one_line_and_creates_no_table(tmp_path
     assert "aggregate_crashes 2026-11-20 [" not in result.stderr
 
 
-def test_an_unreadable_file_exits_1_naming_it(tmp_path):
+def test_an_unreadable_file_exits_1_naming_it(spark, tmp_path, capsys):
+    """The job's ``main`` in this process, on the suite's session: the exit status and the
+    one line are the command line's (the process itself is the test above)."""
     import json
 
     write_partition(tmp_path / "raw", "main", "2026-11-20", [json.dumps(main_ping())])
     folder = write_partition(tmp_path / "raw", "crash", "2026-11-20", [])
     (folder / "broken.json.gz").write_bytes(b"\x1f\x8b\x08\x00 this is not gzip")
-    result = aggregate("--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh"))
-    assert result.returncode == 1
-    line = last_line(result)
+    status = job.main(["--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh")])
+    assert status == 1
+    error = capsys.readouterr().err
+    assert "Traceback" not in error
+    line = error.strip().splitlines()[-1]
     assert line.startswith("aggregate_crashes: error: ")
     assert "broken.json.gz" in line
     assert not (tmp_path / "wh").exists()

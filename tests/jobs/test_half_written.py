@@ -18,7 +18,6 @@ from lib.contract.vocabulary import Limits
 from lib.warehouse.runs import NIGHT_TABLES, HalfWrittenDate, half_written, whole_rows
 from lib.warehouse.tables import read_table
 from tests.conftest import write_partition
-from tests.delta_state import snapshot
 from tests.pingbuilder import DAY, crash_ping, main_ping
 
 pytestmark = pytest.mark.slow
@@ -119,13 +118,3 @@ def test_a_table_the_killed_run_emptied_disagrees_by_its_row_count(spark, tmp_pa
     assert half_written(spark, str(warehouse), [DAY]) == {DAY: ["quarantine"]}
     night(spark, raw, warehouse)
     assert half_written(spark, str(warehouse), [DAY]) == {}
-
-
-def test_a_rerun_changes_only_the_run_ids(spark, tmp_path):
-    raw, first, second = tmp_path / "raw", tmp_path / "first", tmp_path / "second"
-    land(raw, [main_ping(id="m1")], [crash_ping(id="c1")])
-    night(spark, raw, first)
-    night(spark, raw, second)
-    assert snapshot(spark, first) == snapshot(spark, second)  # every column but run_id
-    ids = [{r.run_id for r in read_table(spark, str(wh), "crash_aggregates").collect()} for wh in (first, second)]
-    assert len(ids[0]) == len(ids[1]) == 1 and ids[0] != ids[1]
