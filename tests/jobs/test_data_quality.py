@@ -2,12 +2,15 @@
 
 One generated month, small pings, a different fault on each of the last days; the
 same weekday of the four weeks before the last day is clean, for the volume check.
+The month is aggregated as the nightly aggregation's one range run, its raw checks
+enforced, then the last day alone: one parse judges every date's raw checks.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -61,13 +64,47 @@ def month(tmp_path_factory):
     return out
 
 
+# Every date the raw-check tests judge: three fault-free weeks, then a fault a day.
+VALIDATED = date_range(LAST - timedelta(days=21), LAST - timedelta(days=1))
+
+
 @pytest.fixture(scope="module")
-def warehouse(spark, month, tmp_path_factory):
-    """The last day and the same weekday of the four weeks before, aggregated."""
+def aggregated_month(spark, month, tmp_path_factory):
+    """The month before the last day as the nightly aggregation's one range run, its raw
+    checks enforced (a date they stop is judged and left unaggregated), then the last day
+    alone: the warehouse, and the range's message naming the dates it stopped."""
     path = tmp_path_factory.mktemp("dq_warehouse")
-    for day in SAME_WEEKDAY:  # the raw checks of these days are judged by `validated`
-        aggregate(spark, Config(day, str(month / "raw"), str(path), str(month / "releases"), raw_checks="skip"))
-    return path
+    ranged = Config(LAST - timedelta(days=28), str(month / "raw"), str(path), str(month / "releases"))
+    try:
+        aggregate(spark, replace(ranged, until=LAST - timedelta(days=1)))
+        named = ""
+    except CriticalChecksFailed as failure:
+        named = str(failure)
+    # The platform drop is the aggregate checks' to find: its raw checks are not the subject.
+    aggregate(spark, Config(LAST, str(month / "raw"), str(path), str(month / "releases"), raw_checks="skip"))
+    return path, named
+
+
+@pytest.fixture(scope="module")
+def warehouse(aggregated_month):
+    """Every date of the month aggregated but those its raw checks stopped."""
+    return aggregated_month[0]
+
+
+@pytest.fixture(scope="module")
+def validated(spark, aggregated_month):
+    """For a date of VALIDATED, its raw checks as the range run judged them, {check:
+    (success, severity)}, and whether the run named it failed."""
+    warehouse, named = aggregated_month
+    results: dict[date, dict[str, tuple[bool, str]]] = {day: {} for day in VALIDATED}
+    for row in read_table(spark, str(warehouse), "dq_results").where("suite = 'raw'").collect():
+        if row.submission_date in results:
+            results[row.submission_date][row.check] = (row.success, row.severity)
+
+    def outcome(day: date) -> tuple[dict[str, tuple[bool, str]], bool]:
+        return results[day], f"failed for {day} (raw)" in named
+
+    return outcome
 
 
 @pytest.fixture
@@ -79,30 +116,6 @@ def smtp(monkeypatch):
         monkeypatch.setenv("CRASH_RATES_SMTP_FROM", "crash-rates@example.org")
         monkeypatch.setenv("CRASH_RATES_SMTP_TO", "oncall@example.org, release-managers@example.org")
         yield inbox
-
-
-# Every date the raw-check tests judge: three fault-free weeks, then a fault a day.
-VALIDATED = date_range(LAST - timedelta(days=21), LAST - timedelta(days=1))
-
-
-@pytest.fixture(scope="module")
-def validated(spark, month, warehouse):
-    """The raw checks of every date in VALIDATED, in one run of ``validate_raw`` (one
-    parse); for a date, {check: (success, severity)} and whether the run named it failed."""
-    try:
-        validate_raw.run(spark, VALIDATED, str(month / "raw"), str(warehouse), str(month / "releases"))
-        named = ""
-    except CriticalChecksFailed as failure:
-        named = str(failure)
-    results: dict[date, dict[str, tuple[bool, str]]] = {day: {} for day in VALIDATED}
-    for row in read_table(spark, str(warehouse), "dq_results").where("suite = 'raw'").collect():
-        if row.submission_date in results:
-            results[row.submission_date][row.check] = (row.success, row.severity)
-
-    def outcome(day: date) -> tuple[dict[str, tuple[bool, str]], bool]:
-        return results[day], f"failed for {day} (raw)" in named
-
-    return outcome
 
 
 def test_a_clean_day_passes_every_raw_check(validated):
@@ -303,6 +316,16 @@ def test_a_range_judges_each_date_as_a_run_of_that_date_alone(spark, month, ware
     alone = read_table(spark, str(tmp_path / "wh"), "dq_results")
     assert len(in_range) > 10
     assert sorted(alone.select(*judged).collect()) == sorted(ranged.where("suite = 'raw'").select(*judged).collect())
+    # The range aggregated every date but those a critical raw check stopped, the named ones.
+    stopped = {d for d in VALIDATED if validated(d)[1]}
+    assert stopped == {
+        FAULT_DAYS[f] for f in ("duplicates", "negative_lengths", "bogus_builds", "malformed_lines", "wrong_types")
+    }
+    written = {
+        r.submission_date
+        for r in read_table(spark, str(warehouse), "crash_aggregates").select("submission_date").distinct().collect()
+    }
+    assert written == set(date_range(LAST - timedelta(days=28), LAST)) - stopped
 
 
 def test_a_clean_month_raises_no_critical_alarm(spark, warehouse, validated):

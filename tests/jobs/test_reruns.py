@@ -16,11 +16,19 @@ from tests.jobs.conftest import CLEAN, DAYS, FAULTY, config
 pytestmark = pytest.mark.slow
 
 
-def test_running_a_date_again_changes_nothing_but_the_history(spark, landing, warehouse):
+def run_ids(spark, warehouse, day) -> set[str]:
+    rows = read_table(spark, str(warehouse), "crash_aggregates").where(F.col("submission_date") == F.lit(day))
+    return {r.run_id for r in rows.select("run_id").distinct().collect()}
+
+
+def test_running_a_date_again_changes_nothing_but_the_history_and_the_run_ids(spark, landing, warehouse):
     before, before_versions = snapshot(spark, warehouse), versions(spark, warehouse)
+    before_ids = run_ids(spark, warehouse, FAULTY)
     job.run(spark, config(landing, warehouse, FAULTY))
-    assert snapshot(spark, warehouse) == before
+    assert snapshot(spark, warehouse) == before  # every column but run_id
     assert all(v > before_versions[n] for n, v in versions(spark, warehouse).items())
+    after_ids = run_ids(spark, warehouse, FAULTY)
+    assert len(before_ids) == len(after_ids) == 1 and before_ids != after_ids
 
 
 def test_the_nights_one_by_one_in_another_order_write_what_the_range_wrote(spark, landing, aggregated, tmp_path):
