@@ -316,16 +316,28 @@ def test_a_range_judges_each_date_as_a_run_of_that_date_alone(spark, month, ware
     alone = read_table(spark, str(tmp_path / "wh"), "dq_results")
     assert len(in_range) > 10
     assert sorted(alone.select(*judged).collect()) == sorted(ranged.where("suite = 'raw'").select(*judged).collect())
-    # The range aggregated every date but those a critical raw check stopped, the named ones.
+
+
+def test_a_range_leaves_the_dates_its_checks_stop_unwritten_names_them_and_writes_the_others(
+    spark, aggregated_month, validated
+):
+    warehouse, named = aggregated_month
     stopped = {d for d in VALIDATED if validated(d)[1]}
     assert stopped == {
         FAULT_DAYS[f] for f in ("duplicates", "negative_lengths", "bogus_builds", "malformed_lines", "wrong_types")
     }
-    written = {
-        r.submission_date
-        for r in read_table(spark, str(warehouse), "crash_aggregates").select("submission_date").distinct().collect()
-    }
-    assert written == set(date_range(LAST - timedelta(days=28), LAST)) - stopped
+    ranged = set(date_range(LAST - timedelta(days=28), LAST - timedelta(days=1)))
+    assert named.count("critical check(s) failed for") == len(stopped)
+    assert (
+        f"nothing written for {len(stopped)} date(s); the other {len(ranged) - len(stopped)} date(s) were written"
+        in named
+    )
+    tables = {name: read_table(spark, str(warehouse), name) for name in ("crash_aggregates", "dq_results")}
+    written = {r[0] for r in tables["crash_aggregates"].select("submission_date").distinct().collect()}
+    assert written == ranged - stopped | {LAST}
+    # Every date of the range judged, stopped or not.
+    judged = tables["dq_results"].where(F.col("suite") == "raw").select("submission_date").distinct().collect()
+    assert {r[0] for r in judged} >= ranged
 
 
 def test_a_clean_month_raises_no_critical_alarm(spark, warehouse, validated):

@@ -1,32 +1,13 @@
-"""A range of dates in one run: a date a critical check stops is left unwritten, the others are
-written, and bad bounds are one line (that a range equals its nights one by one is
-tests/jobs/test_reruns.py's, against the shared warehouse, itself one range run)."""
+"""A range of dates in one run: bad bounds are one line. That a date a critical check stops
+is left unwritten and named, the others written, is tests/jobs/test_data_quality.py's,
+whose month is one range run; that a range equals its nights one by one is
+tests/jobs/test_reruns.py's, against the shared warehouse, itself one range run."""
 
 from __future__ import annotations
 
 import pytest
-from pyspark.sql import functions as F
 
 import jobs.aggregate_crashes as job
-from lib.warehouse.tables import read_table
-from tests.jobs.conftest import CLEAN, DROPPED, FAULTY
-
-pytestmark = pytest.mark.slow
-
-
-def test_a_date_a_critical_check_stops_is_left_unwritten_and_named_the_others_are_written(
-    spark, landing, tmp_path, capsys
-):
-    argv = ["--from", str(CLEAN), "--to", str(DROPPED), "--raw", str(landing / "raw"), "--warehouse", str(tmp_path)]
-    argv += ["--releases", str(landing / "releases")]
-    assert job.main(argv) == 3
-    error = capsys.readouterr().err.strip().splitlines()
-    assert len(error) == 1 and error[0].startswith("aggregate_crashes: error: ")
-    assert f"failed for {FAULTY} (raw)" in error[0] and "the other 2 date(s) were written" in error[0]
-    written = read_table(spark, str(tmp_path), "crash_aggregates").select("submission_date").distinct().collect()
-    assert sorted(r[0] for r in written) == [CLEAN, DROPPED]
-    verdicts = read_table(spark, str(tmp_path), "dq_results").where(F.col("suite") == "raw")
-    assert sorted(r[0] for r in verdicts.select("submission_date").distinct().collect()) == [CLEAN, FAULTY, DROPPED]
 
 
 @pytest.mark.parametrize(
