@@ -16,7 +16,7 @@ from datetime import date
 from pyspark.sql import DataFrame, SparkSession
 
 from lib.runtime.local_frames import local_frame
-from lib.warehouse.storage import path_exists
+from lib.warehouse.storage import path_exists, read_text
 
 CALENDAR_FILES = (
     "firefox_history_major_releases.json",
@@ -82,10 +82,10 @@ def parse_calendar(texts: dict[str, str]) -> dict[str, date]:
 
 
 def _read_whole(spark: SparkSession, path: str) -> str:
-    row = spark.read.text(path, wholetext=True).first()
-    if row is None or not row["value"].strip():
+    text = read_text(spark, path)
+    if not text.strip():
         raise CalendarError(f"release calendar file {path} is empty")
-    return str(row["value"])
+    return text
 
 
 def read_calendar(spark: SparkSession, folder: str | None) -> ReleaseCalendar:

@@ -104,7 +104,8 @@ def read_commit(text: str) -> Commit:
     if all(day and records is not None for day, records in added):
         rows = {}
         for day, records in added:
-            rows[date.fromisoformat(str(day))] = rows.get(date.fromisoformat(str(day)), 0) + int(records)
+            key = date.fromisoformat(str(day))
+            rows[key] = rows.get(key, 0) + int(records)
     return Commit(run_id, int(info.get("timestamp", 0)), rows)
 
 
