@@ -9,8 +9,9 @@ paths, so the parse runs in the worker's executors and every byte goes through s
 The worker holds the standard AWS variables, as a cluster node holds its credentials;
 the job is configured by nothing else (SPEC section 5).
 
-The page and the compaction then run as the DAG's other jobs would, each its own
-process in local mode against the same buckets. The tables, read back from S3 by
+The page and the compaction then run against the same buckets in the suite's own
+local session, its s3a set for them as a deployment's environment sets it (their
+command lines and exit codes are tested on local disk). The tables, read back from S3 by
 delta-rs, equal the same night run on local disk; the page and its charts are objects
 beside them. A missing bucket and a wrong secret each fail with one line and leave the
 tables as they were. Master, worker and S3 server are stopped whatever happens.
@@ -24,15 +25,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyspark
 import pytest
 from deltalake import DeltaTable
+from pyspark.sql import SparkSession
 
+import jobs.housekeeping as housekeeping
+import jobs.release_health as release_health
 from lib.contract.deploy import build_code_zip, job_script, parse_jar
 from lib.ingest.fastparse import JAVA_CLASS
-from lib.runtime.session import cached_jars
+from lib.runtime.session import cached_jars, s3_conf
 from tests.conftest import REPO
 from tests.delta_state import night_rows
 from tests.jobs.conftest import CLEAN
@@ -152,18 +158,43 @@ def submit(master: str, server: S3Server, folder: Path) -> subprocess.CompletedP
     return subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
 
 
+@contextmanager
+def reaching(spark: SparkSession, server: S3Server) -> Iterator[None]:
+    """The suite's session reaches ``server``'s buckets through s3a, as a job's session does
+    from the AWS variables (lib.runtime.session.s3_conf), the keys given per bucket: a JVM
+    reads its environment once, at start. Unset afterwards."""
+    conf = spark.sparkContext._jsc.hadoopConfiguration()  # type: ignore[union-attr]
+    settings = {key.removeprefix("spark.hadoop.fs.s3a."): value for key, value in s3_conf(server.environment()).items()}
+    settings |= {"access.key": server.access_key, "secret.key": server.secret_key}
+    per_bucket = {f"fs.s3a.bucket.{b}.{name}": value for b in (LANDING, WAREHOUSE) for name, value in settings.items()}
+    for key, value in per_bucket.items():
+        conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key in per_bucket:
+            conf.unset(key)
+
+
+@dataclass(frozen=True)
+class NightOnS3:
+    submitted: subprocess.CompletedProcess  # aggregate_crashes, spark-submitted to the cluster
+    summaries: dict[str, str]  # then the page's and the compaction's, each its job's last line
+
+
 @pytest.fixture(scope="module")
-def night_on_s3(cluster, s3, landing, tmp_path_factory) -> dict[str, subprocess.CompletedProcess]:
+def night_on_s3(spark, cluster, s3, landing, tmp_path_factory) -> NightOnS3:
     """The night's jobs in the DAG's order: the aggregation on the cluster, then the page
     and the compaction."""
     upload(s3, landing)
     master, _ = cluster
-    runs = {"aggregate_crashes": submit(master, s3, tmp_path_factory.mktemp("on_cluster"))}
-    common = ("--date", str(CLEAN), "--warehouse", TABLES)
-    if runs["aggregate_crashes"].returncode == 0:
-        runs["release_health"] = job(s3, "release_health", *common)
-        runs["housekeeping"] = job(s3, "housekeeping", *common)
-    return runs
+    submitted = submit(master, s3, tmp_path_factory.mktemp("on_cluster"))
+    summaries = {}
+    if submitted.returncode == 0:
+        common = ["--date", str(CLEAN), "--warehouse", TABLES]
+        with reaching(spark, s3):
+            summaries = {module.JOB: module.command(common) for module in (release_health, housekeeping)}
+    return NightOnS3(submitted, summaries)
 
 
 def s3_table(server: S3Server, name: str) -> DeltaTable:
@@ -178,11 +209,12 @@ def s3_table(server: S3Server, name: str) -> DeltaTable:
 
 
 def test_the_night_runs_on_the_standalone_cluster_then_the_dags_other_jobs_follow(cluster, night_on_s3):
-    for name, run in night_on_s3.items():
-        assert run.returncode == 0, f"{name}: {run.stderr[-3000:]}"
-        assert run.stdout.strip().splitlines()[-1].startswith(f"{name} {CLEAN}"), name
-    assert set(night_on_s3) == {"aggregate_crashes", "release_health", "housekeeping"}
-    aggregated = night_on_s3["aggregate_crashes"].stdout
+    submitted = night_on_s3.submitted
+    assert submitted.returncode == 0, submitted.stderr[-3000:]
+    assert set(night_on_s3.summaries) == {"release_health", "housekeeping"}
+    for name, summary in night_on_s3.summaries.items():
+        assert summary.startswith(f"{name} {CLEAN}"), summary
+    aggregated = submitted.stdout
     assert aggregated.strip().splitlines()[-1].startswith(f"aggregate_crashes {CLEAN}: read")
     # The parse ran in the JVM, from the jar shipped with --jars.
     assert f"parse: in the JVM, by {JAVA_CLASS} from {parse_jar().name}" in aggregated
@@ -193,7 +225,7 @@ def test_the_night_runs_on_the_standalone_cluster_then_the_dags_other_jobs_follo
 
 @pytest.mark.parametrize("name", OUTPUTS)
 def test_the_tables_on_s3_equal_the_same_night_on_local_disk(s3, night_on_s3, warehouse, name):
-    assert night_on_s3["aggregate_crashes"].returncode == 0
+    assert night_on_s3.submitted.returncode == 0
     local = night_rows(DeltaTable(f"{warehouse}/{name}"), CLEAN)
     assert local or name == "quarantine", (
         "the local night wrote nothing to compare"
