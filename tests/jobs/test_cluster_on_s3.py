@@ -9,9 +9,10 @@ paths, so the parse runs in the worker's executors and every byte goes through s
 The worker holds the standard AWS variables, as a cluster node holds its credentials;
 the job is configured by nothing else (SPEC section 5).
 
-The page and the compaction then run against the same buckets in the suite's own
-local session, its s3a set for them as a deployment's environment sets it (their
-command lines and exit codes are tested on local disk). The tables, read back from S3 by
+The page and the compaction then run from their command lines against the same
+buckets, in the suite's own local session with s3a set for them as the AWS variables
+set a job's (a process each would add a JVM's start and prove nothing more: the
+missing-bucket and wrong-secret cases are processes). The tables, read back from S3 by
 delta-rs, equal the same night run on local disk; the page and its charts are objects
 beside them. A missing bucket and a wrong secret each fail with one line and leave the
 tables as they were. Master, worker and S3 server are stopped whatever happens.

@@ -62,6 +62,33 @@ def test_bad_arguments_exit_2_with_one_line(args, message):
     assert result.stdout == ""
 
 
+# The DAG's other jobs; each of their command lines once as its own process, as a task
+# runs it (in-process elsewhere in the suite). A bad flag is refused before Spark starts.
+OTHER_JOBS = (
+    "validate_raw",
+    "validate_aggregates",
+    "compare_releases",
+    "release_health",
+    "housekeeping",
+    "aggregate_hourly",
+    "release_day",
+)
+
+
+@pytest.mark.parametrize("name", OTHER_JOBS)
+def test_every_job_run_as_a_process_refuses_a_bad_flag_with_exit_2_and_one_line(name):
+    result = subprocess.run(
+        [sys.executable, "-m", f"jobs.{name}", "--date", "2026-13-01", "--warehouse", "w"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    message = "argument --date: not a date (YYYY-MM-DD): '2026-13-01'"
+    assert result.stderr.strip() == f"{name}: error: {message} (see --help)"
+
+
 def test_a_missing_partition_exits_1_with_one_line_and_creates_no_table(tmp_path):
     write_partition(tmp_path / "raw", "crash", "2026-11-20", [])
     result = aggregate("--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh"))
