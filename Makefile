@@ -55,8 +55,8 @@ demo: setup
 # coverage the lines and branches of lib/, jobs/ and airflow_dags/ it ran, in every
 # process. `.venv/bin/python -m tests.suite_summary --modules` prints each module's seconds.
 # Two pytest workers (pytest-xdist), each generated world's modules on one worker and
-# every other module whole on one (WORLDS in tests/conftest.py): 39 to 40 minutes here against
-# 47 with one (docs/maintainers.md#the-suites-time). TEST_WORKERS=0 runs it in one process.
+# every other module whole on one (WORLDS in tests/conftest.py): 31 minutes here (stop 39; 47 at
+# the round's start with one; docs/maintainers.md#the-suites-time). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: jvm-archive browser
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder --cov --cov-report= --junitxml=.suite.xml $(PYTEST_ARGS)
