@@ -25,7 +25,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from lib.contract.errors import one_line
-from lib.warehouse.storage import qualified
+from lib.warehouse.storage import list_files, path_exists, qualified
 
 PARTITION_COLUMN = "submission_date"
 SCHEMA_VERSION = "crash_rates.schema_version"  # table property: the contract version that wrote it
@@ -234,13 +234,15 @@ def ensure_table(
     done = (path, spec.name, spec.version, tuple(sorted(bounds.items())))
     for attempt in range(1, CREATE_ATTEMPTS + 1):
         try:
-            exists = DeltaTable.isDeltaTable(spark, path)
+            exists = DeltaTable.isDeltaTable(spark, path) or _created_meanwhile(spark, path, spec)
             if exists and done not in _COMPLETED:
                 _complete(spark, path, spec, bounds)
             elif not exists:  # created whole from the contract: nothing to complete
                 _create(spark, path, spec, bounds)
             _COMPLETED.add(done)
             return path
+        except TableCreationFailed:
+            raise
         except Exception as error:  # a concurrent creator's commit, or a real failure: look again
             if attempt == CREATE_ATTEMPTS:
                 raise TableCreationFailed(
@@ -249,6 +251,35 @@ def ensure_table(
                 ) from error
             time.sleep(0.5 * attempt)
     raise AssertionError("unreachable")
+
+
+# How long a table's transaction log may stay without its first commit before a run
+# calls it abandoned: another run creating the table commits within seconds, even a
+# cold JVM beside another on two cores (tests/jobs/test_hostile_input.py's race).
+FIRST_COMMIT_WAIT = 60.0
+
+
+def _created_meanwhile(spark: SparkSession, path: str, spec: TableSpec) -> bool:
+    """False where no run has begun the table. Where its log folder is there without a
+    commit, another run is creating it (Delta makes the folder, then commits version 0,
+    and refuses a second creator meanwhile): True once that commit shows, an error if
+    none shows within FIRST_COMMIT_WAIT seconds (a creator killed between the two).
+
+    The commit is looked for in the folder: once Delta has seen the folder without one,
+    ``isDeltaTable`` keeps saying no from its cache."""
+    log = f"{path.rstrip('/')}/_delta_log"
+    deadline = time.monotonic() + FIRST_COMMIT_WAIT
+    while path_exists(spark, log):
+        if any(name.endswith(".json") for name, _ in list_files(spark, log)):
+            return True
+        if time.monotonic() > deadline:
+            raise TableCreationFailed(
+                f"table {spec.name} at {path} has a transaction log without a first commit after "
+                f"{FIRST_COMMIT_WAIT:g} s: a run killed while creating it left {log}; "
+                "remove that folder once no run is writing the table"
+            )
+        time.sleep(0.25)
+    return False
 
 
 # Columns a write stamps on the rows, not the transforms that make them: null unless given

@@ -6,9 +6,13 @@ from __future__ import annotations
 import threading
 from datetime import date
 
+import pyarrow as pa
+import pytest
 from delta.tables import DeltaTable
+from deltalake import write_deltalake
 
-from lib.warehouse.tables import SCHEMA_VERSION, ensure_table, table_spec
+import lib.warehouse.tables as tables
+from lib.warehouse.tables import SCHEMA_VERSION, TableCreationFailed, ensure_table, table_spec
 
 SPEC = table_spec("crash_aggregates")
 DAY = date(2026, 11, 20)
@@ -94,6 +98,30 @@ def test_two_runs_creating_the_same_table_at_once_both_succeed(spark, tmp_path):
     assert errors == []
     assert len(paths) == 2 and paths[0] == paths[1]
     assert contract_state(spark, paths[0]) == expected_state("24")
+
+
+def test_a_table_another_run_is_creating_is_waited_for_then_completed(spark, tmp_path):
+    """Delta makes the log folder, then commits version 0, and refuses a second creator
+    in between: a cold JVM beside another took seconds there, longer than the retries."""
+    log = tmp_path / "crash_aggregates" / "_delta_log"
+    log.mkdir(parents=True)
+    # The other run's first commit, a second later (delta-rs writes it into the folder there).
+    first_commit = pa.table({"submission_date": pa.array([], pa.date32())})
+    other = threading.Timer(1.0, write_deltalake, (str(log.parent), first_commit))
+    other.start()
+    try:
+        path = ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
+    finally:
+        other.join()
+    assert contract_state(spark, path)["constraints"] == expected_state("24")["constraints"]
+
+
+def test_a_log_left_without_a_commit_is_an_error_naming_it(spark, tmp_path, monkeypatch):
+    log = tmp_path / "crash_aggregates" / "_delta_log"
+    log.mkdir(parents=True)
+    monkeypatch.setattr(tables, "FIRST_COMMIT_WAIT", 0.5)
+    with pytest.raises(TableCreationFailed, match=r"crash_aggregates .* without a first commit .*_delta_log; remove"):
+        ensure_table(spark, str(tmp_path), SPEC, {"usage_cap_hours": 24.0})
 
 
 def test_a_table_of_an_older_schema_version_gains_the_new_columns_in_place(spark, tmp_path):
