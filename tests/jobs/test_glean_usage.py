@@ -70,7 +70,7 @@ def totals(spark, warehouse: Path, *keys: str) -> dict[tuple, dict[str, float]]:
     return {tuple(r[k] for k in keys): {m: r[m] for m in MEASURES} for r in rows}
 
 
-MEASURES = ("ping_count", "usage_hours", "active_hours", "main_crashes", "content_crashes")
+MEASURES = ("ping_count", "usage_hours", "active_hours", "main_crashes", "content_crashes", "gpu_crashes")
 
 
 def truth_cells(truth: dict, os_names: tuple[str, ...]) -> dict[tuple, Counter]:
@@ -104,15 +104,19 @@ def test_either_desktop_source_gives_the_same_hours_and_crashes(spark, warehouse
 def test_desktop_rows_equal_the_generators_truth_from_either_source(
     spark, warehouses, truth, source, pings, usage, active
 ):
+    """The crashes too: subprocess crashes (gpu_crashes here) come from the main pings
+    whichever source gives the hours; the baseline source once turned them to 0 (issue 36)."""
     got = totals(spark, warehouses[source], "channel", "display_version", "os")
     want = truth_cells(truth, DESKTOP)
     assert {k for k in got if k[2] in DESKTOP} == set(want)
+    assert sum(cell["gpu_crashes"] for cell in want.values()) > 0, "the day must hold subprocess crashes"
     for key, cell in want.items():
         row = got[key]
         assert row["ping_count"] == cell[pings], key
         assert round(row["usage_hours"] * 3600) == cell[usage], key
         assert round(row["active_hours"] * 3600) == cell[active], key
-        assert (row["main_crashes"], row["content_crashes"]) == (cell["main_crashes"], cell["content_crashes"]), key
+        crashes = ("main_crashes", "content_crashes", "gpu_crashes")
+        assert tuple(row[c] for c in crashes) == tuple(cell[c] for c in crashes), key
 
 
 @pytest.mark.parametrize("source", SOURCES)
