@@ -104,8 +104,9 @@ def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_est
 ):
     """End to end: the release's days land a few hours at a time (whole files, as SPEC
     section 1 says), the hourly job counts each landing and the release-day job reads the
-    verdicts after it; the alert comes with the first landing past the established hour,
-    once. The hours before the release are the nights' rows, as on a real release day."""
+    verdicts after it; the alert comes with the first landing at or past the established
+    hour, once, and the first regression's with the landing that ends at its very hour.
+    The hours before the release are the nights' rows, as on a real release day."""
     established = _established_hours(spark, release_window, warehouse)
     assert established, "no regression to alert: the test would prove nothing"
     # The release's nights have not run: none of their tables' rows, and no record of
@@ -113,8 +114,15 @@ def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_est
     for name in (*NIGHT_TABLES, RUNS):
         spark.sql(f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{RELEASED}'")
     raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
-    # A day at a time, then half-days as the verdict nears: each landing, then both jobs.
-    landings = [(0, range(24)), (1, range(24)), (2, range(12)), (2, range(12, 24)), (3, range(12)), (3, range(12, 24))]
+    # A day at a time, but the day of the first verdict lands in two: up to the hour it is
+    # established, then the rest. Each landing, then both jobs.
+    first_day, first_hour = divmod(min(established.values()), 24)
+    landings = [
+        (d, h)
+        for d in range(4)
+        for h in ((range(first_hour + 1), range(first_hour + 1, 24)) if d == first_day else (range(24),))
+        if h
+    ]
     new_alerts, said = {}, []
     for day_index, hours in landings:
         day = RELEASED + timedelta(days=day_index)
