@@ -147,7 +147,10 @@ def submit(master: str, server: S3Server, folder: Path) -> subprocess.CompletedP
         "--jars", ",".join(cached_jars()),
         "--conf", "spark.executor.memory=1g",
         "--conf", "spark.driver.memory=1g",
-        "--conf", "spark.sql.shuffle.partitions=4",
+        # Sized for one small night, as a deployment sizes them for its own (docs/operators.md):
+        # Delta rebuilds a table's state with 50 tasks by default, each a round trip to the executor.
+        "--conf", "spark.sql.shuffle.partitions=2",
+        "--conf", "spark.databricks.delta.snapshotPartitions=2",
         # The executors run Python for one thing, siggen's crash signatures: a cluster
         # ships an environment with it (docs/operators.md); here the worker shares the venv.
         "--conf", f"spark.pyspark.python={sys.executable}",
