@@ -227,7 +227,8 @@ def ensure_table(
     """The table's path, created from its contract if missing, completed if a part is missing.
 
     Safe when two runs race to create the same table: the loser of Delta's commit
-    race finds the winner's table on its next attempt.
+    race finds the winner's table on its next attempt, waiting for its first commit
+    where the winner has begun it (:func:`_created_meanwhile`).
     """
     path = qualified(spark, spec.path(warehouse))
     bounds = {name: value for name, value in (bounds or {}).items() if name in spec.constraint_bounds}
