@@ -14,7 +14,6 @@ before this table existed) is complete as long as no row of it carries a run id.
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,8 +25,15 @@ from pyspark.sql import functions as F
 
 from lib.contract.errors import JobError
 from lib.runtime.local_frames import local_frame
-from lib.warehouse.storage import list_files, path_exists, qualified, read_text
-from lib.warehouse.tables import PARTITION_COLUMN, read_table, read_table_if_exists, replace_partition, table_spec
+from lib.warehouse.storage import path_exists, qualified, read_text
+from lib.warehouse.tables import (
+    PARTITION_COLUMN,
+    commit_files,
+    read_table,
+    read_table_if_exists,
+    replace_partition,
+    table_spec,
+)
 
 RUN_ID = "run_id"
 RUNS = "runs"
@@ -71,10 +77,6 @@ def _rows_by_run(spark: SparkSession, warehouse: str, tables: Sequence[str], day
     return reduce(DataFrame.unionByName, counts, empty)
 
 
-# A Delta commit's file in ``_delta_log``: its version, twenty digits.
-_COMMIT = re.compile(r"\d{20}\.json")
-
-
 @dataclass(frozen=True)
 class Commit:
     """What :func:`record_run` needs of one Delta commit: the run that made it (from the
@@ -116,9 +118,7 @@ def _committed_rows(
     table's log, newest first back to ``since_ms`` (a write of no rows commits nothing,
     and a table never written has no log: none); None when its files carry no row counts."""
     log = f"{qualified(spark, table_spec(name).path(warehouse))}/_delta_log"
-    for path, _ in reversed(list_files(spark, log) if path_exists(spark, log) else []):
-        if not _COMMIT.fullmatch(path.rsplit("/", 1)[-1]):
-            continue
+    for path in reversed(commit_files(spark, log) if path_exists(spark, log) else []):
         commit = read_commit(read_text(spark, path))
         if commit.run_id == run_id:
             return commit.rows

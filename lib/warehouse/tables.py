@@ -254,6 +254,15 @@ def ensure_table(
     raise AssertionError("unreachable")
 
 
+# A Delta commit's file in a table's ``_delta_log``: its version, twenty digits.
+COMMIT_FILE = re.compile(r"\d{20}\.json")
+
+
+def commit_files(spark: SparkSession, log: str) -> list[str]:
+    """The commit files in the log folder ``log`` (which must exist), oldest first."""
+    return [path for path, _ in list_files(spark, log) if COMMIT_FILE.fullmatch(path.rsplit("/", 1)[-1])]
+
+
 # How long a table's transaction log may stay without its first commit before a run
 # calls it abandoned: another run creating the table commits within seconds, even a
 # cold JVM beside another on two cores (tests/jobs/test_hostile_input.py's race).
@@ -271,7 +280,7 @@ def _created_meanwhile(spark: SparkSession, path: str, spec: TableSpec) -> bool:
     log = f"{path.rstrip('/')}/_delta_log"
     deadline = time.monotonic() + FIRST_COMMIT_WAIT
     while path_exists(spark, log):
-        if any(name.endswith(".json") for name, _ in list_files(spark, log)):
+        if commit_files(spark, log):
             return True
         if time.monotonic() > deadline:
             raise TableCreationFailed(
