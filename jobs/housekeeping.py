@@ -34,27 +34,27 @@ def run(spark: SparkSession, day: date | Sequence[date], warehouse: str, retain_
     days = [day] if isinstance(day, date) else list(day)
     label = date_label(days)
     progress = Progress(JOB, label)
-    files: dict[str, tuple[int, int]] = {}  # each table's (files removed, files added)
 
-    def keep(name: str) -> Callable[[], None]:
-        def action() -> None:
+    def keep(name: str) -> Callable[[], tuple[int, int]]:
+        def action() -> tuple[int, int]:  # (files removed, files added)
             removed = added = 0
             for one in days:
                 r, a = compact_partition(spark, warehouse, name, one)
                 removed, added = removed + r, added + a
             vacuum(spark, warehouse, name, retain_hours)
-            files[name] = removed, added
             progress(f"{name}: compacted {removed} file(s) into {added}; vacuumed")
+            return removed, added
 
         return action
 
     present = [name for name in TABLES if table_exists(spark, warehouse, name)]
-    for name in (name for name in TABLES if name not in present):
-        progress(f"{name}: no table yet, skipped")
+    for name in TABLES:
+        if name not in present:
+            progress(f"{name}: no table yet, skipped")
     # Each table is its own commits; side by side, one table's waits (its log, its
     # listing, S3's round trips) overlap another's work.
-    run_all({name: keep(name) for name in present})
-    compacted = [f"{name} {files[name][0]}->{files[name][1]}" for name in present]
+    files = run_all({name: keep(name) for name in present})
+    compacted = [f"{name} {removed}->{added}" for name, (removed, added) in files.items()]
     return (
         f"{JOB} {label}: compacted {', '.join(compacted) or 'no table'} (files before->after); "
         f"vacuumed files older than {retain_hours} h in {warehouse}; {progress.elapsed:.1f}s"

@@ -14,22 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
 
 # More threads than this only queue tasks on a small machine's cores; on a cluster
 # the commits, which run in the driver, are what overlap.
 WORKERS = 4
 
+T = TypeVar("T")
 
-def run_all(actions: Mapping[str, Callable[[], None]], workers: int = WORKERS) -> None:
+
+def run_all(actions: Mapping[str, Callable[[], T]], workers: int = WORKERS) -> dict[str, T]:
     """Run every action, at most ``workers`` at a time, and wait for all of them; then
-    raise the first failure (in the order given), if any. An action that failed does
-    not stop the others: each is atomic on its own (one Delta commit), and a re-run
-    repeats them all."""
+    raise the first failure (in the order given), if any, else return each action's
+    result by its name. An action that failed does not stop the others: each is atomic
+    on its own (one Delta commit), and a re-run repeats them all."""
     if len(actions) <= 1 or workers <= 1:
-        for action in actions.values():
-            action()
-        return
+        return {name: action() for name, action in actions.items()}
     with ThreadPoolExecutor(max_workers=min(workers, len(actions)), thread_name_prefix="write") as pool:
-        futures = [pool.submit(action) for action in actions.values()]
-    for future in futures:
-        future.result()
+        futures = {name: pool.submit(action) for name, action in actions.items()}
+    return {name: future.result() for name, future in futures.items()}

@@ -41,3 +41,8 @@ def test_one_worker_runs_them_in_order():
     ran = []
     run_all({str(i): (lambda i=i: ran.append(i)) for i in range(5)}, workers=1)
     assert ran == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_each_actions_result_comes_back_by_its_name(workers):
+    assert run_all({"a": lambda: 1, "b": lambda: (2, 3)}, workers=workers) == {"a": 1, "b": (2, 3)}
