@@ -102,36 +102,43 @@ def test_the_mac_regression_is_established_within_hours_of_release_and_alerted_o
 def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_established(
     spark, release_window, warehouse
 ):
-    """End to end: the release's days land a few hours at a time (whole files, as SPEC
-    section 1 says), the hourly job counts each landing and the release-day job reads the
-    verdicts after it; the alert comes with the first landing at or past the established
-    hour, once, and the first regression's with the landing that ends at its very hour.
-    The hours before the release are the nights' rows, as on a real release day."""
+    """End to end: from the day of the release's first verdict, its files land a few hours
+    at a time (whole files, as SPEC section 1 says), the hourly job counts each landing
+    and the release-day job reads the verdicts after it; the alert comes with the first
+    landing at or past the established hour, once, and the first regression's with the
+    landing that ends at its very hour. The days before are the nights' rows, as on a
+    real release's later days: their nights have run, and the hourly DAG counts today."""
     established = _established_hours(spark, release_window, warehouse)
     assert established, "no regression to alert: the test would prove nothing"
-    # The release's nights have not run: none of their tables' rows, and no record of
-    # them in runs (a night's rows without its record would read as half-written).
-    for name in (*NIGHT_TABLES, RUNS):
-        spark.sql(f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{RELEASED}'")
-    raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
-    # A day at a time, but the day of the first verdict lands in two: up to the hour it is
-    # established, then the rest. Each landing, then both jobs.
     first_day, first_hour = divmod(min(established.values()), 24)
+    released = datetime(RELEASED.year, RELEASED.month, RELEASED.day, tzinfo=UTC)
+    # That day's night and the later ones have not run: none of their tables' rows, and no
+    # record of them in runs (a night's rows without its record would read as half-written).
+    for name in (*NIGHT_TABLES, RUNS):
+        spark.sql(
+            f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{RELEASED + timedelta(first_day)}'"
+        )
+    raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
+    # Before the first landing, the hour before that day: the nights' rows alone.
+    before = job.run(spark, _config(release_window, warehouse, released + timedelta(hours=24 * first_day - 1)))
+    assert "0 new alert(s)" in before, before
+    # From that day on, a day at a time, but the day of the first verdict lands in two: up
+    # to the hour it is established, then the rest. Each landing, then both jobs.
     landings = [
         (d, h)
-        for d in range(4)
+        for d in range(first_day, 4)
         for h in ((range(first_hour + 1), range(first_hour + 1, 24)) if d == first_day else (range(24),))
         if h
     ]
-    new_alerts, said = {}, []
+    new_alerts, said = {}, [before]
     for day_index, hours in landings:
         day = RELEASED + timedelta(days=day_index)
         land(raw, day, lines_by_hour(release_window.raw, day), hours, f"hours-{hours.start:02d}-{hours.stop:02d}")
         said.append(hourly.run(spark, hourly.Config(day, str(raw), str(warehouse), str(release_window.releases))))
-        as_of = datetime(day.year, day.month, day.day, hours.stop - 1, tzinfo=UTC)
-        said.append(job.run(spark, _config(release_window, warehouse, as_of)))
+        hour = 24 * day_index + hours.stop - 1  # since release: the landing's last
+        said.append(job.run(spark, _config(release_window, warehouse, released + timedelta(hours=hour))))
         if count := int(re.search(r"(\d+) new alert\(s\)", said[-1]).group(1)):
-            new_alerts[24 * day_index + hours.stop - 1] = count
+            new_alerts[hour] = count
     # Counted hour by hour, the verdicts are the nights' own: each regression is alerted
     # with the first landing at or past the hour it is established, once.
     stops = [24 * d + h.stop - 1 for d, h in landings]
