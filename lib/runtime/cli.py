@@ -237,7 +237,10 @@ class Progress:
             yield
         finally:
             done.set()
-            context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]  # null clears it
+            # Null clears a property: Spark jobs after the stage (another job run in this
+            # process, a test's query) are neither counted in its group nor described as it.
+            for prop in ("spark.jobGroup.id", "spark.job.description"):
+                context.setLocalProperty(prop, None)  # type: ignore[arg-type]
             jobs = len(tracker.getJobIdsForGroup(group))
             self.stages.append(StageTime(what, time.monotonic() - started, jobs, started - self.started))
 

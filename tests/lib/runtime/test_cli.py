@@ -9,7 +9,7 @@ import pytest
 from jobs import aggregate_crashes, compare_releases, housekeeping, release_day, validate_aggregates, validate_raw
 from lib.contract.errors import UsageError
 from lib.contract.vocabulary import Limits
-from lib.runtime.cli import iso_date
+from lib.runtime.cli import Progress, iso_date
 
 BASE = ["--date", "2026-11-20", "--raw", "r", "--warehouse", "w"]
 
@@ -94,3 +94,16 @@ def test_a_bad_hour_is_named_by_its_flag(text, message):
 
 def test_an_hour_is_read():
     assert release_day.read_config(["--date", "2026-11-17", "--warehouse", "w", "--hour", "0"]).hour == 0
+
+
+def test_a_stage_counts_its_own_spark_jobs_and_leaves_no_group_or_description_behind(spark):
+    context = spark.sparkContext
+    progress = Progress("aggregate_crashes", "2026-11-20")
+    with progress.heartbeat(spark, "counting"):
+        spark.range(3).collect()  # one Spark job
+    spark.range(4).collect()  # after the stage: not its job
+
+    (stage,) = progress.stages
+    assert (stage.what, stage.spark_jobs) == ("counting", 1)
+    assert context.getLocalProperty("spark.jobGroup.id") is None
+    assert context.getLocalProperty("spark.job.description") is None
