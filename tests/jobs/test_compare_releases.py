@@ -26,11 +26,18 @@ def own_warehouse(warehouse, tmp_path_factory):
     return path
 
 
-def test_the_night_is_written_once_per_channel_platform_and_measure_and_replaced_on_a_rerun(spark, own_warehouse):
-    argv = ["--date", str(DROPPED), "--warehouse", str(own_warehouse)]
-    printed = job.command(argv)
-    first = sorted(map(tuple, read_table(spark, str(own_warehouse), "release_comparisons").collect()))
-    job.command(argv)
+@pytest.fixture(scope="module")
+def night(spark, own_warehouse):
+    """The last night compared alone: what the job printed, and the rows it wrote."""
+    printed = job.command(["--date", str(DROPPED), "--warehouse", str(own_warehouse)])
+    return printed, sorted(map(tuple, read_table(spark, str(own_warehouse), "release_comparisons").collect()))
+
+
+def test_the_night_is_written_once_per_channel_platform_and_measure_and_replaced_on_a_rerun(
+    spark, own_warehouse, night
+):
+    printed, first = night
+    job.command(["--date", str(DROPPED), "--warehouse", str(own_warehouse)])
     table = read_table(spark, str(own_warehouse), "release_comparisons")
     assert sorted(map(tuple, table.collect())) == first  # replaced, not appended
     every = table.collect()
@@ -64,10 +71,9 @@ def test_a_night_past_the_data_is_refused_not_published_with_older_numbers(own_w
     )
 
 
-def test_a_range_of_nights_is_written_in_one_commit_as_each_night_alone(spark, own_warehouse):
+def test_a_range_of_nights_is_written_in_one_commit_as_each_night_alone(spark, own_warehouse, night):
     table = lambda: read_table(spark, str(own_warehouse), "release_comparisons")  # noqa: E731
-    job.command(["--date", str(DROPPED), "--warehouse", str(own_warehouse)])
-    alone = sorted(map(tuple, table().where(F.col("submission_date") == DROPPED).collect()))
+    _, alone = night
     summary = job.command(["--from", str(CLEAN), "--to", str(DROPPED), "--warehouse", str(own_warehouse)])
     assert summary.startswith(f"compare_releases {CLEAN}..{DROPPED}: ")
     assert sorted(map(tuple, table().where(F.col("submission_date") == DROPPED).collect())) == alone
