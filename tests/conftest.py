@@ -87,11 +87,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("; ".join(strays))
 
 
+# The suite's session evaluates queries without generating code. Spark compiles each new
+# query's Java (Janino, then the JIT): on a suite's small nights that is an eighth of the
+# JVM's CPU, and on the release window's 31,000 lines a day no faster than evaluating them
+# (docs/maintainers.md, the budget). Both paths must give the same rows (Spark falls back
+# to the second where the first fails); every job run as a process here (the command line,
+# the races and kills, spark-submit, the cluster) keeps the jobs' own settings.
+INTERPRETED = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+
+
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
     session = build_session(
         "tests",
-        {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2"},
+        {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", **INTERPRETED},
     )
     session.sparkContext.setLogLevel("ERROR")
     yield session
