@@ -114,10 +114,9 @@ def test_a_release_landing_hour_by_hour_is_alerted_the_first_run_after_it_is_est
     released = datetime(RELEASED.year, RELEASED.month, RELEASED.day, tzinfo=UTC)
     # That day's night and the later ones have not run: none of their tables' rows, and no
     # record of them in runs (a night's rows without its record would read as half-written).
+    unrun = RELEASED + timedelta(days=first_day)
     for name in (*NIGHT_TABLES, RUNS):
-        spark.sql(
-            f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{RELEASED + timedelta(first_day)}'"
-        )
+        spark.sql(f"DELETE FROM delta.`{warehouse}/{name}` WHERE submission_date >= DATE'{unrun}'")
     raw, alerts = warehouse.parent / "landing", warehouse / "release_day" / "alerts"
     # Before the first landing, the hour before that day: the nights' rows alone.
     before = job.run(spark, _config(release_window, warehouse, released + timedelta(hours=24 * first_day - 1)))

