@@ -87,23 +87,42 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         raise pytest.UsageError("; ".join(strays))
 
 
-# Every Spark process started from here reads tests/spark_conf/spark-defaults.conf: queries
-# evaluated instead of compiled to Java, and the JIT's C1 alone (the file says what each
-# saves a cold process). The suite's own session, which lives for the whole run, reads the
-# same file's evaluation settings but keeps C2: over six warm nights C1 alone took 148 s of
-# CPU against 93 s. Both evaluation paths must give the same rows (Spark falls back to the
-# second where the first fails); the demo, the benchmark and deployments compile as the
-# jobs set them (docs/maintainers.md, the suite's time, stops 41 and 42).
-os.environ["SPARK_CONF_DIR"] = str(REPO / "tests" / "spark_conf")
-LONG_LIVED = {"spark.driver.defaultJavaOptions": ""}
+# Spark's settings for the suite. Its own session, which lives for the whole run, evaluates
+# queries instead of compiling them to Java (Spark's own test setting): an eighth of the
+# JVM's CPU on small nights, nothing on the release window's 31,000 lines a day. Both
+# paths must give the same rows (Spark falls back to the second where the first fails).
+INTERPRETED = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.factoryMode": "NO_CODEGEN"}
+# A Spark process the suite starts lives for a night or two: it evaluates too, and its JVMs
+# compile with the JIT's C1 alone. One cold three-line night on one core took 98 s as the
+# jobs run it, 67 s evaluated, 54 s with C1 alone, 48 s with both; the long-lived session
+# keeps C2, which C1 alone cost 148 s of CPU against 93 s over six warm nights
+# (docs/maintainers.md, the suite's time, stops 41 and 42). The demo, the benchmark and
+# deployments compile as the jobs set them.
+SHORT_LIVED = INTERPRETED | {
+    "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.executor.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
+}
+
+
+def submit_args(settings: dict[str, str]) -> list[str]:
+    """``settings`` as spark-submit's ``--conf`` arguments."""
+    return [arg for key, value in settings.items() for arg in ("--conf", f"{key}={value}")]
+
+
+# Every job the suite runs as a process (``python -m jobs.…``) starts its JVM through
+# pyspark, which appends this variable to its spark-submit; spark-submit run directly (the
+# DAG's task, the cluster) is given SHORT_LIVED where it is called.
+os.environ["PYSPARK_SUBMIT_ARGS"] = " ".join([*submit_args(SHORT_LIVED), "pyspark-shell"])
 
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    session = build_session(
-        "tests",
-        {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", **LONG_LIVED},
-    )
+    with pytest.MonkeyPatch.context() as env:  # the short-lived processes' settings are not its own
+        env.delenv("PYSPARK_SUBMIT_ARGS")
+        session = build_session(
+            "tests",
+            {"spark.sql.shuffle.partitions": "2", "spark.default.parallelism": "2", **INTERPRETED},
+        )
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

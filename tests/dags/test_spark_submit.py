@@ -21,7 +21,7 @@ import pytest
 from lib.contract.deploy import code_version
 from lib.runtime.session import jar_cache_dir
 from lib.warehouse.tables import read_table
-from tests.conftest import REPO
+from tests.conftest import REPO, SHORT_LIVED
 from tests.dags.conftest import SECOND, task_states
 from tests.truth import assert_aggregates_match_truth
 
@@ -55,6 +55,7 @@ def submit_env(airflow_env, monkeypatch, tmp_path):
         "spark.driver.memory": "1g",
         "spark.sql.shuffle.partitions": "2",
         "spark.databricks.delta.snapshotPartitions": "2",
+        **SHORT_LIVED,  # a driver that lives for one night
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{REPO / 'lib' / 'log4j2.properties'}",
     }
     monkeypatch.setenv("AIRFLOW_VAR_CRASH_RATES_SPARK_CONF", json.dumps(spark_conf))

@@ -40,7 +40,7 @@ import jobs.release_health as release_health
 from lib.contract.deploy import build_code_zip, job_script, parse_jar
 from lib.ingest.fastparse import JAVA_CLASS
 from lib.runtime.session import cached_jars, s3_conf
-from tests.conftest import REPO
+from tests.conftest import REPO, SHORT_LIVED, submit_args
 from tests.delta_state import night_rows
 from tests.jobs.conftest import CLEAN
 from tests.s3_server import S3Server, s3_server
@@ -151,6 +151,7 @@ def submit(master: str, server: S3Server, folder: Path) -> subprocess.CompletedP
         # Delta rebuilds a table's state with 50 tasks by default, each a round trip to the executor.
         "--conf", "spark.sql.shuffle.partitions=2",
         "--conf", "spark.databricks.delta.snapshotPartitions=2",
+        *submit_args(SHORT_LIVED),  # a driver and an executor that live for one night
         # The executors run Python for one thing, siggen's crash signatures: a cluster
         # ships an environment with it (docs/operators.md); here the worker shares the venv.
         "--conf", f"spark.pyspark.python={sys.executable}",
