@@ -17,7 +17,7 @@ report names which.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -25,7 +25,7 @@ from importlib import resources
 from typing import NamedTuple
 
 import yaml
-from pyspark.sql import DataFrame, Row
+from pyspark.sql import Column, DataFrame, Row
 from pyspark.sql import functions as F
 
 from lib.analysis.stats import (
@@ -165,52 +165,8 @@ DENOMINATORS = {
 USAGE = DENOMINATORS["usage"]
 
 
-def usage_by_release_age(
-    aggregates: DataFrame,
-    as_of: date,
-    measure: str,
-    client_sums: DataFrame | None = None,
-    denominator: Denominator = USAGE,
-) -> DataFrame:
-    """Crashes and hours (of ``denominator``) per (channel, os, release, release age), up to
-    ``as_of``; with ``client_sums`` (table ``crash_client_sums``) and a measure it covers,
-    their sums too, and ``rows_without_sums`` (rows written before that table, or without
-    a client, or before the denominator's sums were kept)."""
-    rows = aggregates.where((F.col("submission_date") <= F.lit(as_of)) & F.col("channel").isin(*REPORTED_CHANNELS))
-    if denominator != USAGE:  # rows written before their hours were kept would add crashes without hours
-        rows = rows.where(F.col(denominator.hours).isNotNull())
-    extra = [*(F.lit(None).alias(c) for c in SUMS), F.lit(1).alias("rows_without_sums")]
-    if client_sums is not None and measure in ROBUST_MEASURES:
-        sums = client_sums.select(
-            *DIMENSIONS,
-            "clients",
-            F.col(denominator.hours_sq).alias("hours_sq"),
-            F.col(f"{measure}_sq").alias("crashes_sq"),
-            F.col(denominator.product(measure)).alias("crashes_hours"),
-        )
-        rows = rows.join(sums, list(DIMENSIONS), "left")
-        uncovered = F.col("clients").isNull() | F.col("hours_sq").isNull()
-        extra = [*(F.sum(c).alias(c) for c in SUMS), F.count_if(uncovered).alias("rows_without_sums")]
-    return (
-        rows.groupBy("channel", "os", "display_version", "release_date", "release_age_days")
-        .agg(F.sum(measure).alias("crashes"), F.sum(denominator.hours).alias("hours"), *extra)
-        .where(F.col("release_age_days") >= 0)
-    )
-
-
-def sums_over(by_age: dict, ages: list[int]) -> ClientSums | None:
-    """The client sums over the ages compared, or None unless every one of them has them."""
-    rows = [by_age[a] for a in ages if a in by_age]
-    if not rows or any(r.rows_without_sums for r in rows):
-        return None
-    total = ClientSums(0, 0.0, 0.0, 0.0, 0.0, 0)
-    for r in rows:
-        total += ClientSums(int(r.crashes), float(r.hours), r.crashes_sq, r.crashes_hours, r.hours_sq, r.clients)
-    return total
-
-
 class AgeRow(NamedTuple):
-    """One row of :func:`usage_by_release_age` as plain values (a Spark ``Row`` reads alike):
+    """One row of :func:`rows_by_release_age`:
     crashes and hours of one (channel, os, release, release age), and their client sums
     where every row under it had them."""
 
@@ -231,6 +187,86 @@ class AgeRow(NamedTuple):
 ByAge = dict[int, AgeRow | Row]  # one release's rows of one channel and platform, by release age
 
 
+def rows_by_release_age(
+    aggregates: DataFrame,
+    as_of: date,
+    pairs: Sequence[tuple[str, Denominator]],
+    client_sums: DataFrame | None = None,
+) -> dict[tuple[str, str], list[AgeRow]]:
+    """Crashes and hours per (channel, os, release, release age) up to ``as_of``, for each
+    (measure, denominator) of ``pairs``, keyed by (measure, denominator name); with
+    ``client_sums`` (table ``crash_client_sums``) and a measure it covers, their sums too,
+    and ``rows_without_sums`` (rows written before that table, or without a client, or
+    before the denominator's sums were kept).
+
+    One query for every pair: a night compares main and content crashes per usage and
+    per active hour, and each query of its own was a join, a shuffle and a Spark job."""
+    rows = aggregates.where(
+        (F.col("submission_date") <= F.lit(as_of))
+        & F.col("channel").isin(*REPORTED_CHANNELS)
+        & (F.col("release_age_days") >= 0)
+    )
+    if not any(m in ROBUST_MEASURES for m, _ in pairs):
+        client_sums = None  # no measure asked for has them
+    if client_sums is not None:
+        needed = {"clients"} | {
+            c for m, d in pairs if m in ROBUST_MEASURES for c in (d.hours_sq, f"{m}_sq", d.product(m))
+        }
+        rows = rows.join(client_sums.select(*DIMENSIONS, *sorted(needed)), list(DIMENSIONS), "left")
+
+    columns = []
+    for n, (measure, denominator) in enumerate(pairs):
+        # Rows written before the denominator's hours were kept would add crashes without hours.
+        counted = F.lit(True) if denominator == USAGE else F.col(denominator.hours).isNotNull()
+        columns += [
+            F.count_if(counted).alias(f"rows_{n}"),
+            _sum_where(counted, measure).alias(f"crashes_{n}"),
+            _sum_where(counted, denominator.hours).alias(f"hours_{n}"),
+        ]
+        if client_sums is not None and measure in ROBUST_MEASURES:
+            uncovered = F.col("clients").isNull() | F.col(denominator.hours_sq).isNull()
+            columns += [
+                _sum_where(counted, "clients").alias(f"clients_{n}"),
+                _sum_where(counted, denominator.hours_sq).alias(f"hours_sq_{n}"),
+                _sum_where(counted, f"{measure}_sq").alias(f"crashes_sq_{n}"),
+                _sum_where(counted, denominator.product(measure)).alias(f"crashes_hours_{n}"),
+                F.count_if(counted & uncovered).alias(f"rows_without_sums_{n}"),
+            ]
+    keys = ("channel", "os", "display_version", "release_date", "release_age_days")
+    grouped = rows.groupBy(*keys).agg(*columns).collect()  # thousands of rows at most
+
+    result: dict[tuple[str, str], list[AgeRow]] = {}
+    for n, (measure, denominator) in enumerate(pairs):
+        # Without sums, AgeRow's defaults: none, and every row without them.
+        sums = (*SUMS, "rows_without_sums") if client_sums is not None and measure in ROBUST_MEASURES else ()
+        result[(measure, denominator.name)] = [
+            AgeRow(
+                **{k: r[k] for k in keys},
+                crashes=r[f"crashes_{n}"],
+                hours=r[f"hours_{n}"],
+                **{c: r[f"{c}_{n}"] for c in sums},
+            )
+            for r in grouped
+            if r[f"rows_{n}"]  # a (release, age) with none of this denominator's rows has no row for it
+        ]
+    return result
+
+
+def _sum_where(counted: Column, column: str) -> Column:
+    return F.sum(F.when(counted, F.col(column)))
+
+
+def sums_over(by_age: dict, ages: list[int]) -> ClientSums | None:
+    """The client sums over the ages compared, or None unless every one of them has them."""
+    rows = [by_age[a] for a in ages if a in by_age]
+    if not rows or any(r.rows_without_sums for r in rows):
+        return None
+    total = ClientSums(0, 0.0, 0.0, 0.0, 0.0, 0)
+    for r in rows:
+        total += ClientSums(int(r.crashes), float(r.hours), r.crashes_sq, r.crashes_hours, r.hours_sq, r.clients)
+    return total
+
+
 def compare_releases(
     aggregates: DataFrame,
     as_of: date,
@@ -240,8 +276,8 @@ def compare_releases(
 ) -> list[Comparison]:
     """One :class:`Comparison` per channel and platform (see the module docstring), rates
     per 1,000 hours of ``denominator``."""
-    # Thousands of rows at most (channel x os x release x age): fine to bring to the driver.
-    return comparisons_of(usage_by_release_age(aggregates, as_of, measure, client_sums, denominator).collect())
+    rows = rows_by_release_age(aggregates, as_of, [(measure, denominator)], client_sums)
+    return comparisons_of(rows[(measure, denominator.name)])
 
 
 def comparisons_of(rows: Iterable[AgeRow | Row]) -> list[Comparison]:

@@ -29,7 +29,8 @@ from lib.analysis.compare import (
     Comparison,
     Denominator,
     Side,
-    compare_releases,
+    comparisons_of,
+    rows_by_release_age,
     thresholds,
     verdict,
 )
@@ -222,11 +223,9 @@ def release_comparisons(
     """The night's rows of ``release_comparisons`` (schema :data:`COLUMNS`): the crash
     measures once per denominator, crash incidence once (over the releases and ages of the
     first denominator's main-crash comparison)."""
-    by_measure = {
-        (m, d.name): compare_releases(aggregates, night, m, client_sums, d)
-        for d in denominators
-        for m in ("main_crashes", "content_crashes")
-    }
+    pairs = [(m, d) for d in denominators for m in ("main_crashes", "content_crashes")]
+    by_age = rows_by_release_age(aggregates, night, pairs, client_sums)
+    by_measure = {(m, d.name): comparisons_of(by_age[(m, d.name)]) for m, d in pairs}
     everything = [c for comparisons in by_measure.values() for c in comparisons]
     clients = clients_of(spark, client_counts, everything) if client_counts is not None else {}
     rows = [

@@ -25,10 +25,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pyspark.sql import DataFrame, Row, SparkSession
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from lib.analysis.compare import sums_over, usage_by_release_age
+from lib.analysis.compare import USAGE, AgeRow, rows_by_release_age, sums_over
 from lib.analysis.reason_comparisons import ANY_PROCESS, crashes_by_reason, reason_label
 from lib.analysis.release_comparisons import CLIENTS, MEASURES
 from lib.analysis.stats import rate_interval, rate_per_1000, robust_rate_interval, wilson_interval
@@ -87,7 +87,7 @@ class NightHealth:
     last_data_night: date | None = None
 
 
-def _newest_releases(rows: list[Row]) -> dict[str, list[Release]]:
+def _newest_releases(rows: list[AgeRow]) -> dict[str, list[Release]]:
     """Per channel, the newest releases with usage, newest first, labelled; nightly
     builds share a version, so where versions repeat the build date tells them apart."""
     found: dict[str, set[tuple[date, str]]] = defaultdict(set)
@@ -105,7 +105,7 @@ def _last_age_shown(releases: list[Release], night: date) -> int:
     return max((night - releases[0].released).days + AGES_BEYOND_NEWEST, MIN_AGES_SHOWN - 1)
 
 
-def _rate_points(rows: list[Row], releases: list[Release], panel: str, last_age: int) -> dict[str, list[dict]]:
+def _rate_points(rows: list[AgeRow], releases: list[Release], panel: str, last_age: int) -> dict[str, list[dict]]:
     """Per platform, each release's crashes per 1,000 hours per release age, with its interval."""
     labels = {(r.version, r.released): r.label for r in releases}
     points: dict[str, list[dict]] = defaultdict(list)
@@ -222,7 +222,8 @@ def night_health(
     verdicts are rates per ``denominator`` hour, the other denominator's kept beside them."""
     aggregates = read_table(spark, warehouse, "crash_aggregates").where(F.col("channel").isin(*channels))
     sums = read_table_if_exists(spark, warehouse, "crash_client_sums")
-    by_measure = {m: usage_by_release_age(aggregates, night, m, sums).collect() for m in RATE_MEASURES}
+    by_age = rows_by_release_age(aggregates, night, [(m, USAGE) for m in RATE_MEASURES], sums)
+    by_measure = {m: by_age[(m, USAGE.name)] for m in RATE_MEASURES}
     newest = _newest_releases(by_measure["main_crashes"])
     comparisons = read_table_if_exists(spark, warehouse, "release_comparisons")
     every_verdict = (

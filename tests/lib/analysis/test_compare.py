@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from lib.analysis.compare import AgeRow, Side, compare_releases, comparisons_of, format_report
+from lib.analysis.compare import (
+    DENOMINATORS,
+    AgeRow,
+    Side,
+    compare_releases,
+    comparisons_of,
+    format_report,
+    rows_by_release_age,
+)
 
 AS_OF = date(2026, 11, 20)
 SCHEMA = (
@@ -18,7 +26,7 @@ SCHEMA = (
 
 
 def ages_of(version, released, ages, crashes, hours, os_name="Windows", channel="release", **sums) -> list[AgeRow]:
-    """A release's rows by age, as :func:`usage_by_release_age` yields them, up to AS_OF."""
+    """A release's rows by age, as :func:`rows_by_release_age` yields them, up to AS_OF."""
     return [
         AgeRow(channel, os_name, version, released, a, crashes, hours, **sums)
         for a in ages
@@ -78,6 +86,27 @@ def test_later_submission_dates_are_left_out(spark):
     rows.append((AS_OF + timedelta(days=1), "release", "Windows", "159.0", AS_OF, 1, 5, 10.0))
     (comparison,) = compare_releases(spark.createDataFrame(rows, SCHEMA), AS_OF)
     assert comparison.latest.display_version == "158.0"
+
+
+def test_each_denominator_sums_only_the_rows_that_have_its_hours(spark):
+    """One query for every (measure, denominator): a row written before active hours were
+    kept counts per usage hour only, and an age with no active hours has no row for them."""
+    released = date(2026, 11, 18)
+    rows = [  # SCHEMA's columns, then active hours
+        (released, "release", "Mac", "158.0", released, 0, 3, 10.0, 4.0),
+        (released, "release", "Mac", "158.0", released, 0, 5, 20.0, None),
+        (released + timedelta(days=1), "release", "Mac", "158.0", released, 1, 7, 30.0, None),
+    ]
+    frame = spark.createDataFrame(rows, SCHEMA + ", active_hours double")
+    usage, active = DENOMINATORS["usage"], DENOMINATORS["active"]
+
+    got = rows_by_release_age(frame, AS_OF, [("main_crashes", usage), ("main_crashes", active)])
+
+    def by_age(name):
+        return {r.release_age_days: (r.crashes, r.hours, r.rows_without_sums) for r in got[("main_crashes", name)]}
+
+    assert by_age("usage") == {0: (8, 30.0, 1), 1: (7, 30.0, 1)}
+    assert by_age("active") == {0: (3, 4.0, 1)}
 
 
 # -- with per-client sums: crashes that cluster on one machine ---------------------------
