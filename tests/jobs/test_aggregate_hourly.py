@@ -40,6 +40,16 @@ def lines(landing) -> dict[tuple[str, int], list[str]]:
     return lines_by_hour(landing / "raw", DAY)
 
 
+@pytest.fixture(scope="module")
+def whole_day(spark, landing, lines, tmp_path_factory) -> dict[str, float]:
+    """The day's totals as one hourly run counts it, landed whole: what a run killed half-way
+    or two runs at once must leave in the end."""
+    folder = tmp_path_factory.mktemp("whole_day")
+    land(folder / "raw", DAY, lines, range(0, 24), "day")
+    hourly.run(spark, _hourly(landing, folder / "raw", folder / "warehouse"))
+    return _totals(spark, folder / "warehouse")
+
+
 def test_a_gzip_file_named_in_upper_case_is_refused_before_anything_is_counted(spark, tmp_path):
     folder = tmp_path / "raw" / "main" / f"submission_date={DAY}"
     folder.mkdir(parents=True)
@@ -83,13 +93,11 @@ def test_a_day_landing_file_by_file_is_counted_once_and_the_night_has_the_last_w
 
 
 @pytest.mark.slow
-def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(spark, landing, lines, tmp_path, monkeypatch):
+def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(
+    spark, landing, lines, whole_day, tmp_path, monkeypatch
+):
     raw = tmp_path / "raw"
     land(raw, DAY, lines, range(0, 24), "day")
-    whole = tmp_path / "whole"
-    hourly.run(spark, _hourly(landing, raw, whole))
-    expected = _totals(spark, whole)
-
     warehouse = tmp_path / "warehouse"
     original = hourly.append_once
 
@@ -105,11 +113,11 @@ def test_a_run_killed_half_way_and_run_again_counts_every_ping_once(spark, landi
     # Half-way: the batch's keys are committed, its rows are not.
     assert read_table(spark, str(warehouse), "hourly_counted").count() > 0
     hourly.run(spark, _hourly(landing, raw, warehouse))
-    assert _totals(spark, warehouse) == expected
+    assert _totals(spark, warehouse) == whole_day
 
 
 @pytest.mark.slow
-def test_two_hourly_runs_at_once_count_every_ping_once(spark, landing, lines, tmp_path):
+def test_two_hourly_runs_at_once_count_every_ping_once(spark, landing, lines, whole_day, tmp_path):
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse"
     land(raw, DAY, lines, range(0, 24), "day")
     command = [
@@ -126,6 +134,4 @@ def test_two_hourly_runs_at_once_count_every_ping_once(spark, landing, lines, tm
         stopped = last.startswith("aggregate_hourly: error: another aggregate_hourly run")
         assert status == 0 or (status == 1 and stopped and "Traceback" not in err), (status, out[-500:], err[-3000:])
     hourly.run(spark, _hourly(landing, raw, warehouse))  # whatever the loser left
-    whole = tmp_path / "whole"
-    hourly.run(spark, _hourly(landing, raw, whole))
-    assert _totals(spark, warehouse) == _totals(spark, whole)
+    assert _totals(spark, warehouse) == whole_day
