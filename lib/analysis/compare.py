@@ -166,7 +166,7 @@ USAGE = DENOMINATORS["usage"]
 
 
 class AgeRow(NamedTuple):
-    """One row of :func:`rows_by_release_age`:
+    """One row of :func:`rows_by_release_age` (a Spark ``Row`` of these fields reads alike):
     crashes and hours of one (channel, os, release, release age), and their client sums
     where every row under it had them."""
 

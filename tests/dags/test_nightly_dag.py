@@ -77,8 +77,8 @@ def test_a_clean_night_succeeds_and_writes_the_days_partitions(spark, first_nigh
 def backfill_dates(start: date, end: date) -> list[date]:
     """The submission dates ``airflow backfill create`` runs for [start, end], in its order.
 
-    ``--reprocess-behavior completed``: these dates already ran once, as a re-run of a
-    month would find them.
+    ``--reprocess-behavior completed``: dates that already ran are run again, as a re-run
+    of a month finds some of them.
     """
     listing = airflow_cli(
         "backfill", "create", "--dag-id", DAG_ID, "--from-date", str(start), "--to-date", str(end),
@@ -104,13 +104,12 @@ def test_a_backfill_rewrites_a_night_already_run_into_the_same_rows_and_adds_a_n
     dates = backfill_dates(FIRST, SECOND)
 
     assert dates == [FIRST, SECOND]
-    reruns = {}
     for day in dates:
         # The tables are the claim here: the page and the compaction have tests of their own.
-        reruns[day] = run_night(
+        backfilled = run_night(
             dag, airflow_env, day, landing / "raw", warehouse, landing / "releases", skip=PAGE_AND_COMPACTION
         )
-        assert str(reruns[day].state) == "success", task_states(reruns[day])
+        assert str(backfilled.state) == "success", task_states(backfilled)
         if day == FIRST:
             assert snapshot(spark, warehouse) == before
             # Every table with rows was rewritten (an empty partition replaced by nothing commits nothing).
