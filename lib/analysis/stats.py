@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from scipy.stats import chi2
-
 Z95 = 1.959964
 
 
@@ -35,6 +33,9 @@ def poisson_interval(count: int, confidence: float = 0.95) -> Interval:
     """The exact (Garwood) interval for a Poisson count, right even for 0 or 1 crash."""
     if count < 0:
         raise OutOfDomain(f"a count cannot be negative: {count}")
+    # Imported here: scipy.stats takes seconds to import, and only the jobs that compare need it.
+    from scipy.stats import chi2
+
     alpha = 1 - confidence
     low = 0.0 if count == 0 else float(chi2.ppf(alpha / 2, 2 * count)) / 2
     high = float(chi2.ppf(1 - alpha / 2, 2 * count + 2)) / 2

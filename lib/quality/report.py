@@ -12,7 +12,6 @@ import json
 from collections.abc import Sequence
 from datetime import date
 
-from lib.pages import charts
 from lib.pages.templates import TEMPLATES
 from lib.quality.runner import CRITICAL, CheckResult
 
@@ -22,6 +21,8 @@ def _history_charts(result: CheckResult) -> list[dict[str, str]]:
     green: the band allowed; red: today)."""
     if not result.history:
         return []
+    from lib.pages import charts  # Altair and its renderer: only for a failing history check
+
     figures = []
     for i, series in enumerate(json.loads(result.history)):
         values = [p["value"] for p in series["points"] if p["value"] is not None]

@@ -89,6 +89,14 @@ def test_every_job_run_as_a_process_refuses_a_bad_flag_with_exit_2_and_one_line(
     assert result.stderr.strip() == f"{name}: error: {message} (see --help)"
 
 
+def test_the_nightly_job_starts_without_the_statistics_and_chart_libraries():
+    """scipy.stats and Altair take seconds to import: a task that fails at its flags, or
+    a night whose history checks pass, never pays for them (the jobs that compare do)."""
+    code = "import sys, jobs.aggregate_crashes; print(sorted(m for m in ('scipy', 'altair') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr[-2000:]
+
+
 def test_a_missing_partition_exits_1_with_one_line_and_creates_no_table(tmp_path):
     write_partition(tmp_path / "raw", "crash", "2026-11-20", [])
     result = aggregate("--date", "2026-11-20", "--raw", str(tmp_path / "raw"), "--warehouse", str(tmp_path / "wh"))
