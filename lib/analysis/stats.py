@@ -33,7 +33,8 @@ def poisson_interval(count: int, confidence: float = 0.95) -> Interval:
     """The exact (Garwood) interval for a Poisson count, right even for 0 or 1 crash."""
     if count < 0:
         raise OutOfDomain(f"a count cannot be negative: {count}")
-    # Imported here: scipy.stats takes seconds to import, and only the jobs that compare need it.
+    # Imported here: scipy.stats takes seconds to import, and a job that neither compares
+    # nor runs its checks (Great Expectations imports it) never needs it.
     from scipy.stats import chi2
 
     alpha = 1 - confidence

@@ -90,8 +90,9 @@ def test_every_job_run_as_a_process_refuses_a_bad_flag_with_exit_2_and_one_line(
 
 
 def test_the_nightly_job_starts_without_the_statistics_and_chart_libraries():
-    """scipy.stats and Altair take seconds to import: a task that fails at its flags, or
-    a night whose history checks pass, never pays for them (the jobs that compare do)."""
+    """scipy.stats and Altair take seconds to import: a process that runs no check (a bad
+    flag, a missing partition, raw checks skipped) never pays for them. Great Expectations
+    imports both, so a night that runs its checks loads them then."""
     code = "import sys, jobs.aggregate_crashes; print(sorted(m for m in ('scipy', 'altair') if m in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert (result.returncode, result.stdout.strip()) == (0, "[]"), result.stderr[-2000:]
