@@ -21,6 +21,7 @@ import pytest
 from pyspark.sql import SparkSession
 
 from lib.runtime.session import build_session
+from tests.truth import generated_truth
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("CRASH_RATES_FIXTURES", REPO.parent / "shared" / "fixtures"))
@@ -163,7 +164,7 @@ class ReleaseWindow:
 
     def truth(self, night: date) -> dict:
         """What the generator wrote that night (see lib.synthetic.generator)."""
-        return json.loads((self.raw.parent / "truth" / f"{night}.json").read_text())
+        return generated_truth(self.raw.parent, [night])[night]
 
 
 # Firefox 158 ships on 2026-11-17 in the synthetic train, 157.0.2 on 2026-11-10: the

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from pyspark.sql import DataFrame
@@ -22,6 +25,11 @@ MEASURES = (
     "shutdown_hang_crashes",
     "background_task_crashes",
 )
+
+
+def generated_truth(landing: Path, days: Iterable[date]) -> dict[date, dict]:
+    """What the generator wrote for each of ``days`` under ``landing`` (jobs.generate_pings)."""
+    return {day: json.loads((landing / "truth" / f"{day}.json").read_text()) for day in days}
 
 
 def assert_aggregates_match_truth(crash_aggregates: DataFrame, truth: dict[date, dict]) -> None:

@@ -23,7 +23,7 @@ from lib.runtime.session import jar_cache_dir
 from lib.warehouse.tables import read_table
 from tests.conftest import REPO, SHORT_LIVED
 from tests.dags.conftest import SECOND, task_states
-from tests.truth import assert_aggregates_match_truth
+from tests.truth import assert_aggregates_match_truth, generated_truth
 
 pytestmark = pytest.mark.slow
 
@@ -75,7 +75,8 @@ def test_spark_submit_runs_the_job_from_the_code_zip(spark, dag, submit_env, lan
     )
 
     assert str(run.state) == "success", task_states(run)
-    truth = json.loads((landing / "truth" / f"{SECOND}.json").read_text())
-    assert_aggregates_match_truth(read_table(spark, str(warehouse), "crash_aggregates"), {SECOND: truth})
+    assert_aggregates_match_truth(
+        read_table(spark, str(warehouse), "crash_aggregates"), generated_truth(landing, [SECOND])
+    )
     history = spark.sql(f"DESCRIBE HISTORY delta.`{warehouse}/crash_aggregates` LIMIT 1").first()
     assert json.loads(history.userMetadata)["code_version"] == code_version()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 from jobs.aggregate_crashes import Config, run
 from jobs.generate_pings import generate
 from lib.synthetic.generator import Settings
+from tests.truth import generated_truth
 
 CLEAN, FAULTY, DROPPED = date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)
 DAYS = (CLEAN, FAULTY, DROPPED)
@@ -44,7 +44,7 @@ def landing(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def truth(landing) -> dict[date, dict]:
-    return {day: json.loads((landing / "truth" / f"{day}.json").read_text()) for day in DAYS}
+    return generated_truth(landing, DAYS)
 
 
 def config(landing: Path, warehouse: Path, day: date, raw: Path | None = None) -> Config:

@@ -22,6 +22,7 @@ from lib.ingest.landing import MissingPartition
 from lib.quality.publish import CriticalChecksFailed
 from lib.synthetic.generator import JAVA_EXCEPTION, JAVA_MODULE, Settings
 from lib.warehouse.tables import read_table
+from tests.truth import generated_truth
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +43,7 @@ def landing(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def truth(landing) -> dict:
-    return json.loads((landing / "truth" / f"{DAY}.json").read_text())
+    return generated_truth(landing, [DAY])[DAY]
 
 
 def aggregate(spark, landing: Path, warehouse: Path, source: str, raw: Path | None = None) -> None:
