@@ -214,6 +214,7 @@ def rows_by_release_age(
         }
         rows = rows.join(client_sums.select(*DIMENSIONS, *sorted(needed)), list(DIMENSIONS), "left")
 
+    with_sums = [client_sums is not None and m in ROBUST_MEASURES for m, _ in pairs]
     columns = []
     for n, (measure, denominator) in enumerate(pairs):
         # Rows written before the denominator's hours were kept would add crashes without hours.
@@ -223,7 +224,7 @@ def rows_by_release_age(
             _sum_where(counted, measure).alias(f"crashes_{n}"),
             _sum_where(counted, denominator.hours).alias(f"hours_{n}"),
         ]
-        if client_sums is not None and measure in ROBUST_MEASURES:
+        if with_sums[n]:
             uncovered = F.col("clients").isNull() | F.col(denominator.hours_sq).isNull()
             columns += [
                 _sum_where(counted, "clients").alias(f"clients_{n}"),
@@ -238,7 +239,7 @@ def rows_by_release_age(
     result: dict[tuple[str, str], list[AgeRow]] = {}
     for n, (measure, denominator) in enumerate(pairs):
         # Without sums, AgeRow's defaults: none, and every row without them.
-        sums = (*SUMS, "rows_without_sums") if client_sums is not None and measure in ROBUST_MEASURES else ()
+        sums = (*SUMS, "rows_without_sums") if with_sums[n] else ()
         result[(measure, denominator.name)] = [
             AgeRow(
                 **{k: r[k] for k in keys},
