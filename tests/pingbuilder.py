@@ -9,6 +9,8 @@ from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 
+from lib.runtime.local_frames import local_frame
+
 DAY = date(2026, 11, 20)
 BUILD = "20261110093015"  # built 10 days before DAY
 _MISSING = object()
@@ -186,9 +188,12 @@ def line_key(ping: dict[str, Any] | str) -> int:
 def lines(
     spark: SparkSession, *pings: dict[str, Any] | str, source: str = "file:/landing/part-0.json", day: date = DAY
 ) -> DataFrame:
-    """Landing lines of submission date ``day`` as :func:`lib.ingest.landing.read_lines` returns them."""
+    """Landing lines of submission date ``day`` as :func:`lib.ingest.landing.read_lines` returns them.
+
+    A local relation, not ``createDataFrame``'s RDD: classifying one line took 1.1 s
+    instead of 1.6 s in a warm session (no tasks to schedule over the rows)."""
     rows = [(day, source, line_key(p), text(p)) for p in pings]
-    return spark.createDataFrame(rows, "submission_date date, source_file string, line_hash bigint, raw string")
+    return local_frame(spark, rows, "submission_date date, source_file string, line_hash bigint, raw string")
 
 
 # The SHA-256 of an empty file: what a failed minidump write reports as the crash's hash.

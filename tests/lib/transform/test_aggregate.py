@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
+from lib.runtime.local_frames import local_frame
 from lib.transform.aggregate import (
     DIMENSIONS,
     PING_MEASURES,
@@ -49,14 +50,14 @@ ROW = {
 
 
 def classified(spark, *pings, doc_type):
-    calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
+    calendar = local_frame(spark, [], CALENDAR_SCHEMA)
     return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar, LIMITS)
 
 
 def input_lines(spark, day=DAY, **by_doc_type) -> DataFrame:
     """The files' own line counts, as the job gives them to to_dq_metrics."""
     rows = [(day, doc_type, n) for doc_type, n in by_doc_type.items()]
-    return spark.createDataFrame(rows, "submission_date date, doc_type string, input_lines long")
+    return local_frame(spark, rows, "submission_date date, doc_type string, input_lines long")
 
 
 def aggregates(spark, main=(), crash=()) -> DataFrame:
@@ -282,7 +283,7 @@ def client_counts(spark, main=(), crash=()) -> DataFrame:
     frames = {
         doc_type: parse_pings(lines(spark, *pings), doc_type) for doc_type, pings in (("main", main), ("crash", crash))
     }
-    rows = classify(frames, spark.createDataFrame([], CALENDAR_SCHEMA), LIMITS)
+    rows = classify(frames, local_frame(spark, [], CALENDAR_SCHEMA), LIMITS)
     return conform(to_client_counts(rows, LIMITS), table_spec("client_counts"))
 
 

@@ -10,6 +10,7 @@ import pytest
 from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
+from lib.runtime.local_frames import local_frame
 from lib.transform.classify import WITHHELD, classify
 from tests.pingbuilder import DAY, DELETE, crash_ping, line_key, lines, main_ping
 
@@ -17,7 +18,7 @@ DEFAULT_LIMITS = Limits()
 
 
 def run(spark, *pings, doc_type="main", calendar=(), limits=DEFAULT_LIMITS):
-    calendar_rows = spark.createDataFrame(list(calendar), CALENDAR_SCHEMA)
+    calendar_rows = local_frame(spark, calendar, CALENDAR_SCHEMA)
     return classify({doc_type: parse_pings(lines(spark, *pings), doc_type)}, calendar_rows, limits)
 
 
@@ -222,7 +223,7 @@ def test_crash_pings_are_classified_by_the_same_rules(spark):
 
 
 def test_no_input_gives_no_rows_with_every_column(spark):
-    calendar_rows = spark.createDataFrame([], CALENDAR_SCHEMA)
+    calendar_rows = local_frame(spark, [], CALENDAR_SCHEMA)
     empty = parse_pings(lines(spark, main_ping()).limit(0), "main")
     out = classify({"main": empty}, calendar_rows, DEFAULT_LIMITS)
     assert out.collect() == []

@@ -10,6 +10,7 @@ import pytest
 from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
+from lib.runtime.local_frames import local_frame
 from lib.transform.aggregate import to_crash_aggregates, to_dq_metrics, to_ping_measures
 from lib.transform.classify import classify, union_all
 from tests.pingbuilder import (
@@ -32,7 +33,7 @@ DEFAULT, GLEAN_SOURCE = Limits(), Limits(desktop_usage="glean")
 
 
 def classified(spark, limits=DEFAULT, calendar=(), **by_doc_type):
-    dates = spark.createDataFrame(list(calendar), CALENDAR_SCHEMA)
+    dates = local_frame(spark, calendar, CALENDAR_SCHEMA)
     parsed = {d: parse_pings(lines(spark, *pings), d) for d, pings in by_doc_type.items()}
     return classify(parsed, dates, limits)
 
@@ -126,9 +127,7 @@ def test_a_ping_without_a_duration_counts_with_no_hours_and_is_reported_missing(
     pings = [baseline_ping(**{DURATION: DELETE, "ping_info.reason": "active", TICKS: DELETE, PLAIN_TICKS: DELETE})]
     assert usage(spark, pings) == [(1, 0.0, 0.0)]
     frame = classified(spark, limits, glean_baseline=pings)
-    counts = spark.createDataFrame(
-        [(DAY, "glean_baseline", 1)], "submission_date date, doc_type string, input_lines long"
-    )
+    counts = local_frame(spark, [(DAY, "glean_baseline", 1)], "submission_date date, doc_type string, input_lines long")
     (row,) = to_dq_metrics(frame, counts, limits).collect()
     assert (row.aggregated, row.missing_usage, row.usage_capped) == (1, 1, 0)
 

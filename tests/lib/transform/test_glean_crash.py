@@ -10,6 +10,7 @@ import pytest
 from lib.contract.vocabulary import CRASH_MEASURES, Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
+from lib.runtime.local_frames import local_frame
 from lib.transform.aggregate import to_crash_aggregates, to_crash_reasons, to_ping_measures
 from lib.transform.classify import classify
 from tests.pingbuilder import DELETE, crash_ping, glean_crash_ping, hash_storm, line_key, lines
@@ -18,7 +19,7 @@ LIMITS = Limits()
 
 
 def classified(spark, **by_doc_type):
-    calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
+    calendar = local_frame(spark, [], CALENDAR_SCHEMA)
     parsed = {d: parse_pings(lines(spark, *pings), d) for d, pings in by_doc_type.items()}
     return classify(parsed, calendar, LIMITS)
 

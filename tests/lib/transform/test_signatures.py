@@ -16,6 +16,7 @@ from lib.contract.vocabulary import Limits
 from lib.ingest.calendar import CALENDAR_SCHEMA
 from lib.ingest.pings import parse_pings
 from lib.ingest.symbols import read_symbols
+from lib.runtime.local_frames import local_frame
 from lib.transform.classify import AGGREGATED, classify
 from lib.transform.crash_signature import SIGGEN_VERSION, parse_sym, sym_path
 from lib.transform.signatures import (
@@ -121,7 +122,7 @@ PINGS = {
 
 @pytest.fixture(scope="module")
 def crashes(spark):
-    calendar = spark.createDataFrame([], CALENDAR_SCHEMA)
+    calendar = local_frame(spark, [], CALENDAR_SCHEMA)
     parsed = {d: parse_pings(lines(spark, *pings), d) for d, pings in PINGS.items()}
     classified = classify(parsed, calendar, Limits())
     kept = classified.where(classified.disposition == AGGREGATED).transform(with_crashing_thread)
