@@ -36,6 +36,7 @@ from lib.ingest.calendar import read_calendar
 from lib.ingest.landing import MissingPartition, open_partition, stream_new_lines
 from lib.ingest.pings import fast_parse_pings
 from lib.runtime.cli import Progress, job_parser, main_wrapper, parse_args
+from lib.runtime.local_frames import local_frame
 from lib.runtime.session import build_session
 from lib.transform.aggregate import to_hourly_aggregates
 from lib.transform.classify import AGGREGATED, DUPLICATE, EXCLUDED, QUARANTINED, checkpointed, classify
@@ -99,7 +100,7 @@ def night_has_run(spark: SparkSession, config: Config) -> bool:
 def _counted_before(spark: SparkSession, config: Config, batch_id: int) -> DataFrame:
     counted = read_table_if_exists(spark, config.warehouse, "hourly_counted")
     if counted is None:
-        return spark.createDataFrame([], "key string")
+        return local_frame(spark, [], "key string")
     # Only earlier batches: a batch run again sees what it saw the first time.
     return counted.where((F.col("submission_date") == F.lit(config.day)) & (F.col("batch_id") < batch_id))
 

@@ -35,6 +35,7 @@ from lib.analysis.compare import (
     verdict,
 )
 from lib.analysis.stats import Z95, Interval, OutOfDomain, clamped_share, wilson_interval
+from lib.runtime.local_frames import local_frame
 
 log = logging.getLogger("crash_rates.compare_releases")
 
@@ -74,8 +75,8 @@ def clients_of(spark: SparkSession, client_counts: DataFrame, comparisons: list[
     keys = {_side_key(c, s) for c in comparisons for s in (c.latest, c.previous) if s is not None}
     if not keys:
         return {}
-    wanted = spark.createDataFrame(
-        list(keys), "channel string, os string, display_version string, first_day date, last_day date"
+    wanted = local_frame(
+        spark, keys, "channel string, os string, display_version string, first_day date, last_day date"
     )
     joined = client_counts.join(F.broadcast(wanted), ["channel", "os", "display_version"]).where(
         F.col("submission_date").between(F.col("first_day"), F.col("last_day"))
@@ -239,7 +240,7 @@ def release_comparisons(
             for c in by_measure[("main_crashes", denominators[0].name)]
         ]
     names = [part.split()[0] for part in COLUMNS.split(", ")]
-    return spark.createDataFrame([tuple(r[n] for n in names) for r in rows], COLUMNS)
+    return local_frame(spark, [tuple(r[n] for n in names) for r in rows], COLUMNS)
 
 
 def format_rows(rows: list) -> str:
