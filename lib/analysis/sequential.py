@@ -133,24 +133,31 @@ def confidence_sequence(hours: Sequence[Hour], alpha: float = ALPHA, prior_sd: f
     usable = (ha > 0) & (hb > 0)
     a_used, b_used, ha_used, hb_used = (np.cumsum(np.where(usable, x, 0.0)) for x in (a, b, ha, hb))
     crashes, effective = np.cumsum(np.where(usable, a + b, 0.0)), np.cumsum(np.where(usable, (a + b) / phi, 0.0))
-    looks, low, high = [], 0.0, math.inf
     ratios = np.exp(LOG_GRID)
-    for k, row in enumerate(inside):
-        kept = ratios[row]
+    # Each hour's set of ratios kept, as its smallest and largest (the grid ascends): the
+    # first and the last grid point inside, found for every hour at once.
+    any_kept = inside.any(axis=1).tolist()
+    smallest = ratios[inside.argmax(axis=1)].tolist()
+    largest = ratios[inside.shape[1] - 1 - inside[:, ::-1].argmax(axis=1)].tolist()
+    dispersions = np.divide(crashes, effective, out=np.ones_like(crashes), where=effective > 0).tolist()
+    a_used, b_used, ha_used, hb_used = (x.tolist() for x in (a_used, b_used, ha_used, hb_used))
+    bottom, top = float(ratios[0]), float(ratios[-1])
+    looks, low, high = [], 0.0, math.inf
+    for k in range(len(hours)):
         # An empty set, or one disjoint from the running interval (data the model cannot
         # explain), keeps the last interval rather than inventing one.
-        if kept.size and max(low, float(kept.min())) <= min(high, float(kept.max())):
-            low, high = max(low, float(kept.min())), min(high, float(kept.max()))
+        if any_kept[k] and max(low, smallest[k]) <= min(high, largest[k]):
+            low, high = max(low, smallest[k]), min(high, largest[k])
         looks.append(
             Look(
                 hour=k,
                 latest_crashes=int(a_used[k]),
-                latest_hours=float(ha_used[k]),
+                latest_hours=ha_used[k],
                 previous_crashes=int(b_used[k]),
-                previous_hours=float(hb_used[k]),
-                dispersion=float(crashes[k] / effective[k]) if effective[k] > 0 else 1.0,
-                low=low if low > ratios[0] else 0.0,
-                high=high if high < ratios[-1] else math.inf,
+                previous_hours=hb_used[k],
+                dispersion=dispersions[k],
+                low=low if low > bottom else 0.0,
+                high=high if high < top else math.inf,
             )
         )
     return looks
