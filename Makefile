@@ -55,7 +55,7 @@ demo: setup
 # coverage the lines and branches of lib/, jobs/ and airflow_dags/ it ran, in every
 # process. `.venv/bin/python -m tests.suite_summary --modules` prints each module's seconds.
 # Two pytest workers (pytest-xdist), each generated world's modules on one worker and
-# every other module whole on one (WORLDS in tests/conftest.py): 25 to 27 minutes here (stop 43; 23 to 36 at stops 40 to 42; 47 at
+# every other module whole on one (WORLDS in tests/conftest.py): 21 to 23 minutes here (stop 44; 25 to 27 at stop 43, 23 to 36 at stops 40 to 42; 47 at
 # the round's start with one; docs/maintainers.md#the-suites-time). TEST_WORKERS=0: one process.
 TEST_WORKERS ?= 2
 test: jvm-archive browser
