@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -99,9 +100,14 @@ INTERPRETED = {"spark.sql.codegen.wholeStage": "false", "spark.sql.codegen.facto
 # keeps C2, which C1 alone cost 148 s of CPU against 93 s over six warm nights
 # (docs/maintainers.md, the suite's time, stops 41 and 42). The demo, the benchmark and
 # deployments compile as the jobs set them.
+# C1 alone also shrinks the JIT's code cache to 48 MB (the JVM's default without tiers),
+# which a night's compiled code can fill: the driver then dies ("Out of space in CodeCache
+# for adapters"), as the DAG's spark-submit did in a whole run at stop 44. Such a process
+# keeps the 240 MB a tiered JVM reserves.
+SHORT_LIVED_JVM = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m"
 SHORT_LIVED = INTERPRETED | {
-    "spark.driver.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
-    "spark.executor.defaultJavaOptions": "-XX:TieredStopAtLevel=1",
+    "spark.driver.defaultJavaOptions": SHORT_LIVED_JVM,
+    "spark.executor.defaultJavaOptions": SHORT_LIVED_JVM,
 }
 
 
@@ -113,7 +119,7 @@ def submit_args(settings: dict[str, str]) -> list[str]:
 # Every job the suite runs as a process (``python -m jobs.…``) starts its JVM through
 # pyspark, which appends this variable to its spark-submit; spark-submit run directly (the
 # DAG's task, the cluster) is given SHORT_LIVED where it is called.
-os.environ["PYSPARK_SUBMIT_ARGS"] = " ".join([*submit_args(SHORT_LIVED), "pyspark-shell"])
+os.environ["PYSPARK_SUBMIT_ARGS"] = shlex.join([*submit_args(SHORT_LIVED), "pyspark-shell"])  # pyspark shlex-splits it
 
 
 @pytest.fixture(scope="session")
