@@ -111,6 +111,24 @@ def dag(airflow_env):
     return bag.get_dag(DAG_ID)
 
 
+def run_dag(dag, **test_args):
+    """``dag.test(**test_args)`` with every task's retries off for the run.
+
+    ``dag.test()`` waits out a failed task's retry delay in this process (5 minutes, then
+    longer, twice): a task failing in a test held its worker for a quarter of an hour and
+    more, and looked like a hang. Here a task fails at its first error, and the test
+    fails then, with the task's log. The retry policy itself is tests/dags/test_dag_file.py's.
+    """
+    retries = {task.task_id: task.retries for task in dag.tasks}
+    for task in dag.tasks:
+        task.retries = 0
+    try:
+        return dag.test(**test_args)
+    finally:
+        for task in dag.tasks:
+            task.retries = retries[task.task_id]
+
+
 def run_night(
     dag, env: pytest.MonkeyPatch, day: date, raw: Path, warehouse: Path, releases: Path, skip: tuple[str, ...] = ()
 ):
@@ -122,8 +140,8 @@ def run_night(
     env.setenv("AIRFLOW_VAR_CRASH_RATES_WAREHOUSE", str(warehouse))
     env.setenv("AIRFLOW_VAR_CRASH_RATES_RELEASES", str(releases))
     pattern = f"^({'|'.join(skip)})$" if skip else None
-    return dag.test(
-        logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"), mark_success_pattern=pattern
+    return run_dag(
+        dag, logical_date=pendulum.datetime(day.year, day.month, day.day, tz="UTC"), mark_success_pattern=pattern
     )
 
 

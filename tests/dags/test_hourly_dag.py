@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import REPO
-from tests.dags.conftest import RELEASE_MANAGERS, task_states
+from tests.dags.conftest import RELEASE_MANAGERS, run_dag, task_states
 
 HOURLY = "crash_rates_hourly"
 
@@ -28,7 +28,7 @@ def _run_hour(dag, env, at: datetime, raw, warehouse, releases):
     env.setenv("AIRFLOW_VAR_CRASH_RATES_RAW", str(raw))
     env.setenv("AIRFLOW_VAR_CRASH_RATES_WAREHOUSE", str(warehouse))
     env.setenv("AIRFLOW_VAR_CRASH_RATES_RELEASES", str(releases))
-    return dag.test(logical_date=pendulum.datetime(at.year, at.month, at.day, at.hour, tz="UTC"))
+    return run_dag(dag, logical_date=pendulum.datetime(at.year, at.month, at.day, at.hour, tz="UTC"))
 
 
 def test_the_hourly_dag_is_one_run_at_a_time_without_catch_up_and_retried(hourly_dag):

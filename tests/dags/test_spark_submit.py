@@ -22,7 +22,7 @@ from lib.contract.deploy import code_version
 from lib.runtime.session import jar_cache_dir
 from lib.warehouse.tables import read_table
 from tests.conftest import REPO, SHORT_LIVED
-from tests.dags.conftest import SECOND, task_states
+from tests.dags.conftest import SECOND, run_dag, task_states
 from tests.truth import assert_aggregates_match_truth, generated_truth
 
 pytestmark = pytest.mark.slow
@@ -68,7 +68,8 @@ def test_spark_submit_runs_the_job_from_the_code_zip(spark, dag, submit_env, lan
     submit_env.setenv("AIRFLOW_VAR_CRASH_RATES_WAREHOUSE", str(warehouse))
     submit_env.setenv("AIRFLOW_VAR_CRASH_RATES_RELEASES", str(landing / "releases"))
 
-    run = dag.test(
+    run = run_dag(
+        dag,
         logical_date=pendulum.datetime(SECOND.year, SECOND.month, SECOND.day, tz="UTC"),
         # One job is enough here.
         mark_success_pattern=r"^(validate_aggregates|compare_releases|release_health|alert_release_managers|housekeeping)$",
